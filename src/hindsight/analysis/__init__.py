@@ -1,0 +1,1 @@
+"""Pure functions over domain values: metrics, diffs, and (later) candidates and lint."""

@@ -1,0 +1,43 @@
+"""Errors every layer may raise and every interface reports; this module imports nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HindsightError(Exception):
+    """Base of Hindsight's own errors: the message is written for the person who must act."""
+
+
+class NotFoundError(HindsightError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class ConflictError(HindsightError):
+    """A write was based on a stale version; `current_version` is what the caller must reload."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class Located:
+    """One problem in a document: the file, the 1-based line (0 if unknown), the field, why."""
+
+    source: str
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+class DocumentError(HindsightError):
+    """A file could not be read as a postmortem; `problems` says where and why, every one."""
+
+    def __init__(self, problems: list[Located]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))

@@ -1,0 +1,1 @@
+"""Documents made from postmortems (and read back, for the forms that round-trip)."""

@@ -1,0 +1,101 @@
+"""The layout of the Markdown form, shared by the writer and the reader so they cannot drift.
+
+Each `##` part and `###` subsection holds one field, in one of four shapes: prose, a bullet
+list, a table, or a table Hindsight computes (written for readers, ignored when read back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Shape(Enum):
+    """How a section's content is written."""
+
+    PROSE = "prose"
+    BULLETS = "bullets"
+    TABLE = "table"
+    COMPUTED = "computed"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: its header and the field it fills ('' for a column only for readers)."""
+
+    header: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading, its level, the field path it fills (dotted) and the shape of its content."""
+
+    title: str
+    level: int
+    field: str
+    shape: Shape
+    columns: tuple[Column, ...] = ()
+
+
+PARTICIPANT_COLUMNS = (
+    Column("Name", "name"),
+    Column("Role", "role"),
+    Column("Team", "team"),
+)
+TIMELINE_COLUMNS = (
+    Column("Time", "at"),
+    Column("Zone", "zone"),
+    Column("Event", "text"),
+    Column("Kind", "kind"),
+    Column("Actor", "actor"),
+    Column("Source", "source"),
+    Column("Key moment", "key_moment"),
+    Column("Provenance", "provenance"),
+)
+FACTOR_COLUMNS = (Column("Category", "category"), Column("Factor", "description"))
+WHY_COLUMNS = (Column("#", ""), Column("Why?", "question"), Column("Because", "answer"))
+ACTION_COLUMNS = (
+    Column("#", ""),
+    Column("Action", "title"),
+    Column("Kind", "kind"),
+    Column("Owner", "owner"),
+    Column("Priority", "priority"),
+    Column("Due", "due"),
+    Column("Status", "status"),
+    Column("Reason", "reason"),
+    Column("Tracker", "tracker_url"),
+)
+
+SECTIONS: tuple[Section, ...] = (
+    Section("Overview", 2, "summary", Shape.PROSE),
+    Section("Participants", 3, "participants", Shape.TABLE, PARTICIPANT_COLUMNS),
+    Section("Timeline", 3, "timeline", Shape.TABLE, TIMELINE_COLUMNS),
+    Section("Root cause analysis", 2, "", Shape.NONE),
+    Section("Trigger", 3, "analysis.trigger", Shape.PROSE),
+    Section("Root causes", 3, "analysis.root_causes", Shape.BULLETS),
+    Section("Contributing factors", 3, "analysis.contributing_factors", Shape.TABLE, FACTOR_COLUMNS),
+    Section("Five whys", 3, "analysis.five_whys", Shape.TABLE, WHY_COLUMNS),
+    Section("Impact", 2, "impact.narrative", Shape.PROSE),
+    Section("Response", 2, "", Shape.NONE),
+    Section("Response metrics", 3, "", Shape.COMPUTED),
+    Section("Detection", 3, "response.detection_notes", Shape.PROSE),
+    Section("What went well", 3, "response.went_well", Shape.BULLETS),
+    Section("What went wrong", 3, "response.went_wrong", Shape.BULLETS),
+    Section("Where we got lucky", 3, "response.got_lucky", Shape.BULLETS),
+    Section("Communications", 3, "response.communications", Shape.PROSE),
+    Section("Lessons learned", 2, "lessons", Shape.BULLETS),
+    Section("Action items", 2, "action_items", Shape.TABLE, ACTION_COLUMNS),
+)
+
+# Front matter holds the structured scalar fields, in this order.
+FRONT_MATTER_FIELDS = ("key", "title", "severity", "status", "review_status", "visibility",
+                       "services", "tags")
+FRONT_MATTER_GROUPS = {
+    "impact": ("users_affected", "failed_requests", "downtime_minutes", "slo_target_percent",
+               "error_budget_burned_percent", "support_tickets", "data_loss", "cost"),
+    "response": ("detection_method", "teams"),
+}
+FORMAT_MARKER = "hindsight"
+FORMAT_VERSION = 1
