@@ -40,7 +40,8 @@ def diff_postmortems(old: Postmortem | None, new: Postmortem) -> list[FieldChang
     changes = [
         FieldChange(field=path, old=before.get(path), new=value)
         for path, value in after.items()
-        if (path in before and before[path] != value) or (path not in before and value not in _EMPTY)
+        if (path in before and before[path] != value)
+        or (path not in before and value not in _EMPTY)
     ]
     changes.extend(
         FieldChange(field=path, old=value, new=None)

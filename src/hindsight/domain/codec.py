@@ -38,7 +38,7 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-class InvalidPostmortem(ValueError):
+class InvalidPostmortemError(ValueError):
     """Raised when data does not make a valid postmortem; `problems` lists every reason."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -78,11 +78,11 @@ def problems_from_validation_error(error: ValidationError) -> list[Problem]:
 
 
 def postmortem_from_dict(data: Mapping[str, Any]) -> Postmortem:
-    """Build a postmortem from plain data (parsed JSON or YAML); raise InvalidPostmortem."""
+    """Build a postmortem from plain data (parsed JSON or YAML); raise InvalidPostmortemError."""
     try:
         return _ADAPTER.validate_python(dict(data))
     except ValidationError as error:
-        raise InvalidPostmortem(problems_from_validation_error(error)) from None
+        raise InvalidPostmortemError(problems_from_validation_error(error)) from None
 
 
 def postmortem_to_dict(postmortem: Postmortem) -> dict[str, Any]:

@@ -41,9 +41,7 @@ class DataLoss:
         _check_non_negative(self, tuple(self.__dataclass_fields__))
         lost, recovered = self.records_lost, self.records_recovered
         if lost is not None and recovered is not None and recovered > lost:
-            raise ValueError(
-                f"records_recovered: {recovered} is more than records_lost ({lost})"
-            )
+            raise ValueError(f"records_recovered: {recovered} is more than records_lost ({lost})")
 
 
 @dataclass(config=DOMAIN_CONFIG)

@@ -28,15 +28,21 @@ class Heading:
     text: str
 
 
+def _closes(fence: str, match: re.Match[str] | None, line: str) -> bool:
+    """A closing fence: the same character, at least as long, nothing else on the line."""
+    if match is None or match.group(1)[0] != fence[0]:
+        return False
+    return len(match.group(1)) >= len(fence) and not line.strip(" `~")
+
+
 def iter_headings(lines: Sequence[str]) -> Iterator[Heading]:
     """Yield the structural headings of `lines`, skipping fenced code blocks."""
     fence: str | None = None
     for index, line in enumerate(lines):
         fence_match = _FENCE.match(line)
         if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0]:
-                if len(fence_match.group(1)) >= len(fence) and not line.strip(" `~"):
-                    fence = None
+            if _closes(fence, fence_match, line):
+                fence = None
             continue
         if fence_match:
             fence = fence_match.group(1)
@@ -54,9 +60,8 @@ def find_unclosed_fence(lines: Sequence[str]) -> int | None:
         fence_match = _FENCE.match(line)
         if fence is None and fence_match:
             fence, opened = fence_match.group(1), index
-        elif fence is not None and fence_match and fence_match.group(1)[0] == fence[0]:
-            if len(fence_match.group(1)) >= len(fence) and not line.strip(" `~"):
-                fence = None
+        elif fence is not None and _closes(fence, fence_match, line):
+            fence = None
     return opened if fence is not None else None
 
 

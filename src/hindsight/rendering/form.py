@@ -75,7 +75,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("Root cause analysis", 2, "", Shape.NONE),
     Section("Trigger", 3, "analysis.trigger", Shape.PROSE),
     Section("Root causes", 3, "analysis.root_causes", Shape.BULLETS),
-    Section("Contributing factors", 3, "analysis.contributing_factors", Shape.TABLE, FACTOR_COLUMNS),
+    Section(
+        "Contributing factors", 3, "analysis.contributing_factors", Shape.TABLE, FACTOR_COLUMNS
+    ),
     Section("Five whys", 3, "analysis.five_whys", Shape.TABLE, WHY_COLUMNS),
     Section("Impact", 2, "impact.narrative", Shape.PROSE),
     Section("Response", 2, "", Shape.NONE),
@@ -90,11 +92,27 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 # Front matter holds the structured scalar fields, in this order.
-FRONT_MATTER_FIELDS = ("key", "title", "severity", "status", "review_status", "visibility",
-                       "services", "tags")
+FRONT_MATTER_FIELDS = (
+    "key",
+    "title",
+    "severity",
+    "status",
+    "review_status",
+    "visibility",
+    "services",
+    "tags",
+)
 FRONT_MATTER_GROUPS = {
-    "impact": ("users_affected", "failed_requests", "downtime_minutes", "slo_target_percent",
-               "error_budget_burned_percent", "support_tickets", "data_loss", "cost"),
+    "impact": (
+        "users_affected",
+        "failed_requests",
+        "downtime_minutes",
+        "slo_target_percent",
+        "error_budget_burned_percent",
+        "support_tickets",
+        "data_loss",
+        "cost",
+    ),
     "response": ("detection_method", "teams"),
 }
 FORMAT_MARKER = "hindsight"

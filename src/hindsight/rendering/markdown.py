@@ -102,4 +102,3 @@ def render_markdown(postmortem: Postmortem) -> str:
         if body:
             blocks.append(body)
     return "\n\n".join(blocks[1:]).join([blocks[0] + "\n", "\n"])
-

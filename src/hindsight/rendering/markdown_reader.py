@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from hindsight.domain.codec import InvalidPostmortem, Path, postmortem_from_dict
+from hindsight.domain.codec import InvalidPostmortemError, Path, postmortem_from_dict
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.text import iter_headings
 from hindsight.errors import DocumentError, Located
@@ -90,13 +90,19 @@ class _Reader:
         marker = matter.pop(FORMAT_MARKER, None)
         if marker != FORMAT_VERSION:
             line = self.locations.get((FORMAT_MARKER,), 2)
-            self.fail(line, FORMAT_MARKER, f"must be {FORMAT_VERSION} (the format version), "
-                      f"found {marker!r}")
+            self.fail(
+                line,
+                FORMAT_MARKER,
+                f"must be {FORMAT_VERSION} (the format version), found {marker!r}",
+            )
         known = set(FRONT_MATTER_FIELDS) | set(FRONT_MATTER_GROUPS)
         for name in matter:
             if name not in known:
-                self.fail(self.locations.get((str(name),), 2), str(name),
-                          f"is not a front matter field; known fields: {', '.join(sorted(known))}")
+                self.fail(
+                    self.locations.get((str(name),), 2),
+                    str(name),
+                    f"is not a front matter field; known fields: {', '.join(sorted(known))}",
+                )
         return {name: value for name, value in matter.items() if name in known}
 
     # -- body -----------------------------------------------------------------------------------
@@ -109,9 +115,12 @@ class _Reader:
             return {}
         first = headings[0]
         if str(first.text) != str(title):
-            self.fail(start + first.index + 1, "title",
-                      f"the heading '# {first.text}' differs from the front matter title "
-                      f"'{title}'; make them the same")
+            self.fail(
+                start + first.index + 1,
+                "title",
+                f"the heading '# {first.text}' differs from the front matter title "
+                f"'{title}'; make them the same",
+            )
         fields: dict[str, Any] = {}
         bounds = [h.index for h in headings[1:]] + [len(lines)]
         self._check_stray_text(lines, first.index + 1, bounds[0], start)
@@ -119,8 +128,12 @@ class _Reader:
             line = start + heading.index + 1
             section = _BY_TITLE.get(heading.text.strip().lower())
             if section is None or section.level != heading.level:
-                self.fail(line, "", f"unknown section '{'#' * heading.level} {heading.text}'; "
-                          f"the sections are: {', '.join(s.title for s in SECTIONS)}")
+                self.fail(
+                    line,
+                    "",
+                    f"unknown section '{'#' * heading.level} {heading.text}'; "
+                    f"the sections are: {', '.join(s.title for s in SECTIONS)}",
+                )
                 continue
             content = lines[heading.index + 1 : end]
             self._read_section(section, content, start + heading.index + 1, fields)
@@ -129,13 +142,17 @@ class _Reader:
     def _check_stray_text(self, lines: Sequence[str], begin: int, end: int, start: int) -> None:
         for offset, line in enumerate(lines[begin:end]):
             if line.strip():
-                self.fail(start + begin + offset + 1, "",
-                          "text between the title and '## Overview' belongs to no field; "
-                          "move it under '## Overview'")
+                self.fail(
+                    start + begin + offset + 1,
+                    "",
+                    "text between the title and '## Overview' belongs to no field; "
+                    "move it under '## Overview'",
+                )
                 return
 
-    def _read_section(self, section: Section, content: list[str], first: int,
-                      fields: dict[str, Any]) -> None:
+    def _read_section(
+        self, section: Section, content: list[str], first: int, fields: dict[str, Any]
+    ) -> None:
         """`first` is the 0-based index of the line after the heading."""
         path = tuple(section.field.split(".")) if section.field else ()
         if path:
@@ -159,8 +176,12 @@ class _Reader:
     def _check_empty(self, section: Section, content: list[str], first: int) -> None:
         for offset, line in enumerate(content):
             if line.strip():
-                self.fail(first + offset + 1, "", f"text directly under '## {section.title}' "
-                          "belongs to no field; put it under one of its '###' headings")
+                self.fail(
+                    first + offset + 1,
+                    "",
+                    f"text directly under '## {section.title}' "
+                    "belongs to no field; put it under one of its '###' headings",
+                )
                 return
 
     def _bullets(self, section: Section, content: list[str], first: int, path: Path) -> list[str]:
@@ -170,15 +191,19 @@ class _Reader:
                 continue
             stripped = line.strip()
             if stripped[:2] not in ("- ", "* ") and stripped not in ("-", "*"):
-                self.fail(first + offset + 1, section.field,
-                          "expected a '- ' list item (one statement per line)")
+                self.fail(
+                    first + offset + 1,
+                    section.field,
+                    "expected a '- ' list item (one statement per line)",
+                )
                 continue
             self.locations[(*path, len(items))] = first + offset + 1
             items.append(stripped[2:])
         return items
 
-    def _table(self, section: Section, content: list[str], first: int,
-               path: Path) -> list[dict[str, Any]]:
+    def _table(
+        self, section: Section, content: list[str], first: int, path: Path
+    ) -> list[dict[str, Any]]:
         try:
             table = parse_table(content, first)
         except TableError as error:
@@ -189,8 +214,12 @@ class _Reader:
         for header in table.header:
             column = by_header.get(header.strip().lower())
             if column is None:
-                self.fail(first + 1, section.field, f"unknown column '{header}'; the columns are: "
-                          f"{', '.join(c.header for c in section.columns)}")
+                self.fail(
+                    first + 1,
+                    section.field,
+                    f"unknown column '{header}'; the columns are: "
+                    f"{', '.join(c.header for c in section.columns)}",
+                )
                 return []
             columns.append(column)
         rows = []
@@ -227,7 +256,7 @@ def provenance_from_text(text: str) -> list[dict[str, str]]:
 
 
 def read_markdown(text: str, source: str = "<text>") -> Postmortem:
-    """Parse the Markdown form; raise DocumentError naming the file, line and field of each fault."""
+    """Parse the Markdown form; raise DocumentError naming file, line and field of each fault."""
     reader = _Reader(source, text)
     matter, body_start = reader.front_matter()
     data = reader.structured_fields(matter)
@@ -242,7 +271,7 @@ def read_markdown(text: str, source: str = "<text>") -> Postmortem:
     reader.raise_if_failed()
     try:
         return postmortem_from_dict(data)
-    except InvalidPostmortem as error:
+    except InvalidPostmortemError as error:
         for problem in error.problems:
             reader.fail(reader.line_for(problem.path), problem.field, problem.message)
         raise DocumentError(reader.problems) from None

@@ -92,8 +92,9 @@ def parse_table(lines: Sequence[str], start: int) -> ParsedTable:
         cells = split_row(line)
         if len(cells) > len(header):
             raise TableError(
-                index, f"row has {len(cells)} cells but the header has {len(header)}; "
-                "write a '|' inside text as '\\|'"
+                index,
+                f"row has {len(cells)} cells but the header has {len(header)}; "
+                "write a '|' inside text as '\\|'",
             )
         cells += [""] * (len(header) - len(cells))
         rows.append((index, [decode_cell(cell) for cell in cells]))

@@ -1,0 +1,1 @@
+"""Use cases. Each takes a session and keyword arguments, may flush, never commits."""

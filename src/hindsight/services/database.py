@@ -1,0 +1,72 @@
+"""Open the database, own its transactions, and describe it; the seam between interfaces and
+storage (web and CLI use this module, never storage itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hindsight.storage.db import (
+    make_engine,
+    make_sessionmaker,
+    normalise_url,
+    schema_revisions,
+    upgrade_database,
+)
+from hindsight.storage.models import IncidentRow
+
+
+@dataclass
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Connect to `url`, bringing the schema up to date unless `migrate` is False."""
+    engine = make_engine(url)
+    if migrate:
+        upgrade_database(engine)
+    return Database(engine=engine, sessions=make_sessionmaker(engine))
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What `hindsight info` shows about the database."""
+
+    url: str
+    backend: str
+    revision: str | None
+    head: str | None
+    incidents: int
+
+
+def describe_database(database: Database) -> DatabaseInfo:
+    """The database's address (password hidden), schema revision and size."""
+    current, head = schema_revisions(database.engine)
+    with database.transaction() as session:
+        count = session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+    url = normalise_url(database.engine.url)
+    return DatabaseInfo(
+        url=url.render_as_string(hide_password=True),
+        backend=url.get_backend_name(),
+        revision=current,
+        head=head,
+        incidents=count,
+    )

@@ -1,0 +1,304 @@
+"""Create, read, list, change and import postmortems, with a revision for every change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from hindsight.analysis.diff import FieldChange, diff_postmortems
+from hindsight.domain.codec import InvalidPostmortemError, Problem
+from hindsight.domain.incidents import Postmortem
+from hindsight.domain.text import slugify
+from hindsight.errors import ConflictError, NotFoundError
+from hindsight.storage.models import (
+    FactorCategoryRow,
+    IncidentRow,
+    RevisionRow,
+    ServiceRow,
+    TagRow,
+)
+from hindsight.storage.repository import postmortem_from_row, write_postmortem
+
+
+def utc_now() -> dt.datetime:
+    """The current time; services take it from here so tests can pass their own."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class StoredPostmortem:
+    """A postmortem as stored: the value plus its version and timestamps."""
+
+    postmortem: Postmortem
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """One line of the incident list."""
+
+    key: str
+    title: str
+    severity: str
+    status: str
+    review_status: str
+    visibility: str
+    services: tuple[str, ...]
+    tags: tuple[str, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """A page of the incident list and the total number that matched."""
+
+    items: list[IncidentSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry of a postmortem's history."""
+
+    version: int
+    author: str
+    at: dt.datetime
+    action: str
+    changes: list[FieldChange]
+
+
+_ALL_PARTS = selectinload(
+    IncidentRow.services,
+    IncidentRow.tags,
+    IncidentRow.participants,
+    IncidentRow.timeline,
+    IncidentRow.action_items,
+)
+
+
+def _stored(row: IncidentRow) -> StoredPostmortem:
+    return StoredPostmortem(postmortem_from_row(row), row.version, row.created_at, row.updated_at)
+
+
+def _find_row(session: Session, key: str, *, for_update: bool = False) -> IncidentRow:
+    query = select(IncidentRow).where(IncidentRow.key == key).options(_ALL_PARTS)
+    if for_update:
+        # PostgreSQL: a second writer waits here until the first commits, then sees its version.
+        # SQLite: BEGIN IMMEDIATE has already serialised writers.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no incident with key '{key}'; `hindsight list` shows the keys")
+    return row
+
+
+def check_categories(session: Session, postmortem: Postmortem) -> None:
+    """Refuse contributing factors whose category is not in the team's taxonomy."""
+    known = set(session.scalars(select(FactorCategoryRow.name)))
+    problems = [
+        Problem(
+            ("analysis", "contributing_factors", index, "category"),
+            f"'{factor.category}' is not in the taxonomy ({', '.join(sorted(known))}); "
+            "add it with `hindsight taxonomy add NAME`",
+        )
+        for index, factor in enumerate(postmortem.analysis.contributing_factors)
+        if factor.category not in known
+    ]
+    if problems:
+        raise InvalidPostmortemError(problems)
+
+
+def _record(session: Session, row: IncidentRow, **values: Any) -> None:
+    changes = [{"field": c.field, "old": c.old, "new": c.new} for c in values.pop("changes")]
+    session.add(RevisionRow(incident_id=row.id, version=row.version, changes=changes, **values))
+
+
+def new_key(session: Session, title: str, on: dt.date) -> str:
+    """A readable unique key: '2018-01-18-reddit-hugs-mybinder', then '-2', '-3'…"""
+    base = f"{on.isoformat()}-{slugify(title)}"
+    taken = set(session.scalars(select(IncidentRow.key).where(IncidentRow.key.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+
+def create_postmortem(
+    session: Session,
+    *,
+    postmortem: Postmortem,
+    author: str,
+    action: str = "create",
+    now: dt.datetime | None = None,
+) -> StoredPostmortem:
+    """Store a new postmortem; its key must be free."""
+    now = now or utc_now()
+    if session.scalars(select(IncidentRow.id).where(IncidentRow.key == postmortem.key)).first():
+        raise ConflictError(f"an incident with key '{postmortem.key}' already exists", 0)
+    check_categories(session, postmortem)
+    row = IncidentRow(created_at=now)
+    write_postmortem(row, postmortem, now)
+    session.add(row)
+    session.flush()
+    changes = diff_postmortems(None, postmortem)
+    _record(session, row, author=author, at=now, action=action, changes=changes)
+    session.flush()
+    return _stored(row)
+
+
+def get_postmortem(session: Session, *, key: str) -> StoredPostmortem:
+    """The stored postmortem with this key."""
+    return _stored(_find_row(session, key))
+
+
+def update_postmortem(
+    session: Session,
+    *,
+    key: str,
+    change: Callable[[Postmortem], Postmortem],
+    author: str,
+    expected_version: int | None = None,
+    action: str = "update",
+    now: dt.datetime | None = None,
+) -> StoredPostmortem:
+    """Apply `change` to the current postmortem and store it with a revision.
+
+    Steps: lock the row; refuse if the caller's `expected_version` is stale (ConflictError
+    carries the current version); apply the change; store and record what differs. A change
+    that alters nothing stores nothing.
+    """
+    now = now or utc_now()
+    row = _find_row(session, key, for_update=True)
+    if expected_version is not None and row.version != expected_version:
+        raise ConflictError(
+            f"incident '{key}' was changed by someone else (you had version {expected_version}, "
+            f"it is now version {row.version}); reload it and apply your change again",
+            row.version,
+        )
+    before = postmortem_from_row(row)
+    after = change(before)
+    if after.key != key:
+        raise InvalidPostmortemError([Problem(("key",), "cannot be changed")])
+    changes = diff_postmortems(before, after)
+    if not changes:
+        return _stored(row)
+    check_categories(session, after)
+    write_postmortem(row, after, now)
+    session.flush()
+    _record(session, row, author=author, at=now, action=action, changes=changes)
+    session.flush()
+    return _stored(row)
+
+
+def save_postmortem(
+    session: Session,
+    *,
+    postmortem: Postmortem,
+    author: str,
+    action: str = "import",
+) -> tuple[str, StoredPostmortem]:
+    """Create the postmortem, or update the one with the same key; says which (or unchanged)."""
+    exists = session.scalars(select(IncidentRow.id).where(IncidentRow.key == postmortem.key))
+    if exists.first() is None:
+        return "created", create_postmortem(
+            session, postmortem=postmortem, author=author, action=action
+        )
+    before = get_postmortem(session, key=postmortem.key)
+    stored = update_postmortem(
+        session, key=postmortem.key, change=lambda _: postmortem, author=author, action=action
+    )
+    return ("unchanged" if stored.version == before.version else "updated"), stored
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What the incident list is narrowed to; empty values do not filter."""
+
+    severities: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    review_statuses: Sequence[str] = ()
+    service: str | None = None
+    tag: str | None = None
+    text: str | None = None
+
+
+def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
+    if filters.severities:
+        query = query.where(IncidentRow.severity.in_(filters.severities))
+    if filters.statuses:
+        query = query.where(IncidentRow.status.in_(filters.statuses))
+    if filters.review_statuses:
+        query = query.where(IncidentRow.review_status.in_(filters.review_statuses))
+    if filters.service:
+        services = select(ServiceRow.incident_id).where(ServiceRow.name == filters.service)
+        query = query.where(IncidentRow.id.in_(services))
+    if filters.tag:
+        tags = select(TagRow.incident_id).where(TagRow.name == filters.tag)
+        query = query.where(IncidentRow.id.in_(tags))
+    if filters.text:
+        query = query.where(func.lower(IncidentRow.title).contains(filters.text.lower()))
+    return query
+
+
+def list_postmortems(
+    session: Session,
+    *,
+    filters: IncidentFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> IncidentPage:
+    """A page of incidents, newest first, with the total count for pagination."""
+    filters = filters or IncidentFilter()
+    total = session.scalar(_filtered(select(func.count(IncidentRow.id)), filters)) or 0
+    rows = session.scalars(
+        _filtered(select(IncidentRow), filters)
+        .options(selectinload(IncidentRow.services, IncidentRow.tags))
+        .order_by(IncidentRow.created_at.desc(), IncidentRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [
+        IncidentSummary(
+            key=row.key,
+            title=row.title,
+            severity=row.severity,
+            status=row.status,
+            review_status=row.review_status,
+            visibility=row.visibility,
+            services=tuple(s.name for s in row.services),
+            tags=tuple(t.name for t in row.tags),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+        )
+        for row in rows
+    ]
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def list_revisions(session: Session, *, key: str) -> list[Revision]:
+    """The postmortem's history, oldest first."""
+    row = _find_row(session, key)
+    revisions = session.scalars(
+        select(RevisionRow).where(RevisionRow.incident_id == row.id).order_by(RevisionRow.version)
+    )
+    return [
+        Revision(
+            version=rev.version,
+            author=rev.author,
+            at=rev.at,
+            action=rev.action,
+            changes=[FieldChange(c["field"], c["old"], c["new"]) for c in rev.changes],
+        )
+        for rev in revisions
+    ]

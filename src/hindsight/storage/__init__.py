@@ -1,0 +1,1 @@
+"""SQLAlchemy models, engines and Alembic migrations; SQLite by default, PostgreSQL by URL."""

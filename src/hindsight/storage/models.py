@@ -1,0 +1,154 @@
+"""Tables. Every foreign key and every filter or sort column is indexed.
+
+The overview, timeline, participants and action items are rows (they are filtered, joined and
+followed across incidents); the analysis, impact, response and lessons parts are JSON values
+of the incident row, since they are always read and written whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hindsight.storage.coltypes import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints the same way."""
+
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+Base.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_CHILD = {"cascade": "all, delete-orphan", "passive_deletes": True, "lazy": "select"}
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    review_status: Mapped[str] = mapped_column(String(20), index=True)
+    visibility: Mapped[str] = mapped_column(String(20), index=True)
+    analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    impact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lessons: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    services: Mapped[list[ServiceRow]] = relationship(order_by="ServiceRow.position", **_CHILD)
+    tags: Mapped[list[TagRow]] = relationship(order_by="TagRow.position", **_CHILD)
+    participants: Mapped[list[ParticipantRow]] = relationship(
+        order_by="ParticipantRow.position", **_CHILD
+    )
+    timeline: Mapped[list[TimelineEventRow]] = relationship(
+        order_by="TimelineEventRow.position", **_CHILD
+    )
+    action_items: Mapped[list[ActionItemRow]] = relationship(
+        order_by="ActionItemRow.position", **_CHILD
+    )
+
+    # Optimistic concurrency: every UPDATE says "WHERE version = <the version I read>".
+    __mapper_args__ = {"version_id_col": version}
+
+
+def _incident_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+
+
+class ServiceRow(Base):
+    __tablename__ = "incident_services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class TagRow(Base):
+    __tablename__ = "incident_tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TimelineEventRow(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    position: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    zone: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    key_moment: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    provenance: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class ActionItemRow(Base):
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True, default="")
+    priority: Mapped[str] = mapped_column(String(4), index=True)
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    tracker_url: Mapped[str] = mapped_column(Text, default="")
+
+
+class FactorCategoryRow(Base):
+    __tablename__ = "factor_categories"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class RevisionRow(Base):
+    __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_incident_version", "incident_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    version: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    changes: Mapped[list[Any]] = mapped_column(JSON)

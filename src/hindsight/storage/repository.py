@@ -1,0 +1,62 @@
+"""Move postmortems between domain values and rows; the only place that knows both shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
+from hindsight.domain.incidents import Postmortem
+from hindsight.storage.models import (
+    ActionItemRow,
+    IncidentRow,
+    ParticipantRow,
+    ServiceRow,
+    TagRow,
+    TimelineEventRow,
+)
+
+_SCALARS = ("key", "title", "summary", "severity", "status", "review_status", "visibility")
+_JSON_PARTS = ("analysis", "impact", "response", "lessons")
+_PARTICIPANT = ("name", "role", "team")
+_EVENT = ("zone", "text", "kind", "actor", "source", "key_moment", "provenance")
+_ACTION = ("title", "kind", "owner", "priority", "status", "reason", "tracker_url")
+
+
+def postmortem_from_row(row: IncidentRow) -> Postmortem:
+    """Rebuild the domain value from an incident row and its children."""
+    data: dict[str, Any] = {name: getattr(row, name) for name in _SCALARS + _JSON_PARTS}
+    data["services"] = [service.name for service in row.services]
+    data["tags"] = [tag.name for tag in row.tags]
+    data["participants"] = [{n: getattr(p, n) for n in _PARTICIPANT} for p in row.participants]
+    data["timeline"] = [
+        {"at": event.at, **{n: getattr(event, n) for n in _EVENT}} for event in row.timeline
+    ]
+    data["action_items"] = [
+        {"due": item.due, **{n: getattr(item, n) for n in _ACTION}} for item in row.action_items
+    ]
+    return postmortem_from_dict(data)
+
+
+def write_postmortem(row: IncidentRow, postmortem: Postmortem, now: dt.datetime) -> None:
+    """Make `row` hold `postmortem`; child rows are replaced, so positions stay dense."""
+    data = postmortem_to_dict(postmortem)
+    for name in _SCALARS + _JSON_PARTS:
+        setattr(row, name, data[name])
+    row.services = [ServiceRow(position=i, name=n) for i, n in enumerate(postmortem.services)]
+    row.tags = [TagRow(position=i, name=n) for i, n in enumerate(postmortem.tags)]
+    row.participants = [
+        ParticipantRow(position=i, **{n: item[n] for n in _PARTICIPANT})
+        for i, item in enumerate(data["participants"])
+    ]
+    row.timeline = [
+        TimelineEventRow(position=i, at=event.at, **{n: item[n] for n in _EVENT})
+        for i, (event, item) in enumerate(zip(postmortem.timeline, data["timeline"], strict=True))
+    ]
+    row.action_items = [
+        ActionItemRow(position=i, due=action.due, **{n: item[n] for n in _ACTION})
+        for i, (action, item) in enumerate(
+            zip(postmortem.action_items, data["action_items"], strict=True)
+        )
+    ]
+    row.updated_at = now
