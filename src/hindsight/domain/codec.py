@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from hindsight.domain.incidents import Postmortem
+from hindsight.errors import HindsightError
 
 FORMAT_VERSION = 1
 _ADAPTER: TypeAdapter[Postmortem] = TypeAdapter(Postmortem)
@@ -38,7 +39,7 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-class InvalidPostmortemError(ValueError):
+class InvalidPostmortemError(HindsightError, ValueError):
     """Raised when data does not make a valid postmortem; `problems` lists every reason."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -138,3 +138,10 @@ class TimelineEvent:
     def local_time(self) -> dt.datetime:
         """The event's time in the zone it was written in."""
         return self.at.astimezone(resolve_zone(self.zone))
+
+
+def localize(value: dt.datetime, zone: str | None) -> dt.datetime:
+    """Attach `zone` to a time written without an offset; a time with an offset is kept."""
+    if value.tzinfo is not None or not zone:
+        return value
+    return value.replace(tzinfo=resolve_zone(zone))

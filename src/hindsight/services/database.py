@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hindsight.errors import HindsightError
 from hindsight.storage.db import (
     make_engine,
     make_sessionmaker,
@@ -18,6 +20,8 @@ from hindsight.storage.db import (
     upgrade_database,
 )
 from hindsight.storage.models import IncidentRow
+
+__all__ = ["Database", "DatabaseInfo", "Session", "describe_database", "open_database"]
 
 
 @dataclass
@@ -40,9 +44,19 @@ class Database:
 
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Connect to `url`, bringing the schema up to date unless `migrate` is False."""
-    engine = make_engine(url)
-    if migrate:
-        upgrade_database(engine)
+    try:
+        engine = make_engine(url)
+        if migrate:
+            upgrade_database(engine)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise HindsightError(
+            f"the database URL {url!r} is not usable ({error}); use sqlite:///PATH or "
+            "postgresql://USER@HOST/DB"
+        ) from None
+    except OperationalError as error:
+        shown = normalise_url(url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise HindsightError(f"cannot open the database {shown}: {reason}") from None
     return Database(engine=engine, sessions=make_sessionmaker(engine))
 
 

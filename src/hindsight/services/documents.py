@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.incidents import Postmortem
 from hindsight.errors import DocumentError, Located
+from hindsight.rendering.html import markdown_to_html
 from hindsight.rendering.json_form import read_json, render_json
 from hindsight.rendering.markdown import render_markdown
 from hindsight.rendering.markdown_reader import read_markdown
@@ -122,3 +123,10 @@ def import_documents(session: Session, *, paths: Sequence[Path], author: str) ->
         outcome, stored = save_postmortem(session, postmortem=postmortem, author=author)
         results.append(ImportResult(str(path), postmortem.key, outcome, stored.version))
     return results
+
+
+def render_body_html(postmortem: Postmortem) -> str:
+    """The Markdown form's body (everything after the front matter) as safe HTML."""
+    document = render_markdown(postmortem)
+    body = document.split("\n---\n", 1)[1]
+    return markdown_to_html(body)

@@ -78,12 +78,15 @@ class Revision:
     changes: list[FieldChange]
 
 
-_ALL_PARTS = selectinload(
-    IncidentRow.services,
-    IncidentRow.tags,
-    IncidentRow.participants,
-    IncidentRow.timeline,
-    IncidentRow.action_items,
+_ALL_PARTS = tuple(
+    selectinload(part)
+    for part in (
+        IncidentRow.services,
+        IncidentRow.tags,
+        IncidentRow.participants,
+        IncidentRow.timeline,
+        IncidentRow.action_items,
+    )
 )
 
 
@@ -92,7 +95,7 @@ def _stored(row: IncidentRow) -> StoredPostmortem:
 
 
 def _find_row(session: Session, key: str, *, for_update: bool = False) -> IncidentRow:
-    query = select(IncidentRow).where(IncidentRow.key == key).options(_ALL_PARTS)
+    query = select(IncidentRow).where(IncidentRow.key == key).options(*_ALL_PARTS)
     if for_update:
         # PostgreSQL: a second writer waits here until the first commits, then sees its version.
         # SQLite: BEGIN IMMEDIATE has already serialised writers.
@@ -262,7 +265,7 @@ def list_postmortems(
     total = session.scalar(_filtered(select(func.count(IncidentRow.id)), filters)) or 0
     rows = session.scalars(
         _filtered(select(IncidentRow), filters)
-        .options(selectinload(IncidentRow.services, IncidentRow.tags))
+        .options(selectinload(IncidentRow.services), selectinload(IncidentRow.tags))
         .order_by(IncidentRow.created_at.desc(), IncidentRow.id.desc())
         .limit(limit)
         .offset(offset)

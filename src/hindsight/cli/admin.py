@@ -1,0 +1,117 @@
+"""`info`, `demo`, `serve` and `taxonomy`."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hindsight import __version__
+from hindsight.cli.context import console, state, transaction
+from hindsight.services.database import describe_database
+from hindsight.services.demo import load_demo
+from hindsight.services.taxonomy import add_category, list_categories
+
+
+def info(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Show the version, data folder and database (with its schema revision and size)."""
+    current = state(ctx)
+    described = describe_database(current.open())
+    facts = {
+        "version": __version__,
+        "data_dir": str(current.settings.data_dir),
+        "database_url": described.url,
+        "backend": described.backend,
+        "schema_revision": described.revision,
+        "schema_head": described.head,
+        "incidents": described.incidents,
+    }
+    if as_json:
+        typer.echo(json.dumps(facts, indent=2))
+        return
+    table = Table(box=None, show_header=False)
+    for name, value in facts.items():
+        table.add_row(Text(name.replace("_", " "), style="bold"), Text(str(value)))
+    console.print(table)
+
+
+def demo(
+    ctx: typer.Context,
+    if_empty: bool = typer.Option(False, "--if-empty", help="Only load into an empty database."),
+) -> None:
+    """Load the demo incident (mybinder.org, 2018-01-18), built from its published report."""
+    with transaction(ctx) as session:
+        stored = load_demo(session, author=state(ctx).author, if_empty=if_empty)
+    if stored is None:
+        console.print("The database already has incidents; demo not loaded.")
+    else:
+        console.print(Text(f"Demo incident loaded: {stored.postmortem.key}"))
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
+) -> None:
+    """Serve the web UI."""
+    import uvicorn
+
+    from hindsight.web.app import create_app
+
+    current = state(ctx)
+    current.open()  # migrate once, before any worker starts
+    console.print(f"Hindsight is serving on http://{host}:{port}  (Ctrl+C to stop)")
+    if workers == 1:
+        app = create_app(current.settings, current.open())
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    uvicorn.run(
+        "hindsight.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        env_file=None,
+    )
+
+
+taxonomy_app = typer.Typer(help="Categories of contributing factors.", no_args_is_help=True)
+
+
+@taxonomy_app.command("list")
+def taxonomy_list(ctx: typer.Context) -> None:
+    """List the categories."""
+    with transaction(ctx) as session:
+        categories = list_categories(session)
+    table = Table(box=None, header_style="bold")
+    table.add_column("Category")
+    table.add_column("Description")
+    for name, description in categories:
+        table.add_row(Text(name), Text(description))
+    console.print(table)
+
+
+@taxonomy_app.command("add")
+def taxonomy_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Lowercase name, e.g. feature-flags."),
+    description: str = typer.Option("", help="What belongs in it."),
+) -> None:
+    """Add a category."""
+    with transaction(ctx) as session:
+        add_category(session, name=name, description=description)
+    console.print(Text(f"Added category {name}"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the app."""
+    app.command()(info)
+    app.command()(demo)
+    app.command()(serve)
+    app.add_typer(taxonomy_app, name="taxonomy")

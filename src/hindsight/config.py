@@ -1,0 +1,29 @@
+"""The one typed settings object, read from HINDSIGHT_* environment variables and flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for Hindsight, e.g. ~/.local/share/hindsight on Linux."""
+    return Path(platformdirs.user_data_dir("hindsight", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything Hindsight can be configured with. Build once; pass it on."""
+
+    model_config = SettingsConfigDict(env_prefix="HINDSIGHT_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = default_data_dir()
+    author: str | None = None
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'hindsight.db'}"
