@@ -7,6 +7,7 @@ domain; map every problem's field path back to the line it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,7 +55,7 @@ class _Reader:
         if not self.lines or self.lines[0].strip() != "---":
             self.fail(1, "", "the file must start with a '---' line opening the YAML front matter")
             self.raise_if_failed()
-        end = next((i for i, line in enumerate(self.lines[1:], 1) if line.strip() == "---"), None)
+        end = next((i for i, text in enumerate(self.lines[1:], 1) if text.rstrip() == "---"), None)
         if end is None:
             self.fail(1, "", "the front matter opened on line 1 is never closed by a '---' line")
             self.raise_if_failed()
@@ -114,7 +115,9 @@ class _Reader:
             self.fail(start + 1, "title", "the body must start with a '# Title' heading")
             return {}
         first = headings[0]
-        if str(first.text) != str(title):
+        if title is None:
+            self.fail(2, "title", f"is required: add 'title: {first.text}' to the front matter")
+        elif str(first.text) != str(title):
             self.fail(
                 start + first.index + 1,
                 "title",
@@ -228,7 +231,7 @@ class _Reader:
             row: dict[str, Any] = {}
             for column, cell in zip(columns, cells, strict=True):
                 if column.field and cell != "":
-                    row[column.field] = cell
+                    row[column.field] = _cell_value(column.field, cell)
                     self.locations[(*path, len(rows), column.field)] = index + 1
             if "provenance" in row:
                 row["provenance"] = provenance_from_text(row["provenance"])
@@ -242,6 +245,16 @@ class _Reader:
             if path[:length] in self.locations:
                 return self.locations[path[:length]]
         return 0
+
+
+def _cell_value(field: str, cell: str) -> Any:
+    """Times are parsed here (the standard library reads every ISO offset); the rest is text."""
+    if field == "at":
+        try:
+            return dt.datetime.fromisoformat(cell)
+        except ValueError:
+            return cell
+    return cell
 
 
 def provenance_from_text(text: str) -> list[dict[str, str]]:

@@ -1,0 +1,106 @@
+"""Database fixtures: every database test runs on SQLite and on the real PostgreSQL.
+
+PostgreSQL is reached at HINDSIGHT_TEST_POSTGRES_URL (default: the local server, database
+`test`); each test session creates its own databases there and drops them afterwards.
+A PostgreSQL that cannot be reached fails the run: it is never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from hindsight.services.database import Database, open_database
+
+ADMIN_URL = os.environ.get(
+    "HINDSIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+class _Databases:
+    """Makes empty databases of either kind and drops the PostgreSQL ones at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.created: list[str] = []
+        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def new_url(self, backend: str) -> str:
+        name = f"hindsight_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite:///{self.folder / name}.db"
+        try:
+            with self.admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as error:  # pragma: no cover - environment problem, reported loudly
+            pytest.fail(f"PostgreSQL at {ADMIN_URL} is needed for the database tests: {error}")
+        self.created.append(name)
+        return self.admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    made = _Databases(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture(scope="session")
+def database(databases: _Databases, backend: str) -> Iterator[Database]:
+    """A migrated database shared by the session's tests (each rolls its work back)."""
+    db = open_database(databases.new_url(backend))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    db_session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def empty_database_url(databases: _Databases, backend: str) -> str:
+    """The URL of a new, empty (unmigrated) database of the current backend."""
+    return databases.new_url(backend)
+
+
+@pytest.fixture
+def fresh_database(empty_database_url: str) -> Iterator[Database]:
+    """A new migrated database for tests that must commit."""
+    db = open_database(empty_database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def make_url(databases: _Databases) -> Callable[[str], str]:
+    """Make an empty database of a named backend (for cross-database tests)."""
+    return databases.new_url

@@ -1,0 +1,37 @@
+"""Migrations build the schema from nothing and take it away again, on both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from hindsight.storage.db import downgrade_database, make_engine, schema_revisions, upgrade_database
+
+
+def test_an_empty_database_upgrades_to_head_and_back_down(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade_database(engine)
+        current, head = schema_revisions(engine)
+        assert current == head is not None
+        tables = set(inspect(engine).get_table_names())
+        assert {"incidents", "timeline_events", "action_items", "revisions"} <= tables
+        downgrade_database(engine, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert schema_revisions(engine)[0] is None
+        upgrade_database(engine)
+        assert schema_revisions(engine)[0] == head
+    finally:
+        engine.dispose()
+
+
+def test_every_foreign_key_is_indexed(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade_database(engine)
+        inspector = inspect(engine)
+        for table in inspector.get_table_names():
+            indexed = {tuple(ix["column_names"][:1]) for ix in inspector.get_indexes(table)}
+            for key in inspector.get_foreign_keys(table):
+                assert tuple(key["constrained_columns"][:1]) in indexed, (table, key)
+    finally:
+        engine.dispose()
