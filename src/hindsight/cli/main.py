@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -17,7 +16,7 @@ from hindsight.errors import DocumentError, HindsightError
 class _ReportingGroup(TyperGroup):
     """Turns Hindsight's errors into 'error: …' lines on stderr and exit code 1, no traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DocumentError as error:

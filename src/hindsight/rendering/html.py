@@ -9,4 +9,5 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 
 def markdown_to_html(text: str) -> str:
     """Render Markdown with GitHub-style tables; HTML tags in the text come out as text."""
-    return _MARKDOWN.render(text)
+    html: str = _MARKDOWN.render(text)
+    return html

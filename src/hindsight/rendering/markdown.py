@@ -59,7 +59,7 @@ def _cell(row: dict[str, Any], column: Column, number: int) -> str:
 
 
 def _timeline_rows(postmortem: Postmortem) -> list[dict[str, Any]]:
-    rows = postmortem_to_dict(postmortem)["timeline"]
+    rows: list[dict[str, Any]] = postmortem_to_dict(postmortem)["timeline"]
     for row, event in zip(rows, postmortem.timeline, strict=True):
         row["at"] = event.local_time.isoformat(sep=" ")
     return rows

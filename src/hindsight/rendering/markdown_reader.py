@@ -188,7 +188,7 @@ class _Reader:
                 return
 
     def _bullets(self, section: Section, content: list[str], first: int, path: Path) -> list[str]:
-        items = []
+        items: list[str] = []
         for offset, line in enumerate(content):
             if not line.strip():
                 continue
@@ -225,7 +225,7 @@ class _Reader:
                 )
                 return []
             columns.append(column)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index, cells in table.rows:
             self.locations[(*path, len(rows))] = index + 1
             row: dict[str, Any] = {}

@@ -30,7 +30,10 @@ Base.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-_CHILD = {"cascade": "all, delete-orphan", "passive_deletes": True, "lazy": "select"}
+
+def _children(order_by: str) -> Any:
+    """A one-to-many list owned by the incident, kept in `position` order."""
+    return relationship(order_by=order_by, cascade="all, delete-orphan", passive_deletes=True)
 
 
 class IncidentRow(Base):
@@ -52,17 +55,11 @@ class IncidentRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer)
 
-    services: Mapped[list[ServiceRow]] = relationship(order_by="ServiceRow.position", **_CHILD)
-    tags: Mapped[list[TagRow]] = relationship(order_by="TagRow.position", **_CHILD)
-    participants: Mapped[list[ParticipantRow]] = relationship(
-        order_by="ParticipantRow.position", **_CHILD
-    )
-    timeline: Mapped[list[TimelineEventRow]] = relationship(
-        order_by="TimelineEventRow.position", **_CHILD
-    )
-    action_items: Mapped[list[ActionItemRow]] = relationship(
-        order_by="ActionItemRow.position", **_CHILD
-    )
+    services: Mapped[list[ServiceRow]] = _children("ServiceRow.position")
+    tags: Mapped[list[TagRow]] = _children("TagRow.position")
+    participants: Mapped[list[ParticipantRow]] = _children("ParticipantRow.position")
+    timeline: Mapped[list[TimelineEventRow]] = _children("TimelineEventRow.position")
+    action_items: Mapped[list[ActionItemRow]] = _children("ActionItemRow.position")
 
     # Optimistic concurrency: every UPDATE says "WHERE version = <the version I read>".
     __mapper_args__ = {"version_id_col": version}

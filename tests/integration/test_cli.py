@@ -1,0 +1,212 @@
+"""The `hindsight` command, end to end on both databases, through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from hindsight.cli.main import app
+
+
+class Cli:
+    """Runs `hindsight --database-url URL …` and hands back the result."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True, stdin: str | None = None) -> Result:
+        result = self.runner.invoke(
+            app,
+            ["--database-url", self.url, "--author", "cli-test", *args],
+            input=stdin,
+            env={"COLUMNS": "200"},
+        )
+        if ok:
+            assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        return result
+
+
+@pytest.fixture
+def cli(empty_database_url: str) -> Cli:
+    return Cli(empty_database_url)
+
+
+def _new(cli: Cli) -> str:
+    result = cli(
+        "new",
+        "--title",
+        "Checkout errors",
+        "--severity",
+        "SEV2",
+        "--service",
+        "checkout",
+        "--date",
+        "2024-03-05",
+    )
+    return result.stdout.strip()
+
+
+def test_a_postmortem_can_be_filled_from_a_script(cli: Cli, tmp_path: Path) -> None:
+    key = _new(cli)
+    assert key == "2024-03-05-checkout-errors"
+    summary = tmp_path / "summary.md"
+    summary.write_text("Checkout failed for **42 minutes**.\n", encoding="utf-8")
+    cli(
+        "set",
+        key,
+        f"summary=@{summary}",
+        "impact.users_affected=1200",
+        "impact.narrative=Orders could not be placed.",
+        "analysis.trigger=A bad config push",
+        "response.detection_method=automated_alert",
+        "status=resolved",
+    )
+    cli("add", key, "analysis.root_causes", "Config skips canary")
+    cli("add", key, "lessons", "Config is code", "Canaries catch typos")
+    cli("add", key, "response.went_well", "Fast rollback")
+    cli("participant", "add", key, "Ana", "--role", "incident_commander", "--team", "payments")
+    cli("factor", "add", key, "--category", "change", "--text", "No config lint")
+    cli("why", "add", key, "--why", "Why 500s?", "--because", "Endpoint typo")
+    for at, text, moment in [
+        ("2024-03-05T10:00", "Config pushed", "impact_started"),
+        ("2024-03-05T10:04", "Alert fired", "detected"),
+        ("2024-03-05T10:09", "Ana acknowledged", "acknowledged"),
+        ("2024-03-05T10:30", "Rolled back", "mitigated"),
+        ("2024-03-05T10:42", "Error rate normal", "resolved"),
+    ]:
+        cli(
+            "event",
+            "add",
+            key,
+            "--at",
+            at,
+            "--zone",
+            "Europe/Berlin",
+            "--text",
+            text,
+            "--key-moment",
+            moment,
+        )
+    cli(
+        "action",
+        "add",
+        key,
+        "--title",
+        "Lint config in CI",
+        "--kind",
+        "prevent",
+        "--owner",
+        "Ana",
+        "--due",
+        "2024-04-01",
+    )
+    cli("set", key, "action_items.0.status=done")
+
+    shown = cli("show", key).stdout
+    for part in (
+        "1. Overview",
+        "Timeline",
+        "2. Root cause analysis",
+        "3. Impact",
+        "4. Response",
+        "5. Lessons learned",
+        "6. Action items",
+    ):
+        assert part in shown
+    assert "Time to resolve      42m" in shown
+    assert "2024-03-05 10:00:00 CET" in shown and "09:00:00" in shown
+    assert "users affected  1200" in shown
+
+    exported = json.loads(cli("export", key, "--format", "json").stdout)
+    assert exported["timeline"][0]["at"] == "2024-03-05T09:00:00Z"
+    assert exported["timeline"][0]["zone"] == "Europe/Berlin"
+    assert exported["action_items"][0]["status"] == "done"
+    history = json.loads(cli("history", key, "--json").stdout)
+    assert history[-1]["changes"] == [
+        {"field": "action_items.0.status", "old": "open", "new": "done"}
+    ]
+    assert {entry["author"] for entry in history} == {"cli-test"}
+
+
+def test_export_and_import_round_trip_through_a_file(cli: Cli, tmp_path: Path) -> None:
+    cli("demo")
+    target = tmp_path / "demo.md"
+    cli("export", "2018-01-18-reddit-hugs-mybinder", "-o", str(target))
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("severity: SEV2", "severity: SEV1"), encoding="utf-8")
+    imported = cli("import", str(target)).stdout
+    assert "updated" in imported
+    again = cli("export", "2018-01-18-reddit-hugs-mybinder").stdout
+    assert again == text.replace("severity: SEV2", "severity: SEV1")
+
+
+def test_list_filters_and_prints_json(cli: Cli) -> None:
+    _new(cli)
+    cli("new", "--title", "DNS outage", "--severity", "SEV1", "--date", "2024-03-06")
+    listed = json.loads(cli("list", "--severity", "SEV1", "--json").stdout)
+    assert listed["total"] == 1 and listed["items"][0]["title"] == "DNS outage"
+    assert "No incidents match" in cli("list", "--service", "none").stdout
+
+
+def test_bad_input_exits_non_zero_with_a_reason_and_changes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    key = _new(cli)
+    cases = [
+        (["set", key, "severity=SEV9"], "severity: Input should be"),
+        (["set", key, "impact.users=3"], "unknown field 'users'"),
+        (["set", key, "severity"], "write FIELD=VALUE"),
+        (["action", "add", key, "--title", "Fix", "--status", "wont_do"], "needs a reason"),
+        (["event", "add", key, "--at", "noon", "--text", "x"], "--at: 'noon'"),
+        (["event", "add", key, "--at", "2024-03-05T10:00", "--text", "x"], "no time zone"),
+        (["show", "missing"], "no incident with key 'missing'"),
+        (["set", key, "title=Changed", "--if-version", "7"], "changed by someone else"),
+        (["new", "--title", "x", "--severity", "SEV3", "--date", "yesterday"], "--date"),
+    ]
+    for args, reason in cases:
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1, args
+        stderr = result.stderr
+        assert stderr.startswith("error: ") and reason in stderr, (args, stderr)
+    history = json.loads(cli("history", key, "--json").stdout)
+    assert len(history) == 1
+
+
+def test_importing_a_bad_file_reports_file_line_and_field(cli: Cli, tmp_path: Path) -> None:
+    cli("demo")
+    bad = tmp_path / "bad.md"
+    cli("export", "2018-01-18-reddit-hugs-mybinder", "-o", str(bad))
+    bad.write_text(
+        bad.read_text(encoding="utf-8").replace("status: resolved", "status: fine"),
+        encoding="utf-8",
+    )
+    result = cli("import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {bad}:6: status: ")
+
+
+def test_info_names_the_database_and_its_schema(cli: Cli) -> None:
+    info = json.loads(cli("info", "--json").stdout)
+    assert info["schema_revision"] == info["schema_head"] == "0001"
+    assert info["incidents"] == 0
+    assert "demo not loaded" not in cli("demo", "--if-empty").stdout
+    assert "demo not loaded" in cli("demo", "--if-empty").stdout
+
+
+def test_the_taxonomy_can_be_extended(cli: Cli) -> None:
+    cli("taxonomy", "add", "feature-flags", "--description", "Flags flipped")
+    assert "feature-flags" in cli("taxonomy", "list").stdout
+    result = cli("taxonomy", "add", "feature-flags", ok=False)
+    assert "already exists" in result.stderr
+
+
+def test_an_unusable_database_url_is_a_one_line_error() -> None:
+    result = Cli("postgresql://nobody@127.0.0.1:1/none")("list", ok=False)
+    assert result.exit_code == 1
+    stderr = result.stderr
+    assert stderr.startswith("error: cannot open the database") and stderr.count("\n") == 1
