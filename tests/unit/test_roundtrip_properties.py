@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
@@ -12,24 +15,19 @@ from hindsight.rendering.markdown_reader import read_markdown
 from tests.strategies import postmortems
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FORMS = {"markdown": (render_markdown, read_markdown), "json": (render_json, read_json)}
 
 
+@pytest.mark.parametrize("form", FORMS)
 @PROPERTY
-@given(postmortems)
-def test_any_postmortem_survives_the_markdown_form(postmortem: Postmortem) -> None:
-    document = render_markdown(postmortem)
-    again = read_markdown(document, "property.md")
+@given(postmortem=postmortems)
+def test_any_postmortem_survives_export_import_export(form: str, postmortem: Postmortem) -> None:
+    render: Callable[[Postmortem], str] = FORMS[form][0]
+    read: Callable[[str, str], Postmortem] = FORMS[form][1]
+    document = render(postmortem)
+    again = read(document, f"property.{form}")
     assert again == postmortem
-    assert render_markdown(again) == document
-
-
-@PROPERTY
-@given(postmortems)
-def test_any_postmortem_survives_the_json_form(postmortem: Postmortem) -> None:
-    document = render_json(postmortem)
-    again = read_json(document, "property.json")
-    assert again == postmortem
-    assert render_json(again) == document
+    assert render(again) == document
 
 
 @PROPERTY

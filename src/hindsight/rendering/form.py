@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from hindsight.domain.impact import Impact
+from hindsight.domain.response import ResponseEvaluation
+
 
 class Shape(Enum):
     """How a section's content is written."""
@@ -91,7 +94,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("Action items", 2, "action_items", Shape.TABLE, ACTION_COLUMNS),
 )
 
-# Front matter holds the structured scalar fields, in this order.
+# Front matter holds the structured fields: the overview's scalars and lists, and every field of
+# the impact and response parts that no section above holds as text.
 FRONT_MATTER_FIELDS = (
     "key",
     "title",
@@ -102,18 +106,16 @@ FRONT_MATTER_FIELDS = (
     "services",
     "tags",
 )
+
+
+def _not_in_sections(part: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    in_sections = {section.field for section in SECTIONS}
+    return tuple(name for name in names if f"{part}.{name}" not in in_sections)
+
+
 FRONT_MATTER_GROUPS = {
-    "impact": (
-        "users_affected",
-        "failed_requests",
-        "downtime_minutes",
-        "slo_target_percent",
-        "error_budget_burned_percent",
-        "support_tickets",
-        "data_loss",
-        "cost",
-    ),
-    "response": ("detection_method", "teams"),
+    "impact": _not_in_sections("impact", tuple(Impact.__dataclass_fields__)),
+    "response": _not_in_sections("response", tuple(ResponseEvaluation.__dataclass_fields__)),
 }
 FORMAT_MARKER = "hindsight"
 FORMAT_VERSION = 1
