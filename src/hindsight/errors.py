@@ -13,6 +13,10 @@ class NotFoundError(HindsightError):
     """The thing asked for does not exist (or is not visible to the asker)."""
 
 
+class PermissionDeniedError(HindsightError):
+    """The account may see this but not do this."""
+
+
 class ConflictError(HindsightError):
     """A write was based on a stale version; `current_version` is what the caller must reload."""
 

@@ -192,7 +192,7 @@ def test_importing_a_bad_file_reports_file_line_and_field(cli: Cli, tmp_path: Pa
 
 def test_info_names_the_database_and_its_schema(cli: Cli) -> None:
     info = json.loads(cli("info", "--json").stdout)
-    assert info["schema_revision"] == info["schema_head"] == "0001"
+    assert info["schema_revision"] == info["schema_head"] is not None
     assert info["incidents"] == 0
     assert "demo not loaded" not in cli("demo", "--if-empty").stdout
     assert "demo not loaded" in cli("demo", "--if-empty").stdout

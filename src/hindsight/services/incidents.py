@@ -11,12 +11,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from hindsight.analysis.diff import FieldChange, diff_postmortems
+from hindsight.domain.access import Actor, Role, is_allowed_after_publication
 from hindsight.domain.codec import InvalidPostmortemError, Problem
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.text import slugify
-from hindsight.errors import ConflictError, NotFoundError
+from hindsight.errors import ConflictError, NotFoundError, PermissionDeniedError
 from hindsight.storage.models import (
     FactorCategoryRow,
+    IncidentMemberRow,
     IncidentRow,
     RevisionRow,
     ServiceRow,
@@ -94,15 +96,26 @@ def _stored(row: IncidentRow) -> StoredPostmortem:
     return StoredPostmortem(postmortem_from_row(row), row.version, row.created_at, row.updated_at)
 
 
-def _find_row(session: Session, key: str, *, for_update: bool = False) -> IncidentRow:
-    query = select(IncidentRow).where(IncidentRow.key == key).options(*_ALL_PARTS)
+def visible_to(query: Select[Any], actor: Actor | None) -> Select[Any]:
+    """Narrow an incident query to what `actor` may see (None: the local operator, sees all)."""
+    if actor is None or actor.role is Role.ADMIN:
+        return query
+    memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
+    return query.where((IncidentRow.visibility == "internal") | IncidentRow.id.in_(memberships))
+
+
+def _find_row(
+    session: Session, key: str, *, for_update: bool = False, actor: Actor | None = None
+) -> IncidentRow:
+    query = visible_to(select(IncidentRow).where(IncidentRow.key == key), actor)
+    query = query.options(*_ALL_PARTS)
     if for_update:
         # PostgreSQL: a second writer waits here until the first commits, then sees its version.
         # SQLite: BEGIN IMMEDIATE has already serialised writers.
         query = query.with_for_update().execution_options(populate_existing=True)
-    row = session.scalars(query).one_or_none()
+    row: IncidentRow | None = session.scalars(query).one_or_none()
     if row is None:
-        raise NotFoundError(f"no incident with key '{key}'; `hindsight list` shows the keys")
+        raise NotFoundError(f"no incident with key '{key}'")
     return row
 
 
@@ -143,9 +156,11 @@ def create_postmortem(
     author: str,
     action: str = "create",
     now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> StoredPostmortem:
-    """Store a new postmortem; its key must be free."""
+    """Store a new postmortem; its key must be free. The creating account becomes a member."""
     now = now or utc_now()
+    _require_editor(actor)
     if session.scalars(select(IncidentRow.id).where(IncidentRow.key == postmortem.key)).first():
         raise ConflictError(f"an incident with key '{postmortem.key}' already exists", 0)
     check_categories(session, postmortem)
@@ -153,15 +168,35 @@ def create_postmortem(
     write_postmortem(row, postmortem, now)
     session.add(row)
     session.flush()
+    if actor is not None:
+        session.add(IncidentMemberRow(incident_id=row.id, user_id=actor.id))
     changes = diff_postmortems(None, postmortem)
     _record(session, row, author=author, at=now, action=action, changes=changes)
     session.flush()
     return _stored(row)
 
 
-def get_postmortem(session: Session, *, key: str) -> StoredPostmortem:
-    """The stored postmortem with this key."""
-    return _stored(_find_row(session, key))
+def get_postmortem(session: Session, *, key: str, actor: Actor | None = None) -> StoredPostmortem:
+    """The stored postmortem with this key, if `actor` may see it."""
+    return _stored(_find_row(session, key, actor=actor))
+
+
+def _require_editor(actor: Actor | None) -> None:
+    if actor is not None and actor.role is Role.VIEWER:
+        raise PermissionDeniedError(
+            "viewers cannot change postmortems; ask an admin for the editor role"
+        )
+
+
+def _check_publication_lock(before: Postmortem, changes: list[FieldChange]) -> None:
+    if before.review_status != "published":
+        return
+    locked = [c.field for c in changes if not is_allowed_after_publication(c.field)]
+    if locked:
+        raise PermissionDeniedError(
+            f"this postmortem is published and read-only (tried to change {locked[0]}); "
+            "only action items can still be updated. Reopen it to edit."
+        )
 
 
 def update_postmortem(
@@ -173,6 +208,8 @@ def update_postmortem(
     expected_version: int | None = None,
     action: str = "update",
     now: dt.datetime | None = None,
+    actor: Actor | None = None,
+    review_transition: bool = False,
 ) -> StoredPostmortem:
     """Apply `change` to the current postmortem and store it with a revision.
 
@@ -181,7 +218,8 @@ def update_postmortem(
     that alters nothing stores nothing.
     """
     now = now or utc_now()
-    row = _find_row(session, key, for_update=True)
+    _require_editor(actor)
+    row = _find_row(session, key, for_update=True, actor=actor)
     if expected_version is not None and row.version != expected_version:
         raise ConflictError(
             f"incident '{key}' was changed by someone else (you had version {expected_version}, "
@@ -195,6 +233,13 @@ def update_postmortem(
     changes = diff_postmortems(before, after)
     if not changes:
         return _stored(row)
+    if not review_transition:
+        _check_publication_lock(before, changes)
+        if any(change.field == "review_status" for change in changes) and actor is not None:
+            raise PermissionDeniedError(
+                "the review status changes through the review "
+                "workflow (request review, approve, publish, reopen)"
+            )
     check_categories(session, after)
     write_postmortem(row, after, now)
     session.flush()
@@ -289,9 +334,9 @@ def list_postmortems(
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def list_revisions(session: Session, *, key: str) -> list[Revision]:
+def list_revisions(session: Session, *, key: str, actor: Actor | None = None) -> list[Revision]:
     """The postmortem's history, oldest first."""
-    row = _find_row(session, key)
+    row = _find_row(session, key, actor=actor)
     revisions = session.scalars(
         select(RevisionRow).where(RevisionRow.incident_id == row.id).order_by(RevisionRow.version)
     )
