@@ -78,6 +78,7 @@ class Revision:
     at: dt.datetime
     action: str
     changes: list[FieldChange]
+    note: str = ""
 
 
 _ALL_PARTS = tuple(
@@ -210,6 +211,8 @@ def update_postmortem(
     now: dt.datetime | None = None,
     actor: Actor | None = None,
     review_transition: bool = False,
+    note: str = "",
+    extra_changes: Sequence[FieldChange] = (),
 ) -> StoredPostmortem:
     """Apply `change` to the current postmortem and store it with a revision.
 
@@ -231,7 +234,7 @@ def update_postmortem(
     if after.key != key:
         raise InvalidPostmortemError([Problem(("key",), "cannot be changed")])
     changes = diff_postmortems(before, after)
-    if not changes:
+    if not changes and not extra_changes:
         return _stored(row)
     if not review_transition:
         _check_publication_lock(before, changes)
@@ -243,7 +246,10 @@ def update_postmortem(
     check_categories(session, after)
     write_postmortem(row, after, now)
     session.flush()
-    _record(session, row, author=author, at=now, action=action, changes=changes)
+    if not changes:
+        row.updated_at = now  # still a new version: the review decision is the change
+    changes = changes + list(extra_changes)
+    _record(session, row, author=author, at=now, action=action, changes=changes, note=note)
     session.flush()
     return _stored(row)
 
@@ -304,12 +310,14 @@ def list_postmortems(
     filters: IncidentFilter | None = None,
     limit: int = 50,
     offset: int = 0,
+    actor: Actor | None = None,
 ) -> IncidentPage:
-    """A page of incidents, newest first, with the total count for pagination."""
+    """A page of incidents `actor` may see, newest first, with the total for pagination."""
     filters = filters or IncidentFilter()
-    total = session.scalar(_filtered(select(func.count(IncidentRow.id)), filters)) or 0
+    counted = visible_to(_filtered(select(func.count(IncidentRow.id)), filters), actor)
+    total = session.scalar(counted) or 0
     rows = session.scalars(
-        _filtered(select(IncidentRow), filters)
+        visible_to(_filtered(select(IncidentRow), filters), actor)
         .options(selectinload(IncidentRow.services), selectinload(IncidentRow.tags))
         .order_by(IncidentRow.created_at.desc(), IncidentRow.id.desc())
         .limit(limit)
@@ -347,6 +355,7 @@ def list_revisions(session: Session, *, key: str, actor: Actor | None = None) ->
             at=rev.at,
             action=rev.action,
             changes=[FieldChange(c["field"], c["old"], c["new"]) for c in rev.changes],
+            note=rev.note,
         )
         for rev in revisions
     ]

@@ -158,6 +158,7 @@ class RevisionRow(Base):
     author: Mapped[str] = mapped_column(String(200), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     action: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[list[Any]] = mapped_column(JSON)
 
 

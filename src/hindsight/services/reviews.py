@@ -1,0 +1,312 @@
+"""The review workflow, membership of restricted incidents, and comments on sections."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hindsight.analysis.diff import FieldChange
+from hindsight.domain.access import Actor, Role
+from hindsight.domain.incidents import Postmortem, ReviewStatus
+from hindsight.domain.reviews import ReviewAction, ReviewDecision, ReviewError, status_after
+from hindsight.domain.text import clean_line, clean_prose
+from hindsight.errors import HindsightError, NotFoundError, PermissionDeniedError
+from hindsight.services.incidents import (
+    StoredPostmortem,
+    get_postmortem,
+    update_postmortem,
+    utc_now,
+)
+from hindsight.storage.models import (
+    CommentRow,
+    IncidentMemberRow,
+    IncidentRow,
+    ReviewRow,
+    UserRow,
+)
+
+SECTIONS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
+
+
+@dataclass(frozen=True)
+class ReviewerState:
+    """A requested reviewer and their decision."""
+
+    username: str
+    display_name: str
+    decision: ReviewDecision
+    note: str
+    updated_at: dt.datetime
+
+
+def _incident_id(session: Session, key: str) -> int:
+    found = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
+    if found is None:
+        raise NotFoundError(f"no incident with key '{key}'")
+    return int(found)
+
+
+def _users(session: Session, usernames: Sequence[str]) -> list[UserRow]:
+    rows = []
+    for name in usernames:
+        row = session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
+        if row is None or row.disabled:
+            raise HindsightError(f"reviewers: no active account named '{name}'")
+        rows.append(row)
+    return rows
+
+
+def list_reviewers(
+    session: Session, *, key: str, actor: Actor | None = None
+) -> list[ReviewerState]:
+    """The requested reviewers of a postmortem and where each stands."""
+    get_postmortem(session, key=key, actor=actor)
+    query = (
+        select(ReviewRow, UserRow)
+        .join(UserRow, UserRow.id == ReviewRow.reviewer_id)
+        .where(ReviewRow.incident_id == _incident_id(session, key))
+        .order_by(UserRow.username)
+    )
+    return [
+        ReviewerState(
+            user.username,
+            user.display_name or user.username,
+            ReviewDecision(review.decision),
+            review.note,
+            review.updated_at,
+        )
+        for review, user in session.execute(query)
+    ]
+
+
+def _decisions(session: Session, incident_id: int) -> dict[int, ReviewRow]:
+    rows = session.scalars(select(ReviewRow).where(ReviewRow.incident_id == incident_id))
+    return {row.reviewer_id: row for row in rows}
+
+
+def _transition(
+    session: Session,
+    *,
+    key: str,
+    actor: Actor,
+    action: ReviewAction,
+    decisions: dict[int, ReviewRow],
+    note: str = "",
+    decided: Sequence[FieldChange] = (),
+) -> StoredPostmortem:
+    current = get_postmortem(session, key=key, actor=actor)
+    try:
+        status = status_after(
+            action,
+            current.postmortem.review_status,
+            {str(uid): ReviewDecision(row.decision) for uid, row in decisions.items()},
+        )
+    except ReviewError as error:
+        raise HindsightError(str(error)) from None
+
+    def change(postmortem: Postmortem) -> Postmortem:
+        return dataclasses.replace(postmortem, review_status=status)
+
+    return update_postmortem(
+        session,
+        key=key,
+        change=change,
+        author=actor.username,
+        action=action.value,
+        actor=actor,
+        review_transition=True,
+        expected_version=current.version,
+        note=note,
+        extra_changes=decided,
+    )
+
+
+def request_review(
+    session: Session,
+    *,
+    key: str,
+    actor: Actor,
+    reviewers: Sequence[str],
+    now: dt.datetime | None = None,
+) -> StoredPostmortem:
+    """Ask people to review; each starts as 'requested' (asking again resets their decision)."""
+    now = now or utc_now()
+    incident = _incident_id(session, key)
+    get_postmortem(session, key=key, actor=actor)
+    decisions = _decisions(session, incident)
+    decided = []
+    for user in _users(session, reviewers):
+        row = decisions.get(user.id) or ReviewRow(incident_id=incident, reviewer_id=user.id)
+        old = row.decision if row.decision else None
+        decided.append(FieldChange(f"reviewers.{user.username}", old, ReviewDecision.REQUESTED))
+        row.decision, row.note, row.updated_at = ReviewDecision.REQUESTED, "", now
+        decisions[user.id] = row
+        session.add(row)
+    session.flush()
+    return _transition(
+        session,
+        key=key,
+        actor=actor,
+        action=ReviewAction.REQUEST_REVIEW,
+        decisions=decisions,
+        decided=decided,
+    )
+
+
+def decide(
+    session: Session,
+    *,
+    key: str,
+    actor: Actor,
+    approve: bool,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> StoredPostmortem:
+    """A requested reviewer approves or asks for changes (with a note saying what)."""
+    incident = _incident_id(session, key)
+    decisions = _decisions(session, incident)
+    row = decisions.get(actor.id)
+    if row is None:
+        raise PermissionDeniedError("only a requested reviewer can approve or request changes")
+    note = clean_line(note, "note")
+    if not approve and not note:
+        raise HindsightError("note: say what needs to change")
+    old = row.decision
+    row.decision = ReviewDecision.APPROVED if approve else ReviewDecision.CHANGES_REQUESTED
+    decided = [FieldChange(f"reviewers.{actor.username}", old, row.decision.value)]
+    row.note, row.updated_at = note, now or utc_now()
+    session.flush()
+    action = ReviewAction.APPROVE if approve else ReviewAction.REQUEST_CHANGES
+    return _transition(
+        session,
+        key=key,
+        actor=actor,
+        action=action,
+        decisions=decisions,
+        note=note,
+        decided=decided,
+    )
+
+
+def publish(session: Session, *, key: str, actor: Actor) -> StoredPostmortem:
+    """Publish an approved postmortem; it becomes read-only except action-item status."""
+    incident = _incident_id(session, key)
+    return _transition(
+        session,
+        key=key,
+        actor=actor,
+        action=ReviewAction.PUBLISH,
+        decisions=_decisions(session, incident),
+    )
+
+
+def reopen(session: Session, *, key: str, actor: Actor, reason: str) -> StoredPostmortem:
+    """Reopen a published postmortem for editing; the reason goes into the history."""
+    try:
+        reason = clean_line(reason, "reason", required=True)
+    except ValueError as error:
+        raise HindsightError(f"{error}: say why it is reopened") from None
+    incident = _incident_id(session, key)
+    return _transition(
+        session,
+        key=key,
+        actor=actor,
+        action=ReviewAction.REOPEN,
+        decisions=_decisions(session, incident),
+        note=reason,
+    )
+
+
+def add_member(session: Session, *, key: str, actor: Actor, username: str) -> None:
+    """Give an account access to a (restricted) incident."""
+    get_postmortem(session, key=key, actor=actor)
+    if actor.role is Role.VIEWER:
+        raise PermissionDeniedError("viewers cannot add members")
+    incident = _incident_id(session, key)
+    [user] = _users(session, [username])
+    exists = session.scalar(
+        select(IncidentMemberRow.id).where(
+            IncidentMemberRow.incident_id == incident, IncidentMemberRow.user_id == user.id
+        )
+    )
+    if exists is None:
+        session.add(IncidentMemberRow(incident_id=incident, user_id=user.id))
+        session.flush()
+
+
+def list_members(session: Session, *, key: str, actor: Actor | None = None) -> list[str]:
+    """Usernames of the incident's members."""
+    get_postmortem(session, key=key, actor=actor)
+    query = (
+        select(UserRow.username)
+        .join(IncidentMemberRow, IncidentMemberRow.user_id == UserRow.id)
+        .where(IncidentMemberRow.incident_id == _incident_id(session, key))
+        .order_by(UserRow.username)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on one section of a postmortem."""
+
+    id: int
+    section: str
+    author: str
+    body: str
+    created_at: dt.datetime
+
+
+def add_comment(
+    session: Session,
+    *,
+    key: str,
+    actor: Actor,
+    section: str,
+    body: str,
+    now: dt.datetime | None = None,
+) -> Comment:
+    """Comment on a section; anyone who can see the postmortem may comment."""
+    get_postmortem(session, key=key, actor=actor)
+    if section not in SECTIONS:
+        raise HindsightError(f"section: '{section}' is not one of {', '.join(SECTIONS)}")
+    try:
+        body = clean_prose(body, "comment")
+    except ValueError as error:
+        raise HindsightError(str(error)) from None
+    if not body:
+        raise HindsightError("comment: write something first")
+    row = CommentRow(
+        incident_id=_incident_id(session, key),
+        section=section,
+        author_id=actor.id,
+        body=body,
+        created_at=now or utc_now(),
+    )
+    session.add(row)
+    session.flush()
+    return Comment(row.id, section, actor.username, body, row.created_at)
+
+
+def list_comments(session: Session, *, key: str, actor: Actor | None = None) -> list[Comment]:
+    """Every comment on the postmortem, oldest first."""
+    get_postmortem(session, key=key, actor=actor)
+    query = (
+        select(CommentRow, UserRow.username)
+        .join(UserRow, UserRow.id == CommentRow.author_id)
+        .where(CommentRow.incident_id == _incident_id(session, key))
+        .order_by(CommentRow.created_at, CommentRow.id)
+    )
+    return [
+        Comment(c.id, c.section, name, c.body, c.created_at) for c, name in session.execute(query)
+    ]
+
+
+def is_published(stored: StoredPostmortem) -> bool:
+    """True when the postmortem is published (and so read-only but for action items)."""
+    return stored.postmortem.review_status is ReviewStatus.PUBLISHED
