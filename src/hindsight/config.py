@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = default_data_dir()
     author: str | None = None
+    admin_password: str | None = None
+    secure_cookies: bool = False
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data folder."""

@@ -1,66 +1,293 @@
-"""The minimal web pages: the incident list, a postmortem, its exports."""
+"""Pages: sign-in, list, new incident, the postmortem page, editing, review, history."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
-import pytest
-from fastapi.testclient import TestClient
-
-from hindsight.config import Settings
 from hindsight.services.database import Database
-from hindsight.services.demo import demo_document, load_demo
-from hindsight.web.app import create_app
-from tests.factories import make_incident
+from hindsight.services.demo import load_demo
+from hindsight.services.incidents import get_postmortem, list_revisions
+from tests.web.conftest import PASSWORD, Browser
 
 DEMO = "2018-01-18-reddit-hugs-mybinder"
+Make = Callable[[str | None], Browser]
 
 
-@pytest.fixture
-def client(fresh_database: Database) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url="unused://"), fresh_database)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def test_an_empty_list_says_how_to_start(client: TestClient) -> None:
-    page = client.get("/")
-    assert page.status_code == 200
-    assert "No incidents yet" in page.text and "hindsight demo" in page.text
-
-
-def test_the_demo_is_listed_and_readable(client: TestClient, fresh_database: Database) -> None:
-    with fresh_database.transaction() as session:
+def _demo(database: Database) -> None:
+    with database.transaction() as session:
         load_demo(session, author="demo")
-    listing = client.get("/")
-    assert f'href="/incidents/{DEMO}"' in listing.text and "SEV2" in listing.text
-    page = client.get(f"/incidents/{DEMO}")
-    assert page.status_code == 200
+
+
+def test_pages_need_a_signed_in_account(browser_for: Make) -> None:
+    anonymous = browser_for(None)
+    response = anonymous.get("/incidents/x?tab=1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/incidents/x?tab=1"
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_are_limited(browser_for: Make) -> None:
+    client = browser_for(None)
+    for _ in range(5):
+        response = client.submit("/login", {"username": "owner", "password": "wrong guess!"})
+        assert response.status_code == 401  # type: ignore[attr-defined]
+        assert "wrong username or password" in response.text  # type: ignore[attr-defined]
+    limited = client.submit("/login", {"username": "owner", "password": PASSWORD})
+    assert limited.status_code == 429  # type: ignore[attr-defined]
+    assert "try again in" in limited.text  # type: ignore[attr-defined]
+
+
+def test_login_never_redirects_off_site(browser_for: Make) -> None:
+    client = browser_for(None)
+    response = client.submit(
+        "/login", {"username": "owner", "password": PASSWORD, "next": "//evil.example/"}
+    )
+    assert response.headers["location"] == "/"  # type: ignore[attr-defined]
+
+
+def test_an_empty_list_says_how_to_start(browser_for: Make) -> None:
+    page = browser_for("owner").page("/")
+    assert "No incidents yet" in page and 'href="/incidents/new"' in page
+
+
+def test_an_incident_is_created_from_the_form(browser_for: Make, app_database: Database) -> None:
+    client = browser_for("owner")
+    client.page("/incidents/new")
+    bad = client.submit("/incidents/new", {"title": "  ", "severity": "SEV2", "date": "2024-03-05"})
+    assert bad.status_code == 422 and "is required" in bad.text  # type: ignore[attr-defined]
+    response = client.submit(
+        "/incidents/new",
+        {
+            "title": "Checkout errors",
+            "severity": "SEV2",
+            "date": "2024-03-05",
+            "services": "checkout\npayments",
+            "summary": "Orders failed.",
+        },
+    )
+    assert response.headers["location"] == "/incidents/2024-03-05-checkout-errors"  # type: ignore[attr-defined]
+    page = client.page("/incidents/2024-03-05-checkout-errors")
+    assert "Checkout errors" in page and "checkout, payments" in page
+    listing = client.page("/?severity=SEV2")
+    assert "2024-03-05-checkout-errors" in listing
+    assert "No incident matches" in client.page("/?severity=SEV1")
+
+
+def test_the_list_paginates(browser_for: Make, app_database: Database) -> None:
+    client = browser_for("owner")
+    for number in range(27):
+        client.page("/incidents/new")
+        client.submit(
+            "/incidents/new",
+            {"title": f"Incident {number:02d}", "severity": "SEV3", "date": "2024-01-01"},
+        )
+    first = client.page("/?size=25")
+    assert "Page 1 of 2" in first and first.count('class="muted small">2024-01-01-') == 25
+    second = client.page("/?size=25&page=2")
+    assert second.count('class="muted small">2024-01-01-') == 2 and "← Previous" in second
+
+
+def test_every_part_is_shown_with_computed_metrics(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    page = browser_for("reader").page(f"/incidents/{DEMO}")
     for heading in (
-        "Overview",
+        "1. Overview",
         "Timeline",
-        "Root cause analysis",
-        "Impact",
-        "Response",
-        "Lessons learned",
-        "Action items",
+        "2. Root cause analysis",
+        "3. Impact",
+        "4. Response",
+        "5. Lessons learned",
+        "6. Action items",
+        "Review",
     ):
-        assert f">{heading}</h" in page.text
-    assert "<td>2h 59m</td>" in page.text
-    assert client.get(f"/incidents/{DEMO}/export.md").text == demo_document()
+        assert heading in page
+    assert "<strong>2h 59m</strong>" in page  # time to resolve
+    assert "incident-reports/2018-01-18-reddit-hug.md#L12" in page  # provenance
+    assert ">Edit<" not in page  # a viewer cannot edit
 
 
-def test_script_in_prose_is_rendered_inert(client: TestClient, fresh_database: Database) -> None:
-    payload = "<script>alert(1)</script> [x](javascript:alert(2))"
-    with fresh_database.transaction() as session:
-        make_incident(session, summary=payload, title="<img src=x onerror=alert(3)>")
-    page = client.get("/incidents/2024-03-05-checkout-errors")
-    assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
-    assert 'href="javascript:' not in page.text
-    assert "<img src=x" not in page.text
+def test_a_section_is_edited_in_place_and_recorded(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    client = browser_for("owner")
+    form = client.page(f"/incidents/{DEMO}/sections/impact/edit")
+    assert 'name="impact.users_affected"' in form and 'name="version" value="1"' in form
+    response = client.submit(
+        f"/incidents/{DEMO}/sections/impact",
+        {
+            "version": "1",
+            "impact.users_affected": "5400",
+            "impact.narrative": "Launches failed.",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204, response.text[-3000:]  # type: ignore[attr-defined]
+    assert response.headers["HX-Redirect"] == f"/incidents/{DEMO}#sec-impact"  # type: ignore[attr-defined]
+    with app_database.transaction() as session:
+        stored = get_postmortem(session, key=DEMO)
+        assert stored.postmortem.impact.users_affected == 5400
+        last = list_revisions(session, key=DEMO)[-1]
+    assert last.author == "owner"
+    assert ("impact.users_affected", None, 5400) in [(c.field, c.old, c.new) for c in last.changes]
 
 
-def test_unknown_incidents_and_formats_are_404(client: TestClient) -> None:
-    assert client.get("/incidents/nope").status_code == 404
-    assert client.get("/incidents/nope/export.md").status_code == 404
-    assert client.get("/incidents/nope/export.pdf").status_code == 404
+def test_invalid_input_comes_back_with_the_reason_and_what_was_typed(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    client = browser_for("owner")
+    client.page(f"/incidents/{DEMO}/sections/impact/edit")
+    response = client.submit(
+        f"/incidents/{DEMO}/sections/impact",
+        {
+            "version": "1",
+            "impact.users_affected": "-3",
+            "impact.narrative": "My careful words",
+        },
+    )
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "must be zero or more" in response.text  # type: ignore[attr-defined]
+    assert "My careful words" in response.text  # type: ignore[attr-defined]
+
+
+def test_a_stale_form_gets_a_conflict_and_keeps_the_typing(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    first, second = browser_for("owner"), browser_for("teammate")
+    first.page(f"/incidents/{DEMO}/sections/lessons/edit")
+    second.page(f"/incidents/{DEMO}/sections/lessons/edit")
+    saved = first.submit(
+        f"/incidents/{DEMO}/sections/lessons", {"version": "1", "lessons": "First lesson"}
+    )
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    late = second.submit(
+        f"/incidents/{DEMO}/sections/lessons", {"version": "1", "lessons": "Second writer's lesson"}
+    )
+    assert late.status_code == 409  # type: ignore[attr-defined]
+    assert "Someone else changed this postmortem" in late.text  # type: ignore[attr-defined]
+    assert "Second writer&#39;s lesson" in late.text  # type: ignore[attr-defined]
+    assert 'name="version" value="2"' in late.text  # type: ignore[attr-defined]
+    with app_database.transaction() as session:
+        assert get_postmortem(session, key=DEMO).postmortem.lessons == ("First lesson",)
+
+
+def test_timeline_events_and_action_items_are_added_and_checked(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    client = browser_for("owner")
+    client.page(f"/incidents/{DEMO}/lists/timeline/new")
+    added = client.submit(
+        f"/incidents/{DEMO}/lists/timeline",
+        {
+            "version": "1",
+            "at": "2018-01-18T06:53:12",
+            "zone": "America/Los_Angeles",
+            "text": "Merged #287: ingress replicas 5 to 10",
+            "kind": "deploy",
+            "source": "git",
+        },
+    )
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    client.page(f"/incidents/{DEMO}/lists/actions/new")
+    refused = client.submit(
+        f"/incidents/{DEMO}/lists/actions",
+        {
+            "version": "2",
+            "title": "Alert on failed launches",
+            "kind": "detect",
+            "priority": "P2",
+            "status": "wont_do",
+            "reason": "",
+        },
+    )
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "needs a reason" in refused.text  # type: ignore[attr-defined]
+    with app_database.transaction() as session:
+        pm = get_postmortem(session, key=DEMO).postmortem
+    event = next(e for e in pm.timeline if e.source == "git")
+    assert event.at.isoformat() == "2018-01-18T14:53:12+00:00"
+    assert len(pm.action_items) == 6
+
+
+def test_review_request_approve_publish_lock_and_reopen(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner, teammate = browser_for("owner"), browser_for("teammate")
+    owner.page(f"/incidents/{DEMO}")
+    owner.submit(f"/incidents/{DEMO}/review/request", {"reviewers": "teammate"})
+    page = teammate.page(f"/incidents/{DEMO}")
+    assert "Approve" in page
+    teammate.submit(f"/incidents/{DEMO}/review/decide", {"decision": "approve", "note": ""})
+    owner.page(f"/incidents/{DEMO}")
+    owner.submit(f"/incidents/{DEMO}/review/publish")
+    published = owner.page(f"/incidents/{DEMO}")
+    assert "Published: read-only" in published
+    locked = owner.submit(f"/incidents/{DEMO}/sections/lessons", {"version": "4", "lessons": "x"})
+    assert locked.status_code == 422  # type: ignore[attr-defined]
+    assert "published and read-only" in locked.text  # type: ignore[attr-defined]
+    done = owner.submit(
+        f"/incidents/{DEMO}/lists/actions/0",
+        {
+            "version": "4",
+            "title": "Gather the commands used in incident response and add them to the SRE guide",
+            "kind": "process",
+            "priority": "P3",
+            "status": "done",
+        },
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    owner.submit(f"/incidents/{DEMO}/review/reopen", {"reason": "New evidence from the logs"})
+    history = owner.page(f"/incidents/{DEMO}/history")
+    for text in (
+        "request review",
+        "approve",
+        "publish",
+        "reopen",
+        "New evidence from the logs",
+        "review_status",
+    ):
+        assert text in history
+
+
+def test_a_post_without_the_csrf_token_is_refused(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    client = browser_for("owner")
+    response = client.post(
+        f"/incidents/{DEMO}/sections/lessons",
+        data={"version": "1", "lessons": "Sneaky"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403 and "expired" in response.text
+    forged = client.post(
+        f"/incidents/{DEMO}/sections/lessons",
+        follow_redirects=False,
+        data={"version": "1", "lessons": "Sneaky", "csrf_token": "guess"},
+    )
+    assert forged.status_code == 403
+    with app_database.transaction() as session:
+        assert get_postmortem(session, key=DEMO).version == 1
+
+
+def test_settings_create_a_token_once_and_change_the_password(browser_for: Make) -> None:
+    client = browser_for("owner")
+    client.page("/settings")
+    created = client.submit("/settings/tokens", {"name": "ci"})
+    assert "shown once" in created.text and "hs_" in created.text  # type: ignore[attr-defined]
+    assert "hs_" not in client.page("/settings").split("Starts with")[0]
+    wrong = client.submit(
+        "/settings/password",
+        {"current": "nope", "new": "another long pw", "repeat": "another long pw"},
+    )
+    assert "current password is wrong" in wrong.text  # type: ignore[attr-defined]
+    ok = client.submit(
+        "/settings/password",
+        {"current": PASSWORD, "new": "another long pw", "repeat": "another long pw"},
+    )
+    assert "Password changed" in ok.text  # type: ignore[attr-defined]

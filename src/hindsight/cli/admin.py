@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from os import environ
 
 import typer
 from rich.table import Table
@@ -61,15 +62,26 @@ def serve(
     """Serve the web UI."""
     import uvicorn
 
-    from hindsight.web.app import create_app
+    from hindsight.web.app import create_app, prepare_database
 
     current = state(ctx)
-    current.open()  # migrate once, before any worker starts
+    # Migrate and make the first admin once, before any worker starts.
+    generated = prepare_database(current.settings, current.open())
+    if generated:
+        console.print(
+            Text(
+                f"Created the first account: admin / {generated}  (shown once; "
+                "change it in Settings)",
+                style="bold",
+            )
+        )
     console.print(f"Hindsight is serving on http://{host}:{port}  (Ctrl+C to stop)")
     if workers == 1:
         app = create_app(current.settings, current.open())
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
+    # Workers build their own app from the environment: pass on the settings chosen here.
+    environ["HINDSIGHT_DATABASE_URL"] = current.settings.resolved_database_url()
     uvicorn.run(
         "hindsight.web.app:app_from_environment",
         factory=True,

@@ -15,7 +15,7 @@ from hindsight.domain.access import Actor, Role, is_allowed_after_publication
 from hindsight.domain.codec import InvalidPostmortemError, Problem
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.text import slugify
-from hindsight.errors import ConflictError, NotFoundError, PermissionDeniedError
+from hindsight.errors import ConflictError, HindsightError, NotFoundError, PermissionDeniedError
 from hindsight.storage.models import (
     FactorCategoryRow,
     IncidentMemberRow,
@@ -284,6 +284,8 @@ class IncidentFilter:
     service: str | None = None
     tag: str | None = None
     text: str | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
 
 
 def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
@@ -301,7 +303,22 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
         query = query.where(IncidentRow.id.in_(tags))
     if filters.text:
         query = query.where(func.lower(IncidentRow.title).contains(filters.text.lower()))
+    if filters.created_from:
+        start = dt.datetime.combine(filters.created_from, dt.time(), dt.UTC)
+        query = query.where(IncidentRow.created_at >= start)
+    if filters.created_to:
+        end = dt.datetime.combine(filters.created_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+        query = query.where(IncidentRow.created_at < end)
     return query
+
+
+SORTS = {
+    "newest": (IncidentRow.created_at.desc(), IncidentRow.id.desc()),
+    "oldest": (IncidentRow.created_at.asc(), IncidentRow.id.asc()),
+    "updated": (IncidentRow.updated_at.desc(), IncidentRow.id.desc()),
+    "severity": (IncidentRow.severity.asc(), IncidentRow.created_at.desc(), IncidentRow.id.desc()),
+    "title": (IncidentRow.title.asc(), IncidentRow.id.asc()),
+}
 
 
 def list_postmortems(
@@ -311,15 +328,18 @@ def list_postmortems(
     limit: int = 50,
     offset: int = 0,
     actor: Actor | None = None,
+    sort: str = "newest",
 ) -> IncidentPage:
-    """A page of incidents `actor` may see, newest first, with the total for pagination."""
+    """A page of incidents `actor` may see, in `sort` order (see SORTS), with the total."""
+    if sort not in SORTS:
+        raise HindsightError(f"sort: '{sort}' is not one of {', '.join(SORTS)}")
     filters = filters or IncidentFilter()
     counted = visible_to(_filtered(select(func.count(IncidentRow.id)), filters), actor)
     total = session.scalar(counted) or 0
     rows = session.scalars(
         visible_to(_filtered(select(IncidentRow), filters), actor)
         .options(selectinload(IncidentRow.services), selectinload(IncidentRow.tags))
-        .order_by(IncidentRow.created_at.desc(), IncidentRow.id.desc())
+        .order_by(*SORTS[sort])
         .limit(limit)
         .offset(offset)
     ).all()

@@ -1,70 +1,136 @@
-"""`create_app(settings)`: the web UI. For now: the incident list and each postmortem, read-only."""
+"""`create_app(settings)`: the web application — pages, in-place editing, review, the API."""
 
 from __future__ import annotations
 
-import math
+import sys
+from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from hindsight import __version__
 from hindsight.config import Settings
-from hindsight.errors import NotFoundError
+from hindsight.errors import (
+    ConflictError,
+    HindsightError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
-from hindsight.services.documents import DocumentFormat, export_postmortem, render_body_html
-from hindsight.services.incidents import get_postmortem, list_postmortems
+from hindsight.web.deps import CsrfError, LoginRequiredError, render
+from hindsight.web.routes import auth, editing, pages, reviews
+from hindsight.web.routes.api import create_api
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-PAGE_SIZE = 50
+STATIC = Path(__file__).parent / "static"
+SESSION_AGE = timedelta(days=14)
+
+
+def prepare_database(settings: Settings, database: Database) -> str | None:
+    """Create the first admin if there are no accounts; returns a generated password once."""
+    with database.transaction() as session:
+        return ensure_first_admin(session, password=settings.admin_password)
+
+
+def _status_for(error: HindsightError) -> int:
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, PermissionDeniedError):
+        return 403
+    if isinstance(error, ConflictError):
+        return 409
+    return 400
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """Errors become readable pages (the API answers JSON on its own)."""
+
+    @app.exception_handler(LoginRequiredError)
+    def login_required(request: Request, error: LoginRequiredError) -> Response:
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={error.next_url}", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    def csrf_failed(request: Request, _: CsrfError) -> Response:
+        message = (
+            "This form has expired or did not come from Hindsight. Reload the page and "
+            "submit again."
+        )
+        return render(request, "error.html", {"status": 403, "message": message}, status=403)
+
+    @app.exception_handler(HindsightError)
+    def hindsight_error(request: Request, error: HindsightError) -> Response:
+        status = _status_for(error)
+        return render(
+            request, "error.html", {"status": status, "message": str(error)}, status=status
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = "There is no page here." if error.status_code == 404 else str(error.detail)
+        return render(
+            request,
+            "error.html",
+            {"status": error.status_code, "message": message},
+            status=error.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, error: RequestValidationError) -> Response:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": {"message": f"{where}: {problem['msg']}"}}, 422)
+        return render(
+            request,
+            "error.html",
+            {"status": 422, "message": f"{where}: {problem['msg']}"},
+            status=422,
+        )
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """Build the application for `settings` (the database is opened and migrated here)."""
     db = database or open_database(settings.resolved_database_url())
-    app = FastAPI(title="Hindsight", version=__version__, docs_url=None, redoc_url=None)
-
-    @app.get("/", response_class=HTMLResponse)
-    def incident_list(request: Request, page: int = Query(1, ge=1)) -> Response:
-        with db.transaction() as session:
-            result = list_postmortems(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        pages = max(1, math.ceil(result.total / PAGE_SIZE))
-        return TEMPLATES.TemplateResponse(
-            request, "list.html", {"page": result, "number": page, "pages": pages}
+    generated = prepare_database(settings, db)
+    if generated:
+        print(
+            f"Created the first account: admin / {generated}  (shown once; change it in Settings)",
+            file=sys.stderr,
         )
+    with db.transaction() as session:
+        secret = signing_secret(session)
 
-    @app.get("/incidents/{key}", response_class=HTMLResponse)
-    def incident_page(request: Request, key: str) -> Response:
-        try:
-            with db.transaction() as session:
-                stored = get_postmortem(session, key=key)
-        except NotFoundError as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
-        context = {
-            "stored": stored,
-            "pm": stored.postmortem,
-            "body": render_body_html(stored.postmortem),
-        }
-        return TEMPLATES.TemplateResponse(request, "postmortem.html", context)
-
-    @app.get("/incidents/{key}/export.{suffix}")
-    def incident_export(key: str, suffix: str) -> Response:
-        formats = {"md": DocumentFormat.MARKDOWN, "json": DocumentFormat.JSON}
-        if suffix not in formats:
-            raise HTTPException(status_code=404, detail="export as .md or .json")
-        try:
-            with db.transaction() as session:
-                text = export_postmortem(session, key=key, fmt=formats[suffix])
-        except NotFoundError as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
-        media = "text/markdown" if suffix == "md" else "application/json"
-        return PlainTextResponse(text, media_type=f"{media}; charset=utf-8")
+    app = FastAPI(
+        title="Hindsight", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.database = db
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="hindsight_session",
+        max_age=int(SESSION_AGE.total_seconds()),
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    api = create_api()
+    api.state.database = db
+    app.mount("/api/v1", api)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (auth, pages, editing, reviews):
+        app.include_router(module.router)
 
     @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    _install_error_pages(app)
     return app
 
 

@@ -1,0 +1,607 @@
+"""The JSON API under /api/v1: everything the UI does, for scripts, with token auth.
+
+Errors are JSON: {"error": {"message": ..., "field": ..., "current_version": ...}}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from hindsight.analysis.metrics import compute_response_metrics
+from hindsight.domain.access import Actor
+from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
+from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_field
+from hindsight.domain.incidents import Postmortem
+from hindsight.errors import (
+    ConflictError,
+    HindsightError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from hindsight.services.accounts import (
+    AuthenticationError,
+    RateLimitedError,
+    actor_for_token,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from hindsight.services.database import Session
+from hindsight.services.documents import DocumentFormat, export_postmortem
+from hindsight.services.incidents import (
+    IncidentFilter,
+    StoredPostmortem,
+    create_postmortem,
+    get_postmortem,
+    list_postmortems,
+    list_revisions,
+    new_key,
+    update_postmortem,
+)
+from hindsight.services.reviews import (
+    add_comment,
+    add_member,
+    decide,
+    list_comments,
+    list_members,
+    list_reviewers,
+    publish,
+    reopen,
+    request_review,
+)
+from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
+
+# -- schemas ---------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    field: str | None = None
+    current_version: int | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Metrics(BaseModel):
+    time_to_detect_seconds: float | None
+    time_to_acknowledge_seconds: float | None
+    time_to_mitigate_seconds: float | None
+    time_to_resolve_seconds: float | None
+    impact_duration_seconds: float | None
+    impact_start: dt.datetime | None
+    impact_end: dt.datetime | None
+
+
+class IncidentRead(BaseModel):
+    key: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    postmortem: dict[str, Any]
+    metrics: Metrics
+
+
+class IncidentSummaryRead(BaseModel):
+    key: str
+    title: str
+    severity: str
+    status: str
+    review_status: str
+    visibility: str
+    services: list[str]
+    tags: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+class IncidentPageRead(BaseModel):
+    items: list[IncidentSummaryRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncidentCreate(BaseModel):
+    title: str = Field(max_length=300)
+    severity: str
+    key: str | None = Field(default=None, max_length=80)
+    date: dt.date | None = None
+    postmortem: dict[str, Any] = Field(
+        default_factory=dict, description="Any other fields of the postmortem's JSON form."
+    )
+
+
+class IncidentReplace(BaseModel):
+    version: int
+    postmortem: dict[str, Any]
+
+
+class IncidentUpdate(BaseModel):
+    version: int
+    set: dict[str, Any] = Field(
+        description='Field paths to new values, e.g. {"impact.users_affected": 1200}'
+    )
+
+
+class ItemAppend(BaseModel):
+    version: int
+    item: Any
+
+
+class ReviewRequestBody(BaseModel):
+    reviewers: list[str]
+
+
+class DecisionBody(BaseModel):
+    approve: bool
+    note: str = ""
+
+
+class ReopenBody(BaseModel):
+    reason: str
+
+
+class CommentCreate(BaseModel):
+    section: str
+    body: str
+
+
+class CommentRead(BaseModel):
+    id: int
+    section: str
+    author: str
+    body: str
+    created_at: dt.datetime
+
+
+class MemberAdd(BaseModel):
+    username: str
+
+
+class ReviewerRead(BaseModel):
+    username: str
+    display_name: str
+    decision: str
+    note: str
+    updated_at: dt.datetime
+
+
+class RevisionRead(BaseModel):
+    version: int
+    author: str
+    at: dt.datetime
+    action: str
+    note: str
+    changes: list[dict[str, Any]]
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(max_length=100)
+
+
+class TokenCreated(BaseModel):
+    token: str = Field(description="Shown once; keep it secret.")
+
+
+class TokenRead(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+class MeRead(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    timezone: str
+
+
+# -- authentication --------------------------------------------------------------------------
+
+
+class ApiUnauthorizedError(Exception):
+    """No valid token or session."""
+
+
+def api_actor(request: Request) -> Actor:
+    """The token's account (Authorization: Bearer …), or the browser session's with its CSRF
+    header on writes."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        with database(request).transaction() as session:
+            actor = actor_for_token(session, token=header[7:].strip())
+        if actor is None:
+            raise ApiUnauthorizedError
+        return actor
+    actor = optional_actor(request)
+    if actor is None:
+        raise ApiUnauthorizedError
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        expected = request.session.get(CSRF_FIELD)
+        if not expected or request.headers.get(CSRF_HEADER) != expected:
+            raise ApiUnauthorizedError
+    return actor
+
+
+ACTOR = Depends(api_actor)
+router = APIRouter()
+
+
+def _metrics(postmortem: Postmortem) -> Metrics:
+    m = compute_response_metrics(postmortem)
+
+    def seconds(value: dt.timedelta | None) -> float | None:
+        return value.total_seconds() if value is not None else None
+
+    return Metrics(
+        time_to_detect_seconds=seconds(m.time_to_detect),
+        time_to_acknowledge_seconds=seconds(m.time_to_acknowledge),
+        time_to_mitigate_seconds=seconds(m.time_to_mitigate),
+        time_to_resolve_seconds=seconds(m.time_to_resolve),
+        impact_duration_seconds=seconds(m.impact_duration),
+        impact_start=m.impact_window[0] if m.impact_window else None,
+        impact_end=m.impact_window[1] if m.impact_window else None,
+    )
+
+
+def _read(stored: StoredPostmortem) -> IncidentRead:
+    return IncidentRead(
+        key=stored.postmortem.key,
+        version=stored.version,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        postmortem=postmortem_to_dict(stored.postmortem),
+        metrics=_metrics(stored.postmortem),
+    )
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
+}
+
+
+@router.get("/incidents", response_model=IncidentPageRead, responses=ERRORS)
+def incidents_list(
+    actor: Actor = ACTOR,
+    session: Session = SESSION,
+    severity: list[str] = Query([]),
+    status: list[str] = Query([]),
+    review: list[str] = Query([]),
+    service: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: str = "newest",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> IncidentPageRead:
+    """Incidents you may see, filtered, sorted and paginated."""
+    filters = IncidentFilter(
+        severities=severity,
+        statuses=status,
+        review_statuses=review,
+        service=service,
+        tag=tag,
+        text=q,
+    )
+    page = list_postmortems(
+        session, filters=filters, limit=limit, offset=offset, actor=actor, sort=sort
+    )
+    items = [
+        IncidentSummaryRead(
+            **{**item.__dict__, "services": list(item.services), "tags": list(item.tags)}
+        )
+        for item in page.items
+    ]
+    return IncidentPageRead(items=items, total=page.total, limit=limit, offset=offset)
+
+
+@router.post("/incidents", response_model=IncidentRead, status_code=201, responses=ERRORS)
+def incidents_create(
+    body: IncidentCreate, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Create an incident; any part of the postmortem may be given at once."""
+    day = body.date or dt.datetime.now(dt.UTC).date()
+    data = {
+        **body.postmortem,
+        "title": body.title,
+        "severity": body.severity,
+        "key": body.key or new_key(session, body.title or "incident", day),
+    }
+    stored = create_postmortem(
+        session, postmortem=postmortem_from_dict(data), author=actor.username, actor=actor
+    )
+    return _read(stored)
+
+
+@router.get("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
+def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> IncidentRead:
+    """One postmortem with its version and computed metrics."""
+    return _read(get_postmortem(session, key=key, actor=actor))
+
+
+@router.put("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
+def incidents_replace(
+    key: str, body: IncidentReplace, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
+    new = postmortem_from_dict({**body.postmortem, "key": key})
+    return _read(
+        update_postmortem(
+            session,
+            key=key,
+            change=lambda _: new,
+            actor=actor,
+            author=actor.username,
+            expected_version=body.version,
+        )
+    )
+
+
+@router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
+def incidents_update(
+    key: str, body: IncidentUpdate, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Set fields by path, all or none; 409 if `version` is stale."""
+
+    def change(postmortem: Postmortem) -> Postmortem:
+        for path, value in body.set.items():
+            postmortem = set_field(postmortem, path, value)
+        return postmortem
+
+    return _read(
+        update_postmortem(
+            session,
+            key=key,
+            change=change,
+            actor=actor,
+            author=actor.username,
+            expected_version=body.version,
+        )
+    )
+
+
+@router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
+def items_append(
+    key: str, path: str, body: ItemAppend, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Append an item to a list (`timeline`, `action_items`, `analysis.root_causes`, …)."""
+    return _read(
+        update_postmortem(
+            session,
+            key=key,
+            change=lambda pm: append_item(pm, path, body.item),
+            actor=actor,
+            author=actor.username,
+            expected_version=body.version,
+        )
+    )
+
+
+@router.delete("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
+def items_remove(
+    key: str, path: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Remove a list item by path (`timeline.3`)."""
+    return _read(
+        update_postmortem(
+            session,
+            key=key,
+            change=lambda pm: remove_item(pm, path),
+            actor=actor,
+            author=actor.username,
+            expected_version=version,
+        )
+    )
+
+
+@router.get("/incidents/{key}/history", response_model=list[RevisionRead], responses=ERRORS)
+def incidents_history(
+    key: str, actor: Actor = ACTOR, session: Session = SESSION
+) -> list[RevisionRead]:
+    """Every revision: who, when, what changed."""
+    return [
+        RevisionRead(
+            version=r.version,
+            author=r.author,
+            at=r.at,
+            action=r.action,
+            note=r.note,
+            changes=[c.__dict__ for c in r.changes],
+        )
+        for r in list_revisions(session, key=key, actor=actor)
+    ]
+
+
+@router.get(
+    "/incidents/{key}/export",
+    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **ERRORS},
+)
+def incidents_export(
+    key: str,
+    format: DocumentFormat = DocumentFormat.MARKDOWN,
+    actor: Actor = ACTOR,
+    session: Session = SESSION,
+) -> Response:
+    """The Markdown or JSON form."""
+    get_postmortem(session, key=key, actor=actor)
+    text = export_postmortem(session, key=key, fmt=format)
+    media = "text/markdown" if format is DocumentFormat.MARKDOWN else "application/json"
+    return PlainTextResponse(text, media_type=f"{media}; charset=utf-8")
+
+
+@router.get("/incidents/{key}/reviewers", response_model=list[ReviewerRead], responses=ERRORS)
+def reviewers_list(
+    key: str, actor: Actor = ACTOR, session: Session = SESSION
+) -> list[ReviewerRead]:
+    """Requested reviewers and their decisions."""
+    return [ReviewerRead(**r.__dict__) for r in list_reviewers(session, key=key, actor=actor)]
+
+
+@router.post("/incidents/{key}/review/request", response_model=IncidentRead, responses=ERRORS)
+def review_request(
+    key: str, body: ReviewRequestBody, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Request review from the named accounts."""
+    return _read(request_review(session, key=key, actor=actor, reviewers=body.reviewers))
+
+
+@router.post("/incidents/{key}/review/decide", response_model=IncidentRead, responses=ERRORS)
+def review_decide(
+    key: str, body: DecisionBody, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Approve, or request changes with a note (requested reviewers only)."""
+    return _read(decide(session, key=key, actor=actor, approve=body.approve, note=body.note))
+
+
+@router.post("/incidents/{key}/review/publish", response_model=IncidentRead, responses=ERRORS)
+def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> IncidentRead:
+    """Publish an approved postmortem."""
+    return _read(publish(session, key=key, actor=actor))
+
+
+@router.post("/incidents/{key}/review/reopen", response_model=IncidentRead, responses=ERRORS)
+def review_reopen(
+    key: str, body: ReopenBody, actor: Actor = ACTOR, session: Session = SESSION
+) -> IncidentRead:
+    """Reopen a published postmortem, saying why."""
+    return _read(reopen(session, key=key, actor=actor, reason=body.reason))
+
+
+@router.get("/incidents/{key}/comments", response_model=list[CommentRead], responses=ERRORS)
+def comments_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> list[CommentRead]:
+    """Comments on every section, oldest first."""
+    return [CommentRead(**c.__dict__) for c in list_comments(session, key=key, actor=actor)]
+
+
+@router.post(
+    "/incidents/{key}/comments", response_model=CommentRead, status_code=201, responses=ERRORS
+)
+def comments_add(
+    key: str, body: CommentCreate, actor: Actor = ACTOR, session: Session = SESSION
+) -> CommentRead:
+    """Comment on a section."""
+    comment = add_comment(session, key=key, actor=actor, section=body.section, body=body.body)
+    return CommentRead(**comment.__dict__)
+
+
+@router.get("/incidents/{key}/members", response_model=list[str], responses=ERRORS)
+def members_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> list[str]:
+    """Usernames with access to the incident."""
+    return list_members(session, key=key, actor=actor)
+
+
+@router.post("/incidents/{key}/members", response_model=list[str], responses=ERRORS)
+def members_add(
+    key: str, body: MemberAdd, actor: Actor = ACTOR, session: Session = SESSION
+) -> list[str]:
+    """Give an account access to the incident."""
+    add_member(session, key=key, actor=actor, username=body.username)
+    return list_members(session, key=key, actor=actor)
+
+
+@router.get("/me", response_model=MeRead, responses=ERRORS)
+def me(actor: Actor = ACTOR) -> MeRead:
+    """The account the request acts as."""
+    return MeRead(
+        username=actor.username,
+        display_name=actor.display_name,
+        role=actor.role,
+        timezone=actor.timezone,
+    )
+
+
+@router.get("/tokens", response_model=list[TokenRead], responses=ERRORS)
+def tokens_list(actor: Actor = ACTOR, session: Session = SESSION) -> list[TokenRead]:
+    """Your live API tokens (never the tokens themselves)."""
+    return [TokenRead(**t.__dict__) for t in list_tokens(session, actor=actor)]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, responses=ERRORS)
+def tokens_create(
+    body: TokenCreate, actor: Actor = ACTOR, session: Session = SESSION
+) -> TokenCreated:
+    """A new token, shown once."""
+    return TokenCreated(token=create_token(session, actor=actor, name=body.name))
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
+def tokens_revoke(token_id: int, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+    """Revoke a token."""
+    revoke_token(session, actor=actor, token_id=token_id)
+    return Response(status_code=204)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _error(
+    status: int,
+    message: str,
+    field: str | None = None,
+    current_version: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    detail = ErrorDetail(message=message, field=field, current_version=current_version)
+    return JSONResponse(
+        ErrorBody(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
+    )
+
+
+def create_api() -> FastAPI:
+    """The API application, mounted at /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+    api = FastAPI(
+        title="Hindsight API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.include_router(router)
+
+    @api.exception_handler(ApiUnauthorizedError)
+    def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:
+        return _error(
+            401,
+            "send a valid API token: 'Authorization: Bearer hs_…' (create one "
+            "in Settings or with POST /api/v1/tokens)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @api.exception_handler(InvalidPostmortemError)
+    def invalid(_: Request, error: InvalidPostmortemError) -> JSONResponse:
+        first = error.problems[0]
+        return _error(422, str(error), field=first.field)
+
+    @api.exception_handler(RequestValidationError)
+    def malformed(_: Request, error: RequestValidationError) -> JSONResponse:
+        problem = error.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"] if part != "body")
+        return _error(422, f"{field}: {problem['msg']}", field=field)
+
+    @api.exception_handler(HindsightError)
+    def domain_error(_: Request, error: HindsightError) -> JSONResponse:
+        if isinstance(error, ConflictError):
+            return _error(409, str(error), current_version=error.current_version or None)
+        if isinstance(error, NotFoundError):
+            return _error(404, str(error))
+        if isinstance(error, PermissionDeniedError):
+            return _error(403, str(error))
+        if isinstance(error, RateLimitedError):
+            return _error(429, str(error), headers={"Retry-After": str(error.retry_after)})
+        if isinstance(error, AuthenticationError):
+            return _error(401, str(error))
+        field = str(error).split(":", 1)[0] if isinstance(error, FieldPathError) else None
+        return _error(400, str(error), field=field)
+
+    return api

@@ -1,0 +1,240 @@
+"""Pages for reading: the incident list, a postmortem, its history, new incident, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+
+from hindsight.analysis.metrics import compute_response_metrics
+from hindsight.domain.access import Actor, Role
+from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict
+from hindsight.domain.incidents import Severity, Visibility
+from hindsight.domain.reviews import ReviewDecision
+from hindsight.errors import HindsightError, NotFoundError
+from hindsight.services.accounts import list_users
+from hindsight.services.database import Session
+from hindsight.services.documents import DocumentFormat, export_postmortem
+from hindsight.services.incidents import (
+    SORTS,
+    IncidentFilter,
+    create_postmortem,
+    get_postmortem,
+    list_postmortems,
+    list_revisions,
+    new_key,
+)
+from hindsight.services.reviews import list_comments, list_members, list_reviewers
+from hindsight.services.taxonomy import list_categories
+from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.web.forms import LISTS, SECTIONS, list_items
+
+router = APIRouter()
+PAGE_SIZES = (25, 50, 100)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HindsightError(f"'{value}' is not a date like 2024-03-05") from None
+
+
+@router.get("/")
+def incident_list(
+    request: Request,
+    actor: Actor = Depends(page_actor),
+    session: Session = SESSION,
+    severity: list[str] = Query([]),
+    status: list[str] = Query([]),
+    review: list[str] = Query([]),
+    service: str = "",
+    tag: str = "",
+    q: str = "",
+    created_from: str = Query("", alias="from"),
+    created_to: str = Query("", alias="to"),
+    sort: str = "newest",
+    page: int = Query(1, ge=1),
+    size: int = Query(50),
+) -> Response:
+    """Incidents the viewer may see, filtered, sorted and paginated."""
+    size = size if size in PAGE_SIZES else 50
+    error = ""
+    try:
+        filters = IncidentFilter(
+            severities=severity,
+            statuses=status,
+            review_statuses=review,
+            service=service or None,
+            tag=tag or None,
+            text=q or None,
+            created_from=_parse_date(created_from),
+            created_to=_parse_date(created_to),
+        )
+        result = list_postmortems(
+            session,
+            filters=filters,
+            limit=size,
+            offset=(page - 1) * size,
+            actor=actor,
+            sort=sort if sort in SORTS else "newest",
+        )
+    except HindsightError as problem:
+        error = str(problem)
+        result = list_postmortems(session, limit=size, actor=actor)
+    pages = max(1, math.ceil(result.total / size))
+    query = {k: v for k, v in request.query_params.multi_items() if k != "page"}
+
+    def page_url(number: int) -> str:
+        return "/?" + urlencode([*query.items(), ("page", str(number))])
+
+    filtered = any(
+        v for k, v in request.query_params.multi_items() if k not in ("page", "sort", "size")
+    )
+    return render(
+        request,
+        "list.html",
+        {
+            "page": result,
+            "number": page,
+            "pages": pages,
+            "page_url": page_url,
+            "filters": request.query_params,
+            "sorts": list(SORTS),
+            "sizes": PAGE_SIZES,
+            "error": error,
+            "filtered": filtered,
+        },
+    )
+
+
+@router.get("/incidents/new")
+def new_incident_form(request: Request, actor: Actor = Depends(page_actor)) -> Response:
+    """The form for a new incident."""
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return render(
+        request,
+        "new.html",
+        {
+            "values": {"severity": "SEV3", "date": today},
+            "problems": {},
+            "severities": list(Severity),
+            "visibilities": list(Visibility),
+        },
+    )
+
+
+@router.post("/incidents/new", dependencies=[Depends(verify_csrf)])
+async def create_incident(
+    request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Create the incident and go to its page."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    problems: dict[str, str] = {}
+    try:
+        day = _parse_date(form.get("date")) or dt.datetime.now(dt.UTC).date()
+        data: dict[str, Any] = {
+            "key": new_key(session, form.get("title") or "incident", day),
+            "title": form.get("title", ""),
+            "severity": form.get("severity", ""),
+            "summary": form.get("summary", ""),
+            "visibility": form.get("visibility", "internal"),
+            "services": [s.strip() for s in form.get("services", "").splitlines() if s.strip()],
+            "tags": [s.strip() for s in form.get("tags", "").splitlines() if s.strip()],
+        }
+        stored = create_postmortem(
+            session, postmortem=postmortem_from_dict(data), author=actor.username, actor=actor
+        )
+    except InvalidPostmortemError as error:
+        problems = {p.field: p.message for p in error.problems}
+    except HindsightError as error:
+        problems = {"date": str(error)}
+    if problems:
+        return render(
+            request,
+            "new.html",
+            {
+                "values": form,
+                "problems": problems,
+                "severities": list(Severity),
+                "visibilities": list(Visibility),
+            },
+            status=422,
+        )
+    return RedirectResponse(f"/incidents/{stored.postmortem.key}", status_code=303)
+
+
+def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, Any]:
+    """Everything the postmortem page shows."""
+    stored = get_postmortem(session, key=key, actor=actor)
+    pm = stored.postmortem
+    comments: dict[str, list[Any]] = {}
+    for comment in list_comments(session, key=key, actor=actor):
+        comments.setdefault(comment.section, []).append(comment)
+    reviewers = list_reviewers(session, key=key, actor=actor)
+    members = list_members(session, key=key, actor=actor)
+    is_member = actor.username in members
+    locked = pm.review_status == "published"
+    can_edit = actor.role is not Role.VIEWER and (
+        pm.visibility == "internal" or is_member or actor.role is Role.ADMIN
+    )
+    return {
+        "stored": stored,
+        "pm": pm,
+        "key": key,
+        "metrics": compute_response_metrics(pm),
+        "sections": SECTIONS,
+        "lists": LISTS,
+        "items": {name: list_items(editor, pm) for name, editor in LISTS.items()},
+        "comments": comments,
+        "reviewers": reviewers,
+        "members": members,
+        "my_review": next((r for r in reviewers if r.username == actor.username), None),
+        "decisions": ReviewDecision,
+        "can_edit": can_edit,
+        "locked": locked,
+        "users": [a.username for a, disabled in list_users(session) if not disabled],
+        "categories": [name for name, _ in list_categories(session)],
+    }
+
+
+@router.get("/incidents/{key}")
+def postmortem_page(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """The postmortem: all six parts, review, comments."""
+    return render(request, "postmortem.html", postmortem_context(session, key, actor))
+
+
+@router.get("/incidents/{key}/history")
+def history_page(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Every revision with a field-by-field diff."""
+    stored = get_postmortem(session, key=key, actor=actor)
+    revisions = list(reversed(list_revisions(session, key=key, actor=actor)))
+    return render(request, "history.html", {"pm": stored.postmortem, "revisions": revisions})
+
+
+@router.get("/incidents/{key}/export.{suffix}")
+def export(
+    key: str, suffix: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Download the Markdown or JSON form."""
+    formats = {"md": DocumentFormat.MARKDOWN, "json": DocumentFormat.JSON}
+    if suffix not in formats:
+        raise NotFoundError("export as .md or .json")
+    get_postmortem(session, key=key, actor=actor)
+    text = export_postmortem(session, key=key, fmt=formats[suffix])
+    media = "text/markdown" if suffix == "md" else "application/json"
+    return PlainTextResponse(
+        text,
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{key}.{suffix}"'},
+    )

@@ -1,0 +1,97 @@
+"""Review workflow, members and comments from the postmortem page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hindsight.domain.access import Actor
+from hindsight.services.database import Session
+from hindsight.services.reviews import (
+    add_comment,
+    add_member,
+    decide,
+    publish,
+    reopen,
+    request_review,
+)
+from hindsight.web.deps import SESSION, page_actor, verify_csrf
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def _back(key: str, anchor: str) -> Response:
+    return RedirectResponse(f"/incidents/{key}#{anchor}", status_code=303)
+
+
+@router.post("/incidents/{key}/review/request")
+async def review_request(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Ask the named people (comma or space separated) to review."""
+    raw = (await _form(request)).get("reviewers", "")
+    names = [name for name in raw.replace(",", " ").split() if name]
+    request_review(session, key=key, actor=actor, reviewers=names)
+    return _back(key, "review")
+
+
+@router.post("/incidents/{key}/review/decide")
+async def review_decide(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Approve, or request changes with a note."""
+    form = await _form(request)
+    decide(
+        session,
+        key=key,
+        actor=actor,
+        approve=form.get("decision") == "approve",
+        note=form.get("note", ""),
+    )
+    return _back(key, "review")
+
+
+@router.post("/incidents/{key}/review/publish")
+def review_publish(
+    key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Publish an approved postmortem."""
+    publish(session, key=key, actor=actor)
+    return _back(key, "review")
+
+
+@router.post("/incidents/{key}/review/reopen")
+async def review_reopen(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Reopen a published postmortem, saying why."""
+    reopen(session, key=key, actor=actor, reason=(await _form(request)).get("reason", ""))
+    return _back(key, "review")
+
+
+@router.post("/incidents/{key}/members")
+async def members_add(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Give someone access to this incident."""
+    add_member(session, key=key, actor=actor, username=(await _form(request)).get("username", ""))
+    return _back(key, "members")
+
+
+@router.post("/incidents/{key}/comments/{section}")
+async def comment_add(
+    request: Request,
+    key: str,
+    section: str,
+    actor: Actor = Depends(page_actor),
+    session: Session = SESSION,
+) -> Response:
+    """Comment on a section."""
+    add_comment(
+        session, key=key, actor=actor, section=section, body=(await _form(request)).get("body", "")
+    )
+    return _back(key, f"comments-{section}")
