@@ -9,6 +9,10 @@ class HindsightError(Exception):
     """Base of Hindsight's own errors: the message is written for the person who must act."""
 
 
+class InvalidInputError(HindsightError):
+    """Input that can never be valid here (say, a NUL character in text)."""
+
+
 class NotFoundError(HindsightError):
     """The thing asked for does not exist (or is not visible to the asker)."""
 

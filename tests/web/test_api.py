@@ -151,3 +151,12 @@ def test_a_browser_session_needs_the_csrf_header_to_write(browser_for: Make) -> 
         "/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": client.csrf}
     )
     assert accepted.status_code == 201
+
+
+def test_inputs_the_fuzzer_found_are_refused_cleanly(api: TestClient) -> None:
+    nul = api.get("/api/v1/incidents", params={"q": "a\x00b"})
+    assert nul.status_code == 400 and "NUL" in nul.json()["error"]["message"]
+    unknown = api.get("/api/v1/incidents", params={"review": "sleeping"})
+    assert unknown.status_code == 400 and "review" in unknown.json()["error"]["message"]
+    assert api.get("/api/v1/incidents/a%00b").status_code == 400
+    assert api.delete("/api/v1/tokens/2329403638").status_code == 422

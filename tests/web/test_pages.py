@@ -124,7 +124,7 @@ def test_a_section_is_edited_in_place_and_recorded(
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 204, response.text[-3000:]  # type: ignore[attr-defined]
-    assert response.headers["HX-Redirect"] == f"/incidents/{DEMO}#sec-impact"  # type: ignore[attr-defined]
+    assert response.headers["HX-Redirect"] == f"/incidents/{DEMO}?v=2#sec-impact"  # type: ignore[attr-defined]
     with app_database.transaction() as session:
         stored = get_postmortem(session, key=DEMO)
         assert stored.postmortem.impact.users_affected == 5400

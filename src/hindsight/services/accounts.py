@@ -231,7 +231,8 @@ def list_tokens(session: Session, *, actor: Actor) -> list[TokenInfo]:
 
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's tokens."""
-    row = session.get(ApiTokenRow, token_id)
+    # Ids beyond a 32-bit integer cannot exist (and PostgreSQL would refuse to compare them).
+    row = session.get(ApiTokenRow, token_id) if 0 < token_id < 2**31 else None
     if row is None or row.user_id != actor.id:
         raise NotFoundError("no such token")
     row.revoked = True

@@ -13,9 +13,15 @@ from sqlalchemy.orm import Session, selectinload
 from hindsight.analysis.diff import FieldChange, diff_postmortems
 from hindsight.domain.access import Actor, Role, is_allowed_after_publication
 from hindsight.domain.codec import InvalidPostmortemError, Problem
-from hindsight.domain.incidents import Postmortem
+from hindsight.domain.incidents import IncidentStatus, Postmortem, ReviewStatus, Severity
 from hindsight.domain.text import slugify
-from hindsight.errors import ConflictError, HindsightError, NotFoundError, PermissionDeniedError
+from hindsight.errors import (
+    ConflictError,
+    HindsightError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from hindsight.storage.models import (
     FactorCategoryRow,
     IncidentMemberRow,
@@ -312,6 +318,20 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
     return query
 
 
+def _check_filter_values(filters: IncidentFilter) -> None:
+    """Unknown severities or statuses are a mistake worth saying, not an empty list."""
+    allowed = (
+        ("severity", filters.severities, Severity),
+        ("status", filters.statuses, IncidentStatus),
+        ("review", filters.review_statuses, ReviewStatus),
+    )
+    for name, values, enum in allowed:
+        known = [member.value for member in enum]
+        for value in values:
+            if value not in known:
+                raise InvalidInputError(f"{name}: {value!r} is not one of {', '.join(known)}")
+
+
 SORTS = {
     "newest": (IncidentRow.created_at.desc(), IncidentRow.id.desc()),
     "oldest": (IncidentRow.created_at.asc(), IncidentRow.id.asc()),
@@ -331,9 +351,10 @@ def list_postmortems(
     sort: str = "newest",
 ) -> IncidentPage:
     """A page of incidents `actor` may see, in `sort` order (see SORTS), with the total."""
+    filters = filters or IncidentFilter()
+    _check_filter_values(filters)
     if sort not in SORTS:
         raise HindsightError(f"sort: '{sort}' is not one of {', '.join(SORTS)}")
-    filters = filters or IncidentFilter()
     counted = visible_to(_filtered(select(func.count(IncidentRow.id)), filters), actor)
     total = session.scalar(counted) or 0
     rows = session.scalars(

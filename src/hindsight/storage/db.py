@@ -13,6 +13,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from hindsight.errors import InvalidInputError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -41,6 +43,28 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _holds_nul(parameters: Any) -> bool:
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_holds_nul(value) for value in parameters.values())
+    if isinstance(parameters, list | tuple):
+        return any(_holds_nul(value) for value in parameters)
+    return False
+
+
+def _refuse_nul_characters(engine: Engine) -> None:
+    """PostgreSQL cannot store NUL in text and SQLite would; refuse it the same way on both,
+    as bad input, before it reaches the driver."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _sql: str, parameters: Any, *_: Any) -> None:
+        if _holds_nul(parameters):
+            raise InvalidInputError(
+                "text may not contain the NUL character (\\x00); remove it and try again"
+            )
+
+
 def make_engine(url: str | URL) -> Engine:
     """An engine for `url`; SQLite files get their folder created."""
     parsed = normalise_url(url)
@@ -49,8 +73,10 @@ def make_engine(url: str | URL) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    _refuse_nul_characters(engine)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
@@ -536,7 +536,9 @@ def tokens_create(
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
-def tokens_revoke(token_id: int, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+def tokens_revoke(
+    token_id: int = Path(ge=1, le=2**31 - 1), actor: Actor = ACTOR, session: Session = SESSION
+) -> Response:
     """Revoke a token."""
     revoke_token(session, actor=actor, token_id=token_id)
     return Response(status_code=204)

@@ -27,8 +27,10 @@ from hindsight.web.forms import LISTS, SECTIONS, FormError, ListEditor, list_ite
 router = APIRouter()
 
 
-def _done(request: Request, key: str, anchor: str) -> Response:
-    target = f"/incidents/{key}#{anchor}"
+def _done(request: Request, key: str, anchor: str, version: int) -> Response:
+    # The version in the query makes this a new URL, so the browser really reloads the page
+    # (a change of #anchor alone would not).
+    target = f"/incidents/{key}?v={version}#{anchor}"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
@@ -49,11 +51,12 @@ def _save(
     actor: Actor,
     form: Mapping[str, str],
     change: Callable[[Postmortem], Postmortem],
-) -> tuple[dict[str, str], str, int | None]:
-    """Try the change; return (field problems, general problem, current version on conflict)."""
+) -> tuple[dict[str, str], str, int | None, int]:
+    """Try the change; return (field problems, general problem, current version on conflict,
+    saved version)."""
     try:
         with session.begin_nested():
-            update_postmortem(
+            stored = update_postmortem(
                 session,
                 key=key,
                 change=change,
@@ -67,7 +70,7 @@ def _save(
             f"version {error.current_version}). Your input is kept below: reload to see "
             "their change, or save yours over it."
         )
-        return {}, message, error.current_version
+        return {}, message, error.current_version, 0
     except InvalidPostmortemError as error:
         return (
             {
@@ -76,14 +79,15 @@ def _save(
             },
             "Please fix the fields marked below.",
             None,
+            0,
         )
     except FormError as error:
-        return {error.field: str(error)}, "Please fix the fields marked below.", None
+        return {error.field: str(error)}, "Please fix the fields marked below.", None, 0
     except (FieldPathError, HindsightError) as error:
         if isinstance(error, NotFoundError):
             raise
-        return {}, str(error), None
-    return {}, "", None
+        return {}, str(error), None, 0
+    return {}, "", None, stored.version
 
 
 def _form_page(request: Request, context: dict[str, Any], status: int = 200) -> Response:
@@ -135,9 +139,11 @@ async def save_section(
     if section is None:
         raise NotFoundError(f"no section '{name}'")
     form = await _form(request)
-    problems, message, current = _save(session, key, actor, form, apply_section(section, form))
+    problems, message, current, saved = _save(
+        session, key, actor, form, apply_section(section, form)
+    )
     if not message:
-        return _done(request, key, f"sec-{name}")
+        return _done(request, key, f"sec-{name}", saved)
     return _form_page(
         request,
         {
@@ -232,9 +238,9 @@ async def _save_item(
             return append_item(postmortem, editor.path, item)
         return set_field(postmortem, f"{editor.path}.{index}", item)
 
-    problems, message, current = _save(session, key, actor, form, change)
+    problems, message, current, saved = _save(session, key, actor, form, change)
     if not message:
-        return _done(request, key, f"list-{name}")
+        return _done(request, key, f"list-{name}", saved)
     context = _list_context(session, key, editor, actor, None)
     context.update(
         values=form,
@@ -285,9 +291,9 @@ async def delete_item(
     """Remove one list item (the form carries the version it was drawn from)."""
     editor = _editor(name)
     form = await _form(request)
-    _problems, message, _ = _save(
+    _problems, message, _, saved = _save(
         session, key, actor, form, lambda pm: remove_item(pm, f"{editor.path}.{index}")
     )
     if message:
         raise HindsightError(message)
-    return _done(request, key, f"list-{name}")
+    return _done(request, key, f"list-{name}", saved)

@@ -1,0 +1,5 @@
+"""`python -m hindsight` runs the command line."""
+
+from hindsight.cli.main import run
+
+run()
