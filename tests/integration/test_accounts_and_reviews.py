@@ -19,6 +19,7 @@ from hindsight.services.accounts import (
     create_user,
     ensure_first_admin,
     record_login_failure,
+    record_token_use,
     revoke_token,
     set_disabled,
     verify_login,
@@ -103,14 +104,16 @@ def test_tokens_are_shown_once_and_can_be_revoked(session: Session) -> None:
     ana = create_user(session, username="ana", password=PASSWORD)
     token = create_token(session, actor=ana, name="ci")
     assert token.startswith("hs_")
-    found = actor_for_token(session, token=token)
-    assert found is not None and found.username == "ana"
-    assert actor_for_token(session, token=token + "x") is None
+    found, stale = actor_for_token(session, token=token)
+    assert found is not None and found.username == "ana" and stale
+    record_token_use(session, token=token)
+    assert actor_for_token(session, token=token)[1] is False
+    assert actor_for_token(session, token=token + "x") == (None, False)
     from hindsight.services.accounts import list_tokens
 
     [info] = list_tokens(session, actor=ana)
     revoke_token(session, actor=ana, token_id=info.id)
-    assert actor_for_token(session, token=token) is None
+    assert actor_for_token(session, token=token) == (None, False)
 
 
 def test_the_first_admin_is_made_once(session: Session) -> None:

@@ -239,17 +239,31 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> None:
     session.flush()
 
 
-def actor_for_token(session: Session, *, token: str) -> Actor | None:
-    """The enabled account that owns this live token, or None."""
+TOKEN_USE_PRECISION = dt.timedelta(minutes=5)
+
+
+def actor_for_token(
+    session: Session, *, token: str, now: dt.datetime | None = None
+) -> tuple[Actor | None, bool]:
+    """The enabled account that owns this live token (or None), and whether its last use is
+    stale enough to record (see `record_token_use`); reads only."""
     row = session.scalars(
         select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(token))
     ).one_or_none()
     if row is None or row.revoked:
-        return None
+        return None, False
     actor = get_actor(session, user_id=row.user_id)
-    if actor is not None:
-        row.last_used_at = utc_now()
-    return actor
+    stale = row.last_used_at is None or row.last_used_at < (now or utc_now()) - TOKEN_USE_PRECISION
+    return actor, actor is not None and stale
+
+
+def record_token_use(session: Session, *, token: str, now: dt.datetime | None = None) -> None:
+    """Note when a token was last used (to the nearest few minutes, so reads stay reads)."""
+    row = session.scalars(
+        select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(token))
+    ).one_or_none()
+    if row is not None:
+        row.last_used_at = now or utc_now()
 
 
 def ensure_first_admin(session: Session, *, password: str | None = None) -> str | None:

@@ -30,11 +30,18 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction for reading only (on SQLite it does not queue behind writers)."""
+        with self.readers.begin() as session:
             yield session
 
     def dispose(self) -> None:
@@ -57,7 +64,11 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         shown = normalise_url(url).render_as_string(hide_password=True)
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise HindsightError(f"cannot open the database {shown}: {reason}") from None
-    return Database(engine=engine, sessions=make_sessionmaker(engine))
+    return Database(
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        readers=make_sessionmaker(engine, read_only=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ class DatabaseInfo:
 def describe_database(database: Database) -> DatabaseInfo:
     """The database's address (password hidden), schema revision and size."""
     current, head = schema_revisions(database.engine)
-    with database.transaction() as session:
+    with database.reading() as session:
         count = session.scalar(select(func.count()).select_from(IncidentRow)) or 0
     url = normalise_url(database.engine.url)
     return DatabaseInfo(

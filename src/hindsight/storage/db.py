@@ -39,8 +39,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front so two writers queue instead of failing mid-transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the lock up front, so two writers queue instead of one failing
+        # mid-transaction; a reader (READ_ONLY below) starts a plain transaction and, in WAL
+        # mode, never waits for writers.
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _holds_nul(parameters: Any) -> bool:
@@ -79,9 +84,14 @@ def make_engine(url: str | URL) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+READ_ONLY = "hindsight_read_only"
+
+
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded values readable after commit; `read_only` ones never take
+    SQLite's write lock (a write in them may fail if another writer got there first)."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def _alembic_config() -> Config:

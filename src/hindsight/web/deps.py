@@ -46,8 +46,11 @@ def database(request: Request) -> Database:
 
 
 def transaction(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
-    with database(request).transaction() as session:
+    """One transaction per request: committed when the handler returns, rolled back on error.
+    GET requests read only, so they never wait for writers."""
+    db = database(request)
+    begin = db.reading if request.method in ("GET", "HEAD") else db.transaction
+    with begin() as session:
         yield session
 
 
@@ -59,7 +62,7 @@ def optional_actor(request: Request) -> Actor | None:
     actor = None
     user_id = request.session.get("user_id")
     if isinstance(user_id, int):
-        with database(request).transaction() as session:
+        with database(request).reading() as session:
             actor = get_actor(session, user_id=user_id)
         if actor is None:
             request.session.clear()

@@ -30,6 +30,7 @@ from hindsight.services.accounts import (
     actor_for_token,
     create_token,
     list_tokens,
+    record_token_use,
     revoke_token,
 )
 from hindsight.services.database import Session
@@ -219,10 +220,14 @@ def api_actor(request: Request) -> Actor:
     header on writes."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with database(request).transaction() as session:
-            actor = actor_for_token(session, token=header[7:].strip())
+        token = header[7:].strip()
+        with database(request).reading() as session:
+            actor, stale = actor_for_token(session, token=token)
         if actor is None:
             raise ApiUnauthorizedError
+        if stale:
+            with database(request).transaction() as session:
+                record_token_use(session, token=token)
         return actor
     actor = optional_actor(request)
     if actor is None:
