@@ -25,10 +25,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from seed import seed  # noqa: E402
+from seed import seed
 
 HERE = Path(__file__).parent
-PG_ADMIN = os.environ.get("HINDSIGHT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1/test")
+PG_ADMIN = os.environ.get(
+    "HINDSIGHT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1/test"
+)
 CONNECTIONS = 20
 
 
@@ -56,8 +58,14 @@ def _sign_in(base: str) -> str:
     page = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
-    body = urllib.parse.urlencode({"username": "bench", "password": "bench password 1",
-                                   "csrf_token": token.group(1), "next": "/"}).encode()
+    body = urllib.parse.urlencode(
+        {
+            "username": "bench",
+            "password": "bench password 1",
+            "csrf_token": token.group(1),
+            "next": "/",
+        }
+    ).encode()
     opener.open(f"{base}/login", data=body).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
@@ -65,13 +73,32 @@ def _sign_in(base: str) -> str:
 def _wrk(base: str, paths: list[str], cookie: str, auth: str, duration: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write("return {" + ",".join(f'"{p}"' for p in paths) + "}\n")
-    env = {**os.environ, "HINDSIGHT_BENCH_PATHS": handle.name, "HINDSIGHT_BENCH_COOKIE": cookie,
-           "HINDSIGHT_BENCH_AUTH": auth}
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s",
-                          "-s", str(HERE / "load.lua"), base], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    env = {
+        **os.environ,
+        "HINDSIGHT_BENCH_PATHS": handle.name,
+        "HINDSIGHT_BENCH_COOKIE": cookie,
+        "HINDSIGHT_BENCH_AUTH": auth,
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "load.lua"),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return next(line for line in out.splitlines() if line.startswith("RESULT")).removeprefix(
-        "RESULT ")
+        "RESULT "
+    )
 
 
 def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
@@ -81,9 +108,12 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
     seeded = time.perf_counter() - began
     port = _port()
     env = {**os.environ, "HINDSIGHT_DATABASE_URL": url, "HINDSIGHT_DATA_DIR": str(folder)}
-    server = subprocess.Popen([sys.executable, "-m", "hindsight", "serve", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hindsight", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -94,14 +124,17 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
                 time.sleep(0.2)
         cookie = _sign_in(base)
         rng = random.Random(1)
-        keys = [f"{(dt_key(n))}-incident-{n}" for n in rng.sample(range(size), 200)]
+        visible = [n for n in range(size) if n % 50 or n % 100 == 0]  # restricted: members only
+        keys = [f"{dt_key(n)}-incident-{n}" for n in rng.sample(visible, 200)]
         endpoints = {
             "list page": ["/"] + [f"/?page={rng.randint(1, size // 50)}" for _ in range(50)],
-            "filtered list": [f"/?severity=SEV{s}&service=checkout&sort=updated"
-                              for s in range(1, 6)],
+            "filtered list": [
+                f"/?severity=SEV{s}&service=checkout&sort=updated" for s in range(1, 6)
+            ],
             "postmortem page": [f"/incidents/{key}" for key in keys],
-            "API list": [f"/api/v1/incidents?limit=50&offset={rng.randint(0, size - 50)}"
-                         for _ in range(50)],
+            "API list": [
+                f"/api/v1/incidents?limit=50&offset={rng.randint(0, size - 50)}" for _ in range(50)
+            ],
             "API postmortem": [f"/api/v1/incidents/{key}" for key in keys],
         }
         rows = []
@@ -109,8 +142,10 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
             auth = f"Bearer {token}" if name.startswith("API") else ""
             result = _wrk(base, paths, cookie if not auth else "", auth, duration)
             values = dict(item.split("=") for item in result.split())
-            rows.append(f"| {kind} | {size:,} | {name} | {values['p50']} | {values['p95']} | "
-                        f"{values['p99']} | {values['rps']} | {values['errors']} |")
+            rows.append(
+                f"| {kind} | {size:,} | {name} | {values['p50']} | {values['p95']} | "
+                f"{values['p99']} | {values['rps']} | {values['errors']} |"
+            )
             print(rows[-1], flush=True)
         print(f"(seeded {size:,} incidents in {seeded:.0f} s)", flush=True)
         return rows

@@ -40,25 +40,55 @@ BATCH = 1000
 def _incident(number: int, rng: random.Random) -> dict[str, Any]:
     created = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=37 * number)
     return {
-        "id": number + 1, "key": f"{created:%Y-%m-%d}-incident-{number}",
-        "title": f"Incident {number}: {rng.choice(SERVICES)} degraded", "summary": "Seeded.",
-        "severity": rng.choice(SEVERITIES), "status": rng.choice(STATUSES),
+        "id": number + 1,
+        "key": f"{created:%Y-%m-%d}-incident-{number}",
+        "title": f"Incident {number}: {rng.choice(SERVICES)} degraded",
+        "summary": "Seeded.",
+        "severity": rng.choice(SEVERITIES),
+        "status": rng.choice(STATUSES),
         "review_status": rng.choice(REVIEWS),
         "visibility": "restricted" if number % 50 == 0 else "internal",
-        "analysis": {"trigger": "", "root_causes": ["Seeded cause"], "contributing_factors": [],
-                     "five_whys": []},
-        "impact": {"users_affected": rng.randint(0, 10**5), "failed_requests": None,
-                   "downtime_minutes": None, "slo_target_percent": None,
-                   "error_budget_burned_percent": None, "support_tickets": None,
-                   "data_loss": {k: None for k in ("records_lost", "records_recovered",
-                                                   "records_unrecoverable", "rpo_target_minutes",
-                                                   "rpo_achieved_minutes", "rto_target_minutes",
-                                                   "rto_achieved_minutes")},
-                   "cost": {"responder_hours": None, "business_cost": None, "currency": None},
-                   "narrative": ""},
-        "response": {"detection_method": None, "detection_notes": "", "went_well": [],
-                     "went_wrong": [], "got_lucky": [], "communications": "", "teams": []},
-        "lessons": ["Seeded lesson"], "created_at": created, "updated_at": created, "version": 1,
+        "analysis": {
+            "trigger": "",
+            "root_causes": ["Seeded cause"],
+            "contributing_factors": [],
+            "five_whys": [],
+        },
+        "impact": {
+            "users_affected": rng.randint(0, 10**5),
+            "failed_requests": None,
+            "downtime_minutes": None,
+            "slo_target_percent": None,
+            "error_budget_burned_percent": None,
+            "support_tickets": None,
+            "data_loss": {
+                k: None
+                for k in (
+                    "records_lost",
+                    "records_recovered",
+                    "records_unrecoverable",
+                    "rpo_target_minutes",
+                    "rpo_achieved_minutes",
+                    "rto_target_minutes",
+                    "rto_achieved_minutes",
+                )
+            },
+            "cost": {"responder_hours": None, "business_cost": None, "currency": None},
+            "narrative": "",
+        },
+        "response": {
+            "detection_method": None,
+            "detection_notes": "",
+            "went_well": [],
+            "went_wrong": [],
+            "got_lucky": [],
+            "communications": "",
+            "teams": [],
+        },
+        "lessons": ["Seeded lesson"],
+        "created_at": created,
+        "updated_at": created,
+        "version": 1,
     }
 
 
@@ -69,18 +99,35 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
     count = rng.randint(45, 55)
     marked = dict(zip((0, 5, 8, 20, count - 1), MOMENTS, strict=True))
     for position in range(count):
-        events.append({
-            "incident_id": incident_id, "position": position,
-            "at": start + dt.timedelta(minutes=2 * position), "zone": "UTC",
-            "text": f"Event {position} of incident {number}", "kind": rng.choice(KINDS),
-            "actor": f"user{rng.randint(1, 40)}", "source": "seed",
-            "key_moment": marked.get(position),
-            "provenance": [{"origin": "seed.log", "locator": f"L{position}"}],
-        })
-    actions = [{"incident_id": incident_id, "position": p, "title": f"Fix thing {p}",
-                "kind": "prevent", "owner": f"team{p}", "priority": "P3", "due": None,
-                "status": "open", "reason": "", "tracker_url": ""}
-               for p in range(rng.randint(4, 6))]
+        events.append(
+            {
+                "incident_id": incident_id,
+                "position": position,
+                "at": start + dt.timedelta(minutes=2 * position),
+                "zone": "UTC",
+                "text": f"Event {position} of incident {number}",
+                "kind": rng.choice(KINDS),
+                "actor": f"user{rng.randint(1, 40)}",
+                "source": "seed",
+                "key_moment": marked.get(position),
+                "provenance": [{"origin": "seed.log", "locator": f"L{position}"}],
+            }
+        )
+    actions = [
+        {
+            "incident_id": incident_id,
+            "position": p,
+            "title": f"Fix thing {p}",
+            "kind": "prevent",
+            "owner": f"team{p}",
+            "priority": "P3",
+            "due": None,
+            "status": "open",
+            "reason": "",
+            "tracker_url": "",
+        }
+        for p in range(rng.randint(4, 6))
+    ]
     services = [{"incident_id": incident_id, "position": 0, "name": rng.choice(SERVICES)}]
     tags = [{"incident_id": incident_id, "position": 0, "name": f"tag{number % 20}"}]
     return {"events": events, "actions": actions, "services": services, "tags": tags}
@@ -99,13 +146,24 @@ def seed(url: str, count: int) -> str:
         children = [_children(n, rng) for n in numbers]
         with database.engine.begin() as connection:
             connection.execute(insert(IncidentRow), [_incident(n, rng) for n in numbers])
-            for table, name in ((TimelineEventRow, "events"), (ActionItemRow, "actions"),
-                                (ServiceRow, "services"), (TagRow, "tags")):
+            for table, name in (
+                (TimelineEventRow, "events"),
+                (ActionItemRow, "actions"),
+                (ServiceRow, "services"),
+                (TagRow, "tags"),
+            ):
                 connection.execute(insert(table), [row for c in children for row in c[name]])
-            connection.execute(insert(IncidentMemberRow), [
-                {"incident_id": n + 1, "user_id": actor.id} for n in numbers if n % 100 == 0])
-        print(f"\r{min(first + BATCH, count)}/{count} incidents "
-              f"({time.perf_counter() - began:.0f} s)", end="", file=sys.stderr, flush=True)
+            connection.execute(
+                insert(IncidentMemberRow),
+                [{"incident_id": n + 1, "user_id": actor.id} for n in numbers if n % 100 == 0],
+            )
+        print(
+            f"\r{min(first + BATCH, count)}/{count} incidents "
+            f"({time.perf_counter() - began:.0f} s)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
     if database.engine.dialect.name == "postgresql":
         with database.engine.begin() as connection:
             connection.exec_driver_sql("SELECT setval('incidents_id_seq', max(id)) FROM incidents")

@@ -35,3 +35,19 @@ def test_every_foreign_key_is_indexed(empty_database_url: str) -> None:
                 assert tuple(key["constrained_columns"][:1]) in indexed, (table, key)
     finally:
         engine.dispose()
+
+
+def test_the_models_match_the_migrations(empty_database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from hindsight.storage.models import Base
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
+    finally:
+        engine.dispose()

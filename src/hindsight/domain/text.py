@@ -66,6 +66,9 @@ def find_unclosed_fence(lines: Sequence[str]) -> int | None:
 
 
 def _check_characters(value: str, field: str, allowed: set[str]) -> None:
+    # Fast path: every forbidden character is also "not printable", and most text is printable.
+    if value.isprintable():
+        return
     for position, char in enumerate(value):
         if char in allowed:
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from hindsight.analysis.diff import FieldChange, diff_postmortems
 from hindsight.domain.access import Actor, Role, is_allowed_after_publication
@@ -99,6 +99,19 @@ _ALL_PARTS = tuple(
 )
 
 
+_SUMMARY_COLUMNS = (
+    IncidentRow.key,
+    IncidentRow.title,
+    IncidentRow.severity,
+    IncidentRow.status,
+    IncidentRow.review_status,
+    IncidentRow.visibility,
+    IncidentRow.created_at,
+    IncidentRow.updated_at,
+    IncidentRow.version,
+)
+
+
 def _stored(row: IncidentRow) -> StoredPostmortem:
     return StoredPostmortem(postmortem_from_row(row), row.version, row.created_at, row.updated_at)
 
@@ -181,6 +194,15 @@ def create_postmortem(
     _record(session, row, author=author, at=now, action=action, changes=changes)
     session.flush()
     return _stored(row)
+
+
+def visible_incident_id(session: Session, *, key: str, actor: Actor | None = None) -> int:
+    """The row id of the incident with this key if `actor` may see it (NotFoundError if not);
+    a cheap check for use cases that need access, not the whole postmortem."""
+    found = session.scalar(visible_to(select(IncidentRow.id).where(IncidentRow.key == key), actor))
+    if found is None:
+        raise NotFoundError(f"no incident with key '{key}'")
+    return int(found)
 
 
 def get_postmortem(session: Session, *, key: str, actor: Actor | None = None) -> StoredPostmortem:
@@ -359,7 +381,11 @@ def list_postmortems(
     total = session.scalar(counted) or 0
     rows = session.scalars(
         visible_to(_filtered(select(IncidentRow), filters), actor)
-        .options(selectinload(IncidentRow.services), selectinload(IncidentRow.tags))
+        .options(
+            load_only(*_SUMMARY_COLUMNS),  # the list never reads prose or JSON parts
+            selectinload(IncidentRow.services),
+            selectinload(IncidentRow.tags),
+        )
         .order_by(*SORTS[sort])
         .limit(limit)
         .offset(offset)

@@ -21,6 +21,7 @@ from hindsight.services.incidents import (
     get_postmortem,
     update_postmortem,
     utc_now,
+    visible_incident_id,
 )
 from hindsight.storage.models import (
     CommentRow,
@@ -65,7 +66,7 @@ def list_reviewers(
     session: Session, *, key: str, actor: Actor | None = None
 ) -> list[ReviewerState]:
     """The requested reviewers of a postmortem and where each stands."""
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     query = (
         select(ReviewRow, UserRow)
         .join(UserRow, UserRow.id == ReviewRow.reviewer_id)
@@ -137,7 +138,7 @@ def request_review(
     """Ask people to review; each starts as 'requested' (asking again resets their decision)."""
     now = now or utc_now()
     incident = _incident_id(session, key)
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     decisions = _decisions(session, incident)
     decided = []
     for user in _users(session, reviewers):
@@ -224,7 +225,7 @@ def reopen(session: Session, *, key: str, actor: Actor, reason: str) -> StoredPo
 
 def add_member(session: Session, *, key: str, actor: Actor, username: str) -> None:
     """Give an account access to a (restricted) incident."""
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     if actor.role is Role.VIEWER:
         raise PermissionDeniedError("viewers cannot add members")
     incident = _incident_id(session, key)
@@ -241,7 +242,7 @@ def add_member(session: Session, *, key: str, actor: Actor, username: str) -> No
 
 def list_members(session: Session, *, key: str, actor: Actor | None = None) -> list[str]:
     """Usernames of the incident's members."""
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     query = (
         select(UserRow.username)
         .join(IncidentMemberRow, IncidentMemberRow.user_id == UserRow.id)
@@ -272,7 +273,7 @@ def add_comment(
     now: dt.datetime | None = None,
 ) -> Comment:
     """Comment on a section; anyone who can see the postmortem may comment."""
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     if section not in SECTIONS:
         raise HindsightError(f"section: '{section}' is not one of {', '.join(SECTIONS)}")
     try:
@@ -295,7 +296,7 @@ def add_comment(
 
 def list_comments(session: Session, *, key: str, actor: Actor | None = None) -> list[Comment]:
     """Every comment on the postmortem, oldest first."""
-    get_postmortem(session, key=key, actor=actor)
+    visible_incident_id(session, key=key, actor=actor)
     query = (
         select(CommentRow, UserRow.username)
         .join(UserRow, UserRow.id == CommentRow.author_id)

@@ -48,21 +48,27 @@ def _children(order_by: str) -> Any:
 
 class IncidentRow(Base):
     __tablename__ = "incidents"
+    # Sort orders of the incident list (see migration 0003).
+    __table_args__ = (
+        Index("ix_incidents_created_at_id", "created_at", "id"),
+        Index("ix_incidents_updated_at_id", "updated_at", "id"),
+        Index("ix_incidents_severity_created_at_id", "severity", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
-    severity: Mapped[str] = mapped_column(String(8), index=True)
+    severity: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), index=True)
     review_status: Mapped[str] = mapped_column(String(20), index=True)
-    visibility: Mapped[str] = mapped_column(String(20), index=True)
+    visibility: Mapped[str] = mapped_column(String(20))
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     impact: Mapped[dict[str, Any]] = mapped_column(JSON)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     lessons: Mapped[list[Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
 
     services: Mapped[list[ServiceRow]] = _children("ServiceRow.position")
