@@ -16,7 +16,12 @@ import pytest
 CHROMIUM = Path(os.environ.get("HINDSIGHT_CHROMIUM", "/usr/bin/chromium"))
 ADMIN_PASSWORD = "e2e admin password"
 REVIEWER_PASSWORD = "e2e reviewer password"
-ARTIFACTS = Path(__file__).parents[2] / "docs" / "images"
+# Screenshots go to a scratch folder; HINDSIGHT_UPDATE_SCREENSHOTS=1 refreshes docs/images.
+ARTIFACTS = (
+    Path(__file__).parents[2] / "docs" / "images"
+    if os.environ.get("HINDSIGHT_UPDATE_SCREENSHOTS") == "1"
+    else Path(os.environ.get("TMPDIR", "/tmp")) / "hindsight-e2e-artifacts"
+)
 
 
 def _free_port() -> int:
