@@ -127,6 +127,7 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
         visible = [n for n in range(size) if n % 50 or n % 100 == 0]  # restricted: members only
         keys = [f"{dt_key(n)}-incident-{n}" for n in rng.sample(visible, 200)]
         endpoints = {
+            "baseline: /healthz": ["/healthz"],  # the framework's ceiling on this machine
             "list page": ["/"] + [f"/?page={rng.randint(1, size // 50)}" for _ in range(50)],
             "filtered list": [
                 f"/?severity=SEV{s}&service=checkout&sort=updated" for s in range(1, 6)

@@ -260,7 +260,18 @@ def _metrics(postmortem: Postmortem) -> Metrics:
     )
 
 
-def _read(stored: StoredPostmortem) -> IncidentRead:
+def _json(model: BaseModel, status: int = 200) -> Response:
+    """Serialise once with pydantic: FastAPI would otherwise walk the whole postmortem again
+    (jsonable_encoder), which cost more than loading it. The declared response_model still
+    documents the shape."""
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def _read(stored: StoredPostmortem, status: int = 200) -> Response:
+    return _json(_read_model(stored), status)
+
+
+def _read_model(stored: StoredPostmortem) -> IncidentRead:
     return IncidentRead(
         key=stored.postmortem.key,
         version=stored.version,
@@ -289,7 +300,7 @@ def incidents_list(
     sort: str = "newest",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
-) -> IncidentPageRead:
+) -> Response:
     """Incidents you may see, filtered, sorted and paginated."""
     filters = IncidentFilter(
         severities=severity,
@@ -308,13 +319,13 @@ def incidents_list(
         )
         for item in page.items
     ]
-    return IncidentPageRead(items=items, total=page.total, limit=limit, offset=offset)
+    return _json(IncidentPageRead(items=items, total=page.total, limit=limit, offset=offset))
 
 
 @router.post("/incidents", response_model=IncidentRead, status_code=201, responses=ERRORS)
 def incidents_create(
     body: IncidentCreate, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Create an incident; any part of the postmortem may be given at once."""
     day = body.date or dt.datetime.now(dt.UTC).date()
     data = {
@@ -326,11 +337,11 @@ def incidents_create(
     stored = create_postmortem(
         session, postmortem=postmortem_from_dict(data), author=actor.username, actor=actor
     )
-    return _read(stored)
+    return _read(stored, status=201)
 
 
 @router.get("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
-def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> IncidentRead:
+def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
     """One postmortem with its version and computed metrics."""
     return _read(get_postmortem(session, key=key, actor=actor))
 
@@ -338,7 +349,7 @@ def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) ->
 @router.put("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
 def incidents_replace(
     key: str, body: IncidentReplace, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
     new = postmortem_from_dict({**body.postmortem, "key": key})
     return _read(
@@ -356,7 +367,7 @@ def incidents_replace(
 @router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
 def incidents_update(
     key: str, body: IncidentUpdate, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Set fields by path, all or none; 409 if `version` is stale."""
 
     def change(postmortem: Postmortem) -> Postmortem:
@@ -379,7 +390,7 @@ def incidents_update(
 @router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
 def items_append(
     key: str, path: str, body: ItemAppend, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Append an item to a list (`timeline`, `action_items`, `analysis.root_causes`, …)."""
     return _read(
         update_postmortem(
@@ -396,7 +407,7 @@ def items_append(
 @router.delete("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
 def items_remove(
     key: str, path: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Remove a list item by path (`timeline.3`)."""
     return _read(
         update_postmortem(
@@ -456,7 +467,7 @@ def reviewers_list(
 @router.post("/incidents/{key}/review/request", response_model=IncidentRead, responses=ERRORS)
 def review_request(
     key: str, body: ReviewRequestBody, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Request review from the named accounts."""
     return _read(request_review(session, key=key, actor=actor, reviewers=body.reviewers))
 
@@ -464,13 +475,13 @@ def review_request(
 @router.post("/incidents/{key}/review/decide", response_model=IncidentRead, responses=ERRORS)
 def review_decide(
     key: str, body: DecisionBody, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Approve, or request changes with a note (requested reviewers only)."""
     return _read(decide(session, key=key, actor=actor, approve=body.approve, note=body.note))
 
 
 @router.post("/incidents/{key}/review/publish", response_model=IncidentRead, responses=ERRORS)
-def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> IncidentRead:
+def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
     """Publish an approved postmortem."""
     return _read(publish(session, key=key, actor=actor))
 
@@ -478,7 +489,7 @@ def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -
 @router.post("/incidents/{key}/review/reopen", response_model=IncidentRead, responses=ERRORS)
 def review_reopen(
     key: str, body: ReopenBody, actor: Actor = ACTOR, session: Session = SESSION
-) -> IncidentRead:
+) -> Response:
     """Reopen a published postmortem, saying why."""
     return _read(reopen(session, key=key, actor=actor, reason=body.reason))
 
