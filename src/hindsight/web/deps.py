@@ -100,6 +100,11 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfError
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form as text fields (file uploads are not used by any form)."""
+    return {name: str(value) for name, value in (await request.form()).items()}
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render a template with what every page needs (actor, CSRF token, time helpers)."""
     actor = optional_actor(request)

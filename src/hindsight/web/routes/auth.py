@@ -20,7 +20,15 @@ from hindsight.services.accounts import (
     verify_login,
 )
 from hindsight.services.database import Session
-from hindsight.web.deps import SESSION, csrf_token, database, page_actor, render, verify_csrf
+from hindsight.web.deps import (
+    SESSION,
+    csrf_token,
+    database,
+    form_fields,
+    page_actor,
+    render,
+    verify_csrf,
+)
 
 router = APIRouter()
 
@@ -41,7 +49,7 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 async def login(request: Request) -> Response:
     """Check the credentials; failures are counted and limited per name and address."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await form_fields(request)
     username, password = form.get("username", "").strip(), form.get("password", "")
     target = _safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
@@ -98,7 +106,7 @@ async def settings_profile(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Change display name and time zone."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await form_fields(request)
     try:
         actor = update_profile(
             session,
@@ -117,7 +125,7 @@ async def settings_password(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Change the password (the current one is required)."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await form_fields(request)
     try:
         verify_login(session, username=actor.username, password=form.get("current", ""))
     except AuthenticationError:
@@ -136,7 +144,7 @@ async def settings_token_new(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Create an API token; it is shown once."""
-    name = str((await request.form()).get("name", ""))
+    name = (await form_fields(request)).get("name", "")
     try:
         token = create_token(session, actor=actor, name=name)
     except HindsightError as error:

@@ -21,7 +21,7 @@ from hindsight.errors import ConflictError, HindsightError, NotFoundError
 from hindsight.services.database import Session
 from hindsight.services.incidents import get_postmortem, update_postmortem
 from hindsight.services.taxonomy import list_categories
-from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
 from hindsight.web.forms import LISTS, SECTIONS, FormError, ListEditor, list_items, section_values
 
 router = APIRouter()
@@ -39,10 +39,6 @@ def _done(request: Request, key: str, anchor: str, version: int) -> Response:
 def _version(form: Mapping[str, str]) -> int | None:
     raw = form.get("version", "")
     return int(raw) if raw.isdigit() else None
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
 
 
 def _save(
@@ -138,7 +134,7 @@ async def save_section(
     section = SECTIONS.get(name)
     if section is None:
         raise NotFoundError(f"no section '{name}'")
-    form = await _form(request)
+    form = await form_fields(request)
     problems, message, current, saved = _save(
         session, key, actor, form, apply_section(section, form)
     )
@@ -230,7 +226,7 @@ async def _save_item(
     request: Request, session: Session, key: str, name: str, actor: Actor, index: int | None
 ) -> Response:
     editor = _editor(name)
-    form = await _form(request)
+    form = await form_fields(request)
 
     def change(postmortem: Postmortem) -> Postmortem:
         item = editor.to_item(form, actor.timezone)
@@ -290,7 +286,7 @@ async def delete_item(
 ) -> Response:
     """Remove one list item (the form carries the version it was drawn from)."""
     editor = _editor(name)
-    form = await _form(request)
+    form = await form_fields(request)
     _problems, message, _, saved = _save(
         session, key, actor, form, lambda pm: remove_item(pm, f"{editor.path}.{index}")
     )

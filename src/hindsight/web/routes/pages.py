@@ -30,7 +30,7 @@ from hindsight.services.incidents import (
 )
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.taxonomy import list_categories
-from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 
 router = APIRouter()
@@ -135,7 +135,7 @@ async def create_incident(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Create the incident and go to its page."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await form_fields(request)
     problems: dict[str, str] = {}
     try:
         day = _parse_date(form.get("date")) or dt.datetime.now(dt.UTC).date()

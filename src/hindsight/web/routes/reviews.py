@@ -15,13 +15,9 @@ from hindsight.services.reviews import (
     reopen,
     request_review,
 )
-from hindsight.web.deps import SESSION, page_actor, verify_csrf
+from hindsight.web.deps import SESSION, form_fields, page_actor, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
 
 
 def _back(key: str, anchor: str) -> Response:
@@ -33,7 +29,7 @@ async def review_request(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Ask the named people (comma or space separated) to review."""
-    raw = (await _form(request)).get("reviewers", "")
+    raw = (await form_fields(request)).get("reviewers", "")
     names = [name for name in raw.replace(",", " ").split() if name]
     request_review(session, key=key, actor=actor, reviewers=names)
     return _back(key, "review")
@@ -44,7 +40,7 @@ async def review_decide(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Approve, or request changes with a note."""
-    form = await _form(request)
+    form = await form_fields(request)
     decide(
         session,
         key=key,
@@ -69,7 +65,7 @@ async def review_reopen(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Reopen a published postmortem, saying why."""
-    reopen(session, key=key, actor=actor, reason=(await _form(request)).get("reason", ""))
+    reopen(session, key=key, actor=actor, reason=(await form_fields(request)).get("reason", ""))
     return _back(key, "review")
 
 
@@ -78,7 +74,9 @@ async def members_add(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Give someone access to this incident."""
-    add_member(session, key=key, actor=actor, username=(await _form(request)).get("username", ""))
+    add_member(
+        session, key=key, actor=actor, username=(await form_fields(request)).get("username", "")
+    )
     return _back(key, "members")
 
 
@@ -92,6 +90,10 @@ async def comment_add(
 ) -> Response:
     """Comment on a section."""
     add_comment(
-        session, key=key, actor=actor, section=section, body=(await _form(request)).get("body", "")
+        session,
+        key=key,
+        actor=actor,
+        section=section,
+        body=(await form_fields(request)).get("body", ""),
     )
     return _back(key, f"comments-{section}")
