@@ -215,7 +215,7 @@ class ApiUnauthorizedError(Exception):
     """No valid token or session."""
 
 
-def api_actor(request: Request) -> Actor:
+async def api_actor(request: Request) -> Actor:
     """The token's account (Authorization: Bearer …), or the browser session's with its CSRF
     header on writes."""
     header = request.headers.get("authorization", "")
@@ -288,7 +288,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/incidents", response_model=IncidentPageRead, responses=ERRORS)
-def incidents_list(
+async def incidents_list(
     actor: Actor = ACTOR,
     session: Session = SESSION,
     severity: list[str] = Query([]),
@@ -323,7 +323,7 @@ def incidents_list(
 
 
 @router.post("/incidents", response_model=IncidentRead, status_code=201, responses=ERRORS)
-def incidents_create(
+async def incidents_create(
     body: IncidentCreate, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Create an incident; any part of the postmortem may be given at once."""
@@ -341,13 +341,13 @@ def incidents_create(
 
 
 @router.get("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
-def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+async def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
     """One postmortem with its version and computed metrics."""
     return _read(get_postmortem(session, key=key, actor=actor))
 
 
 @router.put("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
-def incidents_replace(
+async def incidents_replace(
     key: str, body: IncidentReplace, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
@@ -365,7 +365,7 @@ def incidents_replace(
 
 
 @router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
-def incidents_update(
+async def incidents_update(
     key: str, body: IncidentUpdate, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Set fields by path, all or none; 409 if `version` is stale."""
@@ -388,7 +388,7 @@ def incidents_update(
 
 
 @router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
-def items_append(
+async def items_append(
     key: str, path: str, body: ItemAppend, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Append an item to a list (`timeline`, `action_items`, `analysis.root_causes`, …)."""
@@ -405,7 +405,7 @@ def items_append(
 
 
 @router.delete("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
-def items_remove(
+async def items_remove(
     key: str, path: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Remove a list item by path (`timeline.3`)."""
@@ -422,7 +422,7 @@ def items_remove(
 
 
 @router.get("/incidents/{key}/history", response_model=list[RevisionRead], responses=ERRORS)
-def incidents_history(
+async def incidents_history(
     key: str, actor: Actor = ACTOR, session: Session = SESSION
 ) -> list[RevisionRead]:
     """Every revision: who, when, what changed."""
@@ -443,7 +443,7 @@ def incidents_history(
     "/incidents/{key}/export",
     responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **ERRORS},
 )
-def incidents_export(
+async def incidents_export(
     key: str,
     format: DocumentFormat = DocumentFormat.MARKDOWN,
     actor: Actor = ACTOR,
@@ -457,7 +457,7 @@ def incidents_export(
 
 
 @router.get("/incidents/{key}/reviewers", response_model=list[ReviewerRead], responses=ERRORS)
-def reviewers_list(
+async def reviewers_list(
     key: str, actor: Actor = ACTOR, session: Session = SESSION
 ) -> list[ReviewerRead]:
     """Requested reviewers and their decisions."""
@@ -465,7 +465,7 @@ def reviewers_list(
 
 
 @router.post("/incidents/{key}/review/request", response_model=IncidentRead, responses=ERRORS)
-def review_request(
+async def review_request(
     key: str, body: ReviewRequestBody, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Request review from the named accounts."""
@@ -473,7 +473,7 @@ def review_request(
 
 
 @router.post("/incidents/{key}/review/decide", response_model=IncidentRead, responses=ERRORS)
-def review_decide(
+async def review_decide(
     key: str, body: DecisionBody, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Approve, or request changes with a note (requested reviewers only)."""
@@ -481,13 +481,13 @@ def review_decide(
 
 
 @router.post("/incidents/{key}/review/publish", response_model=IncidentRead, responses=ERRORS)
-def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+async def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
     """Publish an approved postmortem."""
     return _read(publish(session, key=key, actor=actor))
 
 
 @router.post("/incidents/{key}/review/reopen", response_model=IncidentRead, responses=ERRORS)
-def review_reopen(
+async def review_reopen(
     key: str, body: ReopenBody, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Reopen a published postmortem, saying why."""
@@ -495,7 +495,9 @@ def review_reopen(
 
 
 @router.get("/incidents/{key}/comments", response_model=list[CommentRead], responses=ERRORS)
-def comments_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> list[CommentRead]:
+async def comments_list(
+    key: str, actor: Actor = ACTOR, session: Session = SESSION
+) -> list[CommentRead]:
     """Comments on every section, oldest first."""
     return [CommentRead(**c.__dict__) for c in list_comments(session, key=key, actor=actor)]
 
@@ -503,7 +505,7 @@ def comments_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) ->
 @router.post(
     "/incidents/{key}/comments", response_model=CommentRead, status_code=201, responses=ERRORS
 )
-def comments_add(
+async def comments_add(
     key: str, body: CommentCreate, actor: Actor = ACTOR, session: Session = SESSION
 ) -> CommentRead:
     """Comment on a section."""
@@ -512,13 +514,13 @@ def comments_add(
 
 
 @router.get("/incidents/{key}/members", response_model=list[str], responses=ERRORS)
-def members_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> list[str]:
+async def members_list(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> list[str]:
     """Usernames with access to the incident."""
     return list_members(session, key=key, actor=actor)
 
 
 @router.post("/incidents/{key}/members", response_model=list[str], responses=ERRORS)
-def members_add(
+async def members_add(
     key: str, body: MemberAdd, actor: Actor = ACTOR, session: Session = SESSION
 ) -> list[str]:
     """Give an account access to the incident."""
@@ -527,7 +529,7 @@ def members_add(
 
 
 @router.get("/me", response_model=MeRead, responses=ERRORS)
-def me(actor: Actor = ACTOR) -> MeRead:
+async def me(actor: Actor = ACTOR) -> MeRead:
     """The account the request acts as."""
     return MeRead(
         username=actor.username,
@@ -538,13 +540,13 @@ def me(actor: Actor = ACTOR) -> MeRead:
 
 
 @router.get("/tokens", response_model=list[TokenRead], responses=ERRORS)
-def tokens_list(actor: Actor = ACTOR, session: Session = SESSION) -> list[TokenRead]:
+async def tokens_list(actor: Actor = ACTOR, session: Session = SESSION) -> list[TokenRead]:
     """Your live API tokens (never the tokens themselves)."""
     return [TokenRead(**t.__dict__) for t in list_tokens(session, actor=actor)]
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201, responses=ERRORS)
-def tokens_create(
+async def tokens_create(
     body: TokenCreate, actor: Actor = ACTOR, session: Session = SESSION
 ) -> TokenCreated:
     """A new token, shown once."""
@@ -552,7 +554,7 @@ def tokens_create(
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
-def tokens_revoke(
+async def tokens_revoke(
     token_id: int = Path(ge=1, le=2**31 - 1), actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Revoke a token."""

@@ -41,7 +41,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
+async def login_form(request: Request, next: str = "/") -> Response:
     """The sign-in form."""
     return render(request, "login.html", {"next": _safe_next(next), "error": "", "username": ""})
 
@@ -75,7 +75,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> Response:
+async def logout(request: Request) -> Response:
     """Sign out."""
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
@@ -94,7 +94,7 @@ def _settings(request: Request, session: Session, actor: Actor, **extra: object)
 
 
 @router.get("/settings")
-def settings_page(
+async def settings_page(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Profile, password and API tokens."""
@@ -153,7 +153,7 @@ async def settings_token_new(
 
 
 @router.post("/settings/tokens/{token_id}/revoke", dependencies=[Depends(verify_csrf)])
-def settings_token_revoke(
+async def settings_token_revoke(
     request: Request, token_id: int, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Revoke an API token."""

@@ -92,7 +92,7 @@ def _form_page(request: Request, context: dict[str, Any], status: int = 200) -> 
 
 
 @router.get("/incidents/{key}/sections/{name}/edit")
-def edit_section(
+async def edit_section(
     request: Request,
     key: str,
     name: str,
@@ -198,7 +198,7 @@ def _list_context(
 
 
 @router.get("/incidents/{key}/lists/{name}/new")
-def new_item(
+async def new_item(
     request: Request,
     key: str,
     name: str,
@@ -210,7 +210,7 @@ def new_item(
 
 
 @router.get("/incidents/{key}/lists/{name}/{index}/edit")
-def edit_item(
+async def edit_item(
     request: Request,
     key: str,
     name: str,

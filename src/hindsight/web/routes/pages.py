@@ -47,7 +47,7 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 @router.get("/")
-def incident_list(
+async def incident_list(
     request: Request,
     actor: Actor = Depends(page_actor),
     session: Session = SESSION,
@@ -115,7 +115,7 @@ def incident_list(
 
 
 @router.get("/incidents/new")
-def new_incident_form(request: Request, actor: Actor = Depends(page_actor)) -> Response:
+async def new_incident_form(request: Request, actor: Actor = Depends(page_actor)) -> Response:
     """The form for a new incident."""
     today = dt.datetime.now(dt.UTC).date().isoformat()
     return render(
@@ -205,7 +205,7 @@ def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, An
 
 
 @router.get("/incidents/{key}")
-def postmortem_page(
+async def postmortem_page(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """The postmortem: all six parts, review, comments."""
@@ -213,7 +213,7 @@ def postmortem_page(
 
 
 @router.get("/incidents/{key}/history")
-def history_page(
+async def history_page(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Every revision with a field-by-field diff."""
@@ -223,7 +223,7 @@ def history_page(
 
 
 @router.get("/incidents/{key}/export.{suffix}")
-def export(
+async def export(
     key: str, suffix: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Download the Markdown or JSON form."""

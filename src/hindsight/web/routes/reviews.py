@@ -52,7 +52,7 @@ async def review_decide(
 
 
 @router.post("/incidents/{key}/review/publish")
-def review_publish(
+async def review_publish(
     key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Publish an approved postmortem."""
