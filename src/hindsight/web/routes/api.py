@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.domain.access import Actor
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
 from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_field
@@ -57,156 +56,30 @@ from hindsight.services.reviews import (
     request_review,
 )
 from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
-
-# -- schemas ---------------------------------------------------------------------------------
-
-
-class ErrorDetail(BaseModel):
-    message: str
-    field: str | None = None
-    current_version: int | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-class Metrics(BaseModel):
-    time_to_detect_seconds: float | None
-    time_to_acknowledge_seconds: float | None
-    time_to_mitigate_seconds: float | None
-    time_to_resolve_seconds: float | None
-    impact_duration_seconds: float | None
-    impact_start: dt.datetime | None
-    impact_end: dt.datetime | None
-
-
-class IncidentRead(BaseModel):
-    key: str
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    postmortem: dict[str, Any]
-    metrics: Metrics
-
-
-class IncidentSummaryRead(BaseModel):
-    key: str
-    title: str
-    severity: str
-    status: str
-    review_status: str
-    visibility: str
-    services: list[str]
-    tags: list[str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    version: int
-
-
-class IncidentPageRead(BaseModel):
-    items: list[IncidentSummaryRead]
-    total: int
-    limit: int
-    offset: int
-
-
-class IncidentCreate(BaseModel):
-    title: str = Field(max_length=300)
-    severity: str
-    key: str | None = Field(default=None, max_length=80)
-    date: dt.date | None = None
-    postmortem: dict[str, Any] = Field(
-        default_factory=dict, description="Any other fields of the postmortem's JSON form."
-    )
-
-
-class IncidentReplace(BaseModel):
-    version: int
-    postmortem: dict[str, Any]
-
-
-class IncidentUpdate(BaseModel):
-    version: int
-    set: dict[str, Any] = Field(
-        description='Field paths to new values, e.g. {"impact.users_affected": 1200}'
-    )
-
-
-class ItemAppend(BaseModel):
-    version: int
-    item: Any
-
-
-class ReviewRequestBody(BaseModel):
-    reviewers: list[str]
-
-
-class DecisionBody(BaseModel):
-    approve: bool
-    note: str = ""
-
-
-class ReopenBody(BaseModel):
-    reason: str
-
-
-class CommentCreate(BaseModel):
-    section: str
-    body: str
-
-
-class CommentRead(BaseModel):
-    id: int
-    section: str
-    author: str
-    body: str
-    created_at: dt.datetime
-
-
-class MemberAdd(BaseModel):
-    username: str
-
-
-class ReviewerRead(BaseModel):
-    username: str
-    display_name: str
-    decision: str
-    note: str
-    updated_at: dt.datetime
-
-
-class RevisionRead(BaseModel):
-    version: int
-    author: str
-    at: dt.datetime
-    action: str
-    note: str
-    changes: list[dict[str, Any]]
-
-
-class TokenCreate(BaseModel):
-    name: str = Field(max_length=100)
-
-
-class TokenCreated(BaseModel):
-    token: str = Field(description="Shown once; keep it secret.")
-
-
-class TokenRead(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None
-
-
-class MeRead(BaseModel):
-    username: str
-    display_name: str
-    role: str
-    timezone: str
-
+from hindsight.web.schemas import (
+    CommentCreate,
+    CommentRead,
+    DecisionBody,
+    ErrorBody,
+    ErrorDetail,
+    IncidentCreate,
+    IncidentPageRead,
+    IncidentRead,
+    IncidentReplace,
+    IncidentSummaryRead,
+    IncidentUpdate,
+    ItemAppend,
+    MemberAdd,
+    MeRead,
+    ReopenBody,
+    ReviewerRead,
+    ReviewRequestBody,
+    RevisionRead,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    metrics_of,
+)
 
 # -- authentication --------------------------------------------------------------------------
 
@@ -243,23 +116,6 @@ ACTOR = Depends(api_actor)
 router = APIRouter()
 
 
-def _metrics(postmortem: Postmortem) -> Metrics:
-    m = compute_response_metrics(postmortem)
-
-    def seconds(value: dt.timedelta | None) -> float | None:
-        return value.total_seconds() if value is not None else None
-
-    return Metrics(
-        time_to_detect_seconds=seconds(m.time_to_detect),
-        time_to_acknowledge_seconds=seconds(m.time_to_acknowledge),
-        time_to_mitigate_seconds=seconds(m.time_to_mitigate),
-        time_to_resolve_seconds=seconds(m.time_to_resolve),
-        impact_duration_seconds=seconds(m.impact_duration),
-        impact_start=m.impact_window[0] if m.impact_window else None,
-        impact_end=m.impact_window[1] if m.impact_window else None,
-    )
-
-
 def _json(model: BaseModel, status: int = 200) -> Response:
     """Serialise once with pydantic: FastAPI would otherwise walk the whole postmortem again
     (jsonable_encoder), which cost more than loading it. The declared response_model still
@@ -278,7 +134,7 @@ def _read_model(stored: StoredPostmortem) -> IncidentRead:
         created_at=stored.created_at,
         updated_at=stored.updated_at,
         postmortem=postmortem_to_dict(stored.postmortem),
-        metrics=_metrics(stored.postmortem),
+        metrics=metrics_of(stored.postmortem),
     )
 
 
