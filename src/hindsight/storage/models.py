@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,9 +51,15 @@ class IncidentRow(Base):
     __tablename__ = "incidents"
     # Sort orders of the incident list (see migration 0003).
     __table_args__ = (
-        Index("ix_incidents_created_at_id", "created_at", "id"),
-        Index("ix_incidents_updated_at_id", "updated_at", "id"),
-        Index("ix_incidents_severity_created_at_id", "severity", "created_at", "id"),
+        Index("ix_incidents_created_at_id", "created_at", "id", "visibility"),
+        Index("ix_incidents_updated_at_id", "updated_at", "id", "visibility"),
+        Index("ix_incidents_severity_created_at_id", "severity", "created_at", "id", "visibility"),
+        Index(
+            "ix_incidents_restricted",
+            "id",
+            sqlite_where=text("visibility = 'restricted'"),
+            postgresql_where=text("visibility = 'restricted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
