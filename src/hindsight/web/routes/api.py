@@ -6,6 +6,7 @@ Errors are JSON: {"error": {"message": ..., "field": ..., "current_version": ...
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -138,6 +139,25 @@ def _read_model(stored: StoredPostmortem) -> IncidentRead:
     )
 
 
+def _edit(
+    session: Session,
+    key: str,
+    actor: Actor,
+    change: Callable[[Postmortem], Postmortem],
+    version: int,
+) -> Response:
+    """Every API edit: apply `change` to the version the client read, answer the result."""
+    stored = update_postmortem(
+        session,
+        key=key,
+        change=change,
+        actor=actor,
+        author=actor.username,
+        expected_version=version,
+    )
+    return _read(stored)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
 }
@@ -208,16 +228,7 @@ async def incidents_replace(
 ) -> Response:
     """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
     new = postmortem_from_dict({**body.postmortem, "key": key})
-    return _read(
-        update_postmortem(
-            session,
-            key=key,
-            change=lambda _: new,
-            actor=actor,
-            author=actor.username,
-            expected_version=body.version,
-        )
-    )
+    return _edit(session, key, actor, lambda _: new, body.version)
 
 
 @router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
@@ -231,16 +242,7 @@ async def incidents_update(
             postmortem = set_field(postmortem, path, value)
         return postmortem
 
-    return _read(
-        update_postmortem(
-            session,
-            key=key,
-            change=change,
-            actor=actor,
-            author=actor.username,
-            expected_version=body.version,
-        )
-    )
+    return _edit(session, key, actor, change, body.version)
 
 
 @router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
@@ -248,16 +250,7 @@ async def items_append(
     key: str, path: str, body: ItemAppend, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Append an item to a list (`timeline`, `action_items`, `analysis.root_causes`, …)."""
-    return _read(
-        update_postmortem(
-            session,
-            key=key,
-            change=lambda pm: append_item(pm, path, body.item),
-            actor=actor,
-            author=actor.username,
-            expected_version=body.version,
-        )
-    )
+    return _edit(session, key, actor, lambda pm: append_item(pm, path, body.item), body.version)
 
 
 @router.delete("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
@@ -265,16 +258,7 @@ async def items_remove(
     key: str, path: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
     """Remove a list item by path (`timeline.3`)."""
-    return _read(
-        update_postmortem(
-            session,
-            key=key,
-            change=lambda pm: remove_item(pm, path),
-            actor=actor,
-            author=actor.username,
-            expected_version=version,
-        )
-    )
+    return _edit(session, key, actor, lambda pm: remove_item(pm, path), version)
 
 
 @router.get("/incidents/{key}/history", response_model=list[RevisionRead], responses=ERRORS)
