@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -58,10 +59,13 @@ def app_database(fresh_database: Database) -> Database:
 
 
 @pytest.fixture
-def browser_for(app_database: Database) -> Iterator[Callable[[str | None], Browser]]:
-    app = create_app(
-        Settings(database_url="unused://", admin_password="admin password 1"), app_database
+def browser_for(
+    app_database: Database, tmp_path: Path
+) -> Iterator[Callable[[str | None], Browser]]:
+    settings = Settings(
+        database_url="unused://", admin_password="admin password 1", data_dir=tmp_path
     )
+    app = create_app(settings, app_database)
     clients: list[Browser] = []
 
     def make(username: str | None) -> Browser:

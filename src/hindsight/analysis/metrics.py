@@ -85,7 +85,11 @@ class ResponseMetrics:
 
 def compute_response_metrics(postmortem: Postmortem) -> ResponseMetrics:
     """All response metrics of a postmortem, from its key moments."""
-    moments = postmortem.key_moments()
+    return metrics_from_moments(postmortem.key_moments())
+
+
+def metrics_from_moments(moments: Moments) -> ResponseMetrics:
+    """All response metrics from a set of key moments (marked or proposed)."""
     return ResponseMetrics(
         time_to_detect=compute_time_to_detect(moments),
         time_to_acknowledge=compute_time_to_acknowledge(moments),

@@ -141,3 +141,23 @@ def slugify(text: str, *, max_length: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "incident"
+
+
+_FORBIDDEN_RUN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufeff\u2028\u2029]+")
+
+
+def tidy(value: str, *, limit: int, one_line: bool = False) -> str:
+    """Make text from another tool storable: control characters dropped, trimmed, at most
+    `limit` characters (an ellipsis marks a cut). `one_line` also folds line breaks."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if one_line:
+        value = " ".join(value.split())
+    value = _FORBIDDEN_RUN.sub(" ", value)
+    if not value.isprintable():
+        value = "".join(
+            char
+            for char in value
+            if char in _ALLOWED_CONTROLS or unicodedata.category(char) not in _FORBIDDEN_CATEGORIES
+        )
+    value = value.strip()
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"

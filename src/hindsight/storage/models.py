@@ -252,3 +252,62 @@ class SecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class EvidenceImportRow(Base):
+    """One run of an importer against an incident: what it read and what came of it."""
+
+    __tablename__ = "evidence_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    kind: Mapped[str] = mapped_column(String(40))
+    origin: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EvidenceRow(Base):
+    """An event an importer proposed; it stays here, suggested, until a person accepts it."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "key"),
+        Index("ix_evidence_incident_state_at", "incident_id", "state", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence_imports.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20))
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    signal: Mapped[str] = mapped_column(String(40))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    zone: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    event_kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(100))
+    provenance: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class HookTokenRow(Base):
+    """The secret a monitoring system presents to post alerts into one incident."""
+
+    __tablename__ = "hook_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

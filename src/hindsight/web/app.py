@@ -24,7 +24,7 @@ from hindsight.errors import (
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
-from hindsight.web.routes import auth, editing, pages, reviews
+from hindsight.web.routes import auth, editing, imports, pages, reviews
 from hindsight.web.routes.api import create_api
 
 STATIC = Path(__file__).parent / "static"
@@ -111,6 +111,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         title="Hindsight", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.database = db
+    app.state.upload_dir = settings.data_dir / "uploads"
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -123,7 +124,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.database = db
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, pages, editing, reviews):
+    for module in (auth, pages, editing, reviews, imports):
         app.include_router(module.router)
 
     @app.get("/healthz")

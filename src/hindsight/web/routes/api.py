@@ -57,6 +57,7 @@ from hindsight.services.reviews import (
     request_review,
 )
 from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
+from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
     CommentRead,
@@ -428,6 +429,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.include_router(router)
+    api.include_router(hooks)
 
     @api.exception_handler(ApiUnauthorizedError)
     def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:

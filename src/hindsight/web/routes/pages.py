@@ -32,6 +32,7 @@ from hindsight.services.reviews import list_comments, list_members, list_reviewe
 from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
 from hindsight.web.forms import LISTS, SECTIONS, list_items
+from hindsight.web.routes.imports import evidence_context
 
 router = APIRouter()
 PAGE_SIZES = (25, 50, 100)
@@ -201,6 +202,7 @@ def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, An
         "locked": locked,
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
+        **evidence_context(session, key, actor),
     }
 
 

@@ -1,0 +1,199 @@
+"""Reasoning over imported evidence: which events are the same happening seen by two tools,
+and which events mark the key moments of the incident, with the reason for each proposal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hindsight.analysis.metrics import ResponseMetrics, metrics_from_moments
+from hindsight.domain.evidence import Signal
+from hindsight.domain.timeline import EventKind, KeyMoment, TimelineEvent
+
+SAME_SUBJECT_WINDOW = dt.timedelta(minutes=5)
+SIMILAR_TEXT_WINDOW = dt.timedelta(minutes=2)
+SIMILAR_TEXT = 0.6
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.-]{2,}")
+_NOISE = {
+    "alert",
+    "alerts",
+    "firing",
+    "resolved",
+    "triggered",
+    "incident",
+    "the",
+    "and",
+    "for",
+    "with",
+    "from",
+    "acknowledged",
+    "opened",
+    "closed",
+    "note",
+}
+# Kinds that can describe the same happening, grouped.
+_FAMILIES = {
+    EventKind.ALERT: "alert",
+    EventKind.PAGE: "alert",
+    EventKind.ACKNOWLEDGEMENT: "ack",
+    EventKind.ESCALATION: "escalation",
+    EventKind.RESOLUTION: "resolution",
+    EventKind.DEPLOY: "change",
+    EventKind.CHANGE: "change",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An event with what it signals; `ref` lets the caller find it again."""
+
+    ref: str
+    event: TimelineEvent
+    signal: Signal
+    subject: str = ""
+    source_kind: str = ""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed key moment: which event, and why."""
+
+    moment: KeyMoment
+    ref: str
+    event: TimelineEvent
+    reason: str
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in _NOISE}
+
+
+def _family(event: TimelineEvent) -> str:
+    return _FAMILIES.get(event.kind, event.kind.value)
+
+
+def same_happening(a: Candidate, b: Candidate) -> bool:
+    """Whether two events from different tools record the same happening.
+
+    Both must be of the same family (alert/page, acknowledgement, resolution, change…). Then
+    either one's subject (an alert name, an incident title) appears in the other's subject or
+    text within five minutes, or, within two minutes, at least 60% of the words of the shorter
+    text appear in the longer one (a terse page and a verbose alert say the same thing).
+    """
+    if a.source_kind and a.source_kind == b.source_kind:
+        return False
+    if _family(a.event) != _family(b.event):
+        return False
+    apart = abs(a.event.at - b.event.at)
+    if apart <= SAME_SUBJECT_WINDOW and (_mentions(a, b) or _mentions(b, a)):
+        return True
+    if apart > SIMILAR_TEXT_WINDOW:
+        return False
+    left, right = _words(a.event.text), _words(b.event.text)
+    if not left or not right:
+        return False
+    return len(left & right) / min(len(left), len(right)) >= SIMILAR_TEXT
+
+
+def _mentions(a: Candidate, b: Candidate) -> bool:
+    subject = a.subject.casefold()
+    if len(subject) < 4:
+        return False
+    return subject == b.subject.casefold() or subject in b.event.text.casefold()
+
+
+@dataclass(frozen=True)
+class _Rule:
+    moment: KeyMoment
+    signals: tuple[Signal, ...]
+    last: bool
+    reason: Callable[[Candidate], str]
+    human: bool = False
+
+
+def _who(candidate: Candidate) -> str:
+    return f" by {candidate.event.actor}" if candidate.event.actor else ""
+
+
+_RULES = (
+    _Rule(
+        KeyMoment.IMPACT_STARTED,
+        (Signal.ALERT_FIRING, Signal.ERRORS_STARTED),
+        False,
+        lambda c: (
+            f"the earliest sign of impact: {c.event.source} "
+            f"{'alert fired' if c.signal is Signal.ALERT_FIRING else 'errors began'}"
+        ),
+    ),
+    _Rule(
+        KeyMoment.DETECTED,
+        (Signal.PAGED, Signal.ALERT_FIRING),
+        False,
+        lambda c: (
+            f"the first {'page' if c.signal is Signal.PAGED else 'alert'} "
+            f"({c.event.source}): the moment the team's tooling noticed"
+        ),
+    ),
+    _Rule(
+        KeyMoment.ACKNOWLEDGED,
+        (Signal.ACKNOWLEDGED,),
+        False,
+        lambda c: f"the first acknowledgement{_who(c)} ({c.event.source})",
+        human=True,
+    ),
+    _Rule(
+        KeyMoment.MITIGATED,
+        (Signal.ALERT_RESOLVED, Signal.ERRORS_STOPPED),
+        True,
+        lambda c: (
+            f"the last {'alert resolved' if c.signal is Signal.ALERT_RESOLVED else 'error'}"
+            f" ({c.event.source}): impact signals stop here"
+        ),
+    ),
+    _Rule(
+        KeyMoment.RESOLVED,
+        (Signal.INCIDENT_RESOLVED,),
+        True,
+        lambda c: f"the incident was resolved{_who(c)} ({c.event.source})",
+    ),
+)
+
+
+def propose_key_moments(candidates: Sequence[Candidate]) -> list[Proposal]:
+    """Propose each key moment from the evidence, in order, each with its reason.
+
+    Impact start: the earliest firing alert or error onset. Detected: the first page or alert.
+    Acknowledged: the first acknowledgement by a person. Mitigated: the last alert resolution or
+    end of errors. Resolved: the last incident resolution. A proposal never precedes the one
+    before it (an acknowledgement before detection is not taken as the acknowledgement).
+    """
+    ordered = sorted(candidates, key=lambda c: c.event.at)
+    proposals: list[Proposal] = []
+    floor: dt.datetime | None = None
+    for rule in _RULES:
+        matching = [
+            c
+            for c in ordered
+            if c.signal in rule.signals
+            and (floor is None or c.event.at >= floor)
+            and (not rule.human or c.event.actor)
+        ]
+        if rule.human and not matching:
+            matching = [
+                c
+                for c in ordered
+                if c.signal in rule.signals and (floor is None or c.event.at >= floor)
+            ]
+        if not matching:
+            continue
+        chosen = matching[-1] if rule.last else matching[0]
+        proposals.append(Proposal(rule.moment, chosen.ref, chosen.event, rule.reason(chosen)))
+        floor = chosen.event.at
+    return proposals
+
+
+def proposed_metrics(proposals: Sequence[Proposal]) -> ResponseMetrics:
+    """The response metrics the proposals would give if accepted."""
+    return metrics_from_moments({p.moment: p.event for p in proposals})

@@ -1,0 +1,387 @@
+"""What every importer shares: the interface, its options, its errors, and safe reading.
+
+An importer reads a `Source` (one file, a folder, a .zip, or a request body) and yields
+`Evidence`. It never writes anything: the import service collects everything first and
+stores it in one transaction, so a bad record anywhere means nothing is stored.
+
+Reading is bounded. Text is streamed line by line; a JSON document is parsed whole only up
+to `MAX_JSON_BYTES`; a zip member may not claim more than `MAX_UNZIPPED_BYTES` or expand more
+than `MAX_ZIP_RATIO` times (zip bombs), and the bytes actually read are counted too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from hindsight.domain.evidence import Evidence
+from hindsight.domain.timeline import resolve_zone
+from hindsight.errors import InvalidInputError, Located
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+MAX_EVIDENCE = 5000
+
+
+class EvidenceError(InvalidInputError):
+    """Input an importer cannot read: the file, the line or record, and why."""
+
+    def __init__(self, source: str, reason: str, *, line: int = 0, record: str = "") -> None:
+        self.problem = Located(source, line, record, reason)
+        super().__init__(str(self.problem))
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the person importing can say about the evidence.
+
+    `since`/`until` bound the time window (aware datetimes, inclusive); `zone` is the zone of
+    times written without one; the rest apply to one kind each and are ignored by the others.
+    """
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    zone: str = "UTC"
+    channels: tuple[str, ...] = ()
+    branch: str = ""
+    config_patterns: tuple[str, ...] = ("*.yaml", "*.yml", "*.json", "*.toml", "*.ini", "*.conf")
+    timestamp_format: str = ""
+    timestamp_field: str = ""
+    baseline_minutes: int = 30
+    year: int | None = None
+    skipped: Counter[str] = field(default_factory=Counter, compare=False)
+
+    def __post_init__(self) -> None:
+        resolve_zone(self.zone)
+        if self.since and self.until and self.since > self.until:
+            raise InvalidInputError(
+                f"--since {self.since.isoformat()} is after --until {self.until.isoformat()}"
+            )
+        if self.baseline_minutes < 0:
+            raise InvalidInputError("the baseline window cannot be negative")
+
+    @property
+    def tzinfo(self) -> dt.tzinfo:
+        """The zone for times written without one."""
+        return resolve_zone(self.zone)
+
+    def in_window(self, at: dt.datetime) -> bool:
+        """Whether `at` falls inside the requested window; what falls outside is counted."""
+        inside = (self.since is None or at >= self.since) and (
+            self.until is None or at <= self.until
+        )
+        if not inside:
+            self.skipped["outside the time window"] += 1
+        return inside
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count records an importer leaves out on purpose, for the summary."""
+        self.skipped[reason] += count
+
+
+class Progress(Protocol):
+    """Told how many bytes an importer has read; the CLI draws a bar from it."""
+
+    def advance(self, amount: int) -> None: ...
+
+
+class NoProgress:
+    """A progress sink that ignores everything (services, tests, webhooks)."""
+
+    def advance(self, amount: int) -> None:
+        """Ignore the progress report."""
+
+
+class _Counted(io.RawIOBase):
+    """A reader that refuses to give more than `limit` bytes and reports what it read."""
+
+    def __init__(self, raw: IO[bytes], name: str, limit: int, progress: Progress) -> None:
+        self._raw, self._name, self._left, self._progress = raw, name, limit, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise EvidenceError(self._name, "the file is larger than it claims (a zip bomb?)")
+        self._left -= len(data)
+        self._progress.advance(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a source: its name for messages, its size, and a way to open it."""
+
+    name: str
+    path: str
+    size: int
+    opener: Callable[[], IO[bytes]]
+
+    def open(self, progress: Progress | None = None) -> IO[bytes]:
+        """Open for binary reading, bounded by the size the file declared."""
+        raw = _Counted(self.opener(), self.name, self.size, progress or NoProgress())
+        return io.BufferedReader(raw, buffer_size=1 << 20)
+
+    def read_json(self, progress: Progress | None = None) -> Any:
+        """Parse the whole file as JSON (bounded by MAX_JSON_BYTES); errors name the line."""
+        if self.size > MAX_JSON_BYTES:
+            raise EvidenceError(
+                self.name,
+                f"{self.size / 1e6:.0f} MB is too large for a JSON document (the limit is "
+                f"{MAX_JSON_BYTES // 2**20} MB); split it or narrow the export",
+            )
+        with self.open(progress) as handle:
+            data = handle.read()
+        return parse_json(self.name, data)
+
+    def lines(self, progress: Progress | None = None) -> Iterator[tuple[int, str]]:
+        """Yield (1-based line number, text) without reading the whole file."""
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        with self.open(progress) as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    text = decoder.decode(raw)
+                except UnicodeDecodeError as error:
+                    raise EvidenceError(
+                        self.name, f"not UTF-8 text ({error.reason})", line=number
+                    ) from None
+                yield number, text.rstrip("\r\n")
+
+
+def parse_json(name: str, data: bytes | str) -> Any:
+    """Parse JSON text; a syntax error becomes an EvidenceError with line and column."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as error:
+        raise EvidenceError(name, f"not UTF-8 text (byte {error.start + 1})") from None
+    if not text.strip():
+        raise EvidenceError(name, "the file is empty; expected a JSON document")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EvidenceError(
+            name, f"not valid JSON: {error.msg} at column {error.colno}", line=error.lineno
+        ) from None
+    except RecursionError:
+        raise EvidenceError(name, "the JSON is nested too deeply") from None
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the person pointed the importer at: a file, a folder, a .zip, or a request body."""
+
+    name: str
+    files: tuple[SourceFile, ...]
+    root: Path | None = None
+
+    @property
+    def size(self) -> int:
+        """Total bytes to read, for progress bars."""
+        return sum(item.size for item in self.files)
+
+    def find(self, relative: str) -> SourceFile | None:
+        """The file at this path inside the source, if it is there."""
+        return next((item for item in self.files if item.path == relative), None)
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> Source:
+        """A source holding one in-memory document (a webhook body, an upload)."""
+        item = SourceFile(name, name, len(data), lambda: io.BytesIO(data))
+        return cls(name, (item,))
+
+    @classmethod
+    def open(cls, path: Path) -> Source:
+        """Open a file, a folder (every file under it) or a .zip archive."""
+        if not path.exists():
+            raise EvidenceError(str(path), "no such file or folder")
+        if path.is_dir():
+            files = tuple(
+                SourceFile(
+                    str(item),
+                    item.relative_to(path).as_posix(),
+                    item.stat().st_size,
+                    _file_opener(item),
+                )
+                for item in sorted(path.rglob("*"))
+                if item.is_file()
+                and not any(p.startswith(".") for p in item.relative_to(path).parts)
+            )
+            return cls(str(path), files, root=path)
+        if zipfile.is_zipfile(path):
+            return cls(str(path), _zip_members(path))
+        return cls(
+            str(path), (SourceFile(str(path), path.name, path.stat().st_size, _file_opener(path)),)
+        )
+
+
+def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
+
+
+def _zip_members(path: Path) -> tuple[SourceFile, ...]:
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise EvidenceError(str(path), f"not a readable zip archive ({error})") from None
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > MAX_ZIP_RATIO and info.file_size > 1 << 20:
+            raise EvidenceError(
+                f"{path}:{info.filename}",
+                f"expands {ratio:.0f} times ({info.file_size / 1e6:.0f} MB); refusing a "
+                "possible zip bomb",
+            )
+    if total > MAX_UNZIPPED_BYTES:
+        raise EvidenceError(
+            str(path), f"unpacks to {total / 1e9:.1f} GB, more than the 4 GB limit; split it"
+        )
+
+    def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: archive.open(info)
+
+    return tuple(
+        SourceFile(f"{path}:{info.filename}", info.filename, info.file_size, opener(info))
+        for info in sorted(infos, key=lambda info: info.filename)
+        if not any(part.startswith(".") or part == "__MACOSX" for part in info.filename.split("/"))
+    )
+
+
+class Importer(Protocol):
+    """One external format. `kind` names it on the command line and in the database;
+    `icon` marks its events in the timeline; `accepts` tells people what to give it."""
+
+    kind: str
+    title: str
+    icon: str
+    accepts: str
+
+    def read(
+        self, source: Source, options: ImportOptions, progress: Progress
+    ) -> Iterable[Evidence]:
+        """Yield the evidence in `source`, raising EvidenceError on input it cannot read."""
+        ...
+
+
+@dataclass
+class Record:
+    """Helpers for reading one JSON record with errors that name the file and the record."""
+
+    source: str
+    where: str
+    data: Any = field(repr=False)
+
+    def fail(self, reason: str) -> EvidenceError:
+        """An error naming this record."""
+        return EvidenceError(self.source, reason, record=self.where)
+
+    def get(self, name: str, kind: type | tuple[type, ...], *, required: bool = True) -> Any:
+        """The field `name`, checked to be of `kind`; missing optional fields give None."""
+        if not isinstance(self.data, dict):
+            raise self.fail(f"expected an object, found {type(self.data).__name__}")
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(f"field '{name}' is missing")
+            return None
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            expected = (
+                kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            )
+            raise self.fail(f"field '{name}' should be {expected}, found {type(value).__name__}")
+        return value
+
+    def time(self, name: str, zone: dt.tzinfo, *, required: bool = True) -> dt.datetime | None:
+        """The field `name` as an aware datetime (ISO 8601; `zone` if it has no offset)."""
+        value = self.get(name, str, required=required)
+        if value is None:
+            return None
+        return parse_time(value, zone, self.fail, name)
+
+
+def parse_time(
+    value: str, zone: dt.tzinfo, fail: Callable[[str], Exception], name: str = "time"
+) -> dt.datetime:
+    """Parse an ISO 8601 time, attaching `zone` when it has none; range-checked."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"field '{name}': {value[:40]!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    if (
+        not dt.datetime(1970, 1, 2, tzinfo=dt.UTC)
+        <= parsed
+        <= dt.datetime(2199, 12, 30, tzinfo=dt.UTC)
+    ):
+        raise fail(f"field '{name}': {value[:40]!r} is outside 1970-2199")
+    return parsed
+
+
+def epoch(value: float, fail: Callable[[str], Exception], name: str) -> dt.datetime:
+    """A Unix time in seconds as an aware UTC datetime, range-checked."""
+    if not 86_400 <= value <= 7_000_000_000:
+        raise fail(f"field '{name}': {value} is not a Unix time in seconds")
+    return dt.datetime.fromtimestamp(value, dt.UTC)
+
+
+def iter_documents(item: SourceFile, progress: Progress) -> Iterator[tuple[int, str, Any]]:
+    """The JSON documents in a file: one document, an array of them, or JSON Lines.
+
+    Yields (line, locator, document); the line is 0 when unknown. JSON Lines files are
+    streamed, so they may be larger than MAX_JSON_BYTES.
+    """
+    if item.size <= MAX_JSON_BYTES:
+        with item.open(progress) as handle:
+            data = handle.read()
+        try:
+            document = parse_json(item.name, data)
+        except EvidenceError as error:
+            if "Extra data" not in str(error):
+                raise
+        else:
+            if isinstance(document, list):
+                for index, element in enumerate(document, start=1):
+                    yield 0, f"item {index}", element
+            else:
+                yield 0, "", document
+            return
+    for number, text in item.lines(progress):
+        if text.strip():
+            yield number, f"line {number}", _parse_line(item.name, number, text)
+
+
+def _parse_line(name: str, number: int, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EvidenceError(
+            name, f"not valid JSON: {error.msg} at column {error.colno}", line=number
+        ) from None
+    except RecursionError:
+        raise EvidenceError(name, "the JSON is nested too deeply", line=number) from None
+
+
+def text_of(value: Any) -> str:
+    """A JSON value as text for an event ('' for null)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

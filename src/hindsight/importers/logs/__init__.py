@@ -1,0 +1,435 @@
+"""Log files collapsed into a few meaningful events by log-template mining.
+
+Millions of lines become at most `MAX_EVENTS_PER_FILE` events: for each template (a line shape
+with its variables masked), its first appearance when it was never seen in the baseline
+window, bursts of error lines, and the last occurrence of an error template. The file is read
+in chunks of `CHUNK_BYTES`; each chunk is parsed, masked and counted per template and minute
+with polars, so memory depends on the number of templates and minutes, not on the file size.
+
+Formats: plain text whose lines start with a time (ISO 8601, syslog, Apache, HDFS, Spark,
+Unix seconds, or `--timestamp-format`), and JSON Lines with a time field (`--timestamp-field`,
+else `timestamp`, `time`, `@timestamp`, `ts`). Lines without a time belong to the line before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+from hindsight.domain.evidence import Evidence, Signal, provenance
+from hindsight.domain.text import tidy
+from hindsight.domain.timeline import EventKind, TimelineEvent
+from hindsight.importers.base import (
+    EvidenceError,
+    ImportOptions,
+    Progress,
+    Source,
+    SourceFile,
+)
+from hindsight.importers.logs.formats import LogFormat, custom_format, detect, local_to_utc
+from hindsight.importers.logs.mining import MASK_PATTERN, PARAM, TemplateMiner
+
+CHUNK_BYTES = 8 * 1024 * 1024
+MAX_EVENTS_PER_FILE = 40
+MAX_KNOWN_SHAPES = 200_000
+BURST_MIN_LINES = 20
+BURST_FACTOR = 5.0
+ERROR_WORDS = (
+    r"(?i)\b(error|errors|fatal|critical|crit|severe|emerg|exception|panic|"
+    r"fail|failed|failure|refused|timeout|timed out|unavailable|denied)\b"
+)
+JSON_TIME_FIELDS = ("timestamp", "time", "@timestamp", "ts", "date")
+JSON_TEXT_FIELDS = ("message", "msg", "log", "text", "event")
+
+
+@dataclass
+class _Chunks:
+    """Reads a file in chunks of whole lines, numbering them."""
+
+    item: SourceFile
+    progress: Progress
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        first_line = 1
+        rest = b""
+        with self.item.open(self.progress) as handle:
+            while True:
+                block = handle.read(CHUNK_BYTES)
+                data = rest + block
+                if not data:
+                    return
+                if block:
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:
+                        if len(data) > 4 * CHUNK_BYTES:
+                            raise EvidenceError(
+                                self.item.name,
+                                "a line longer than 32 MB; is this a log file?",
+                                line=first_line,
+                            )
+                        rest = data
+                        continue
+                    data, rest = data[:cut], data[cut:]
+                else:
+                    rest = b""
+                yield first_line, data
+                first_line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                if not block:
+                    return
+
+
+def _sample(item: SourceFile) -> list[str]:
+    with item.opener() as handle:
+        head = handle.read(64 * 1024)
+    if b"\x00" in head:
+        raise EvidenceError(item.name, "this is a binary file, not a text log", line=1)
+    text = head.decode("utf-8", errors="replace")
+    return text.splitlines()[:200]
+
+
+class _Shapes:
+    """Masked line → template id, learning new shapes in the order they first appear."""
+
+    def __init__(self) -> None:
+        self.miner = TemplateMiner()
+        self.known = pl.DataFrame(schema={"masked": pl.String, "template": pl.Int64})
+
+    def assign(self, counts: pl.DataFrame) -> pl.DataFrame:
+        new = (
+            counts.join(self.known, on="masked", how="anti")
+            .group_by("masked")
+            .agg(pl.col("first_line").min())
+            .sort("first_line")
+        )
+        if new.height:
+            ids = [self.miner.add(shape) for shape in new["masked"].to_list()]
+            self.known = pl.concat(
+                [
+                    self.known,
+                    pl.DataFrame(
+                        {"masked": new["masked"], "template": pl.Series(ids, dtype=pl.Int64)}
+                    ),
+                ]
+            )
+            if self.known.height > MAX_KNOWN_SHAPES:  # a cache: forget the older half
+                self.known = self.known.tail(MAX_KNOWN_SHAPES // 2)
+        return counts.join(self.known, on="masked", how="inner")
+
+
+def _frame(data: bytes, first_line: int) -> pl.DataFrame:
+    frame = pl.read_csv(
+        data,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        schema={"line": pl.String},
+        encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+        eol_char="\n",
+    )
+    return frame.with_row_index("no", offset=first_line).with_columns(
+        pl.col("line").fill_null("").str.strip_chars_end("\r")
+    )
+
+
+class _File:
+    """One log file being summarised."""
+
+    def __init__(self, item: SourceFile, options: ImportOptions, progress: Progress) -> None:
+        self.item, self.options, self.progress = item, options, progress
+        self.shapes = _Shapes()
+        self.local = local_to_utc(options.zone)
+        anchor = options.since or options.until or dt.datetime.now(dt.UTC)
+        self.year = options.year or anchor.year
+        sample = _sample(item)
+        self.json = (
+            sum(1 for line in sample if line.lstrip().startswith("{")) * 2
+            > len([line for line in sample if line.strip()])
+            > 0
+        )
+        self.format: LogFormat | None = None
+        if not self.json:
+            if options.timestamp_format:
+                try:
+                    self.format = custom_format(options.timestamp_format)
+                except ValueError as error:
+                    raise EvidenceError(item.name, str(error)) from None
+            else:
+                self.format = detect(sample)
+            if self.format is None:
+                raise EvidenceError(
+                    item.name,
+                    "no known timestamp at the start of the first lines; give the format with "
+                    "--timestamp-format (for example '%d/%m/%Y %H:%M:%S')",
+                    line=1,
+                )
+
+    def parsed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        line = pl.col("line")
+        if self.json:
+            time_field = self.options.timestamp_field
+            names = (time_field,) if time_field else JSON_TIME_FIELDS
+            raw_time = pl.coalesce([line.str.json_path_match(_path(name)) for name in names])
+            text = pl.coalesce(
+                [line.str.json_path_match(_path(name)) for name in JSON_TEXT_FIELDS] + [line]
+            )
+            numeric = raw_time.cast(pl.Float64, strict=False)
+            from hindsight.importers.logs.formats import FORMATS
+
+            iso = FORMATS[0].to_datetime(raw_time, self.year, self.local)
+            at = (
+                pl.when(numeric.is_not_null())
+                .then((numeric * 1000).cast(pl.Int64).cast(pl.Datetime("ms")))
+                .otherwise(iso)
+            )
+            frame = frame.with_columns(at=at, rest=text)
+        else:
+            assert self.format is not None
+            if self.format.name == "custom":
+                frame = frame.with_columns(
+                    at=self.format.to_datetime(line, self.year, self.local), rest=line
+                )
+            else:
+                # Extracting the short prefix, then slicing, is ~4x faster than one regex
+                # capturing both the time and the rest of every line.
+                prefix = line.str.extract(
+                    "(" + self.format.pattern.replace("?P<ts>", "") + r"\s*)", 1
+                )
+                frame = frame.with_columns(prefix=prefix).with_columns(
+                    at=self.format.to_datetime(
+                        pl.col("prefix").str.extract(self.format.pattern, 1), self.year, self.local
+                    ),
+                    rest=line.str.slice(pl.col("prefix").str.len_chars().fill_null(0)),
+                )
+        return frame.with_columns(
+            masked=pl.col("rest").str.replace_all(MASK_PATTERN, PARAM).str.slice(0, 500)
+        )
+
+    def counts(self) -> pl.DataFrame:
+        totals: list[pl.DataFrame] = []
+        last_time: dt.datetime | None = None
+        timed = 0
+        lines = 0
+        for first_line, data in _Chunks(self.item, self.progress):
+            frame = self.parsed(_frame(data, first_line))
+            lines += frame.height
+            frame = frame.filter(pl.col("line").str.len_bytes() > 0)
+            timed += int(frame["at"].is_not_null().sum())
+            if last_time is not None:
+                frame = frame.with_columns(pl.col("at").fill_null(pl.lit(last_time)))
+            frame = frame.with_columns(pl.col("at").forward_fill())
+            known = frame["at"].drop_nulls()
+            if known.len():
+                last_time = known[-1]
+            frame = frame.drop_nulls("at").with_columns(minute=pl.col("at").dt.truncate("1m"))
+            counts = frame.group_by("masked", "minute").agg(
+                n=pl.len(),
+                first=pl.col("at").min(),
+                last=pl.col("at").max(),
+                first_line=pl.col("no").min(),
+                sample=pl.col("rest").first(),
+            )
+            # Error words survive masking, so the distinct shapes are enough to look at.
+            counts = counts.with_columns(
+                errors=pl.when(pl.col("masked").str.contains(ERROR_WORDS))
+                .then(pl.col("n"))
+                .otherwise(0)
+            )
+            counts = self.shapes.assign(counts)
+            totals.append(
+                counts.group_by("template", "minute").agg(
+                    pl.col("n").sum(),
+                    pl.col("errors").sum(),
+                    pl.col("first").min(),
+                    pl.col("last").max(),
+                    pl.col("first_line").min(),
+                    pl.col("sample").sort_by("first_line").first(),
+                )
+            )
+            if len(totals) > 16:
+                totals = [_merge(totals)]
+        if lines and not timed:
+            raise EvidenceError(
+                self.item.name,
+                "no line has a time this importer can read; "
+                "give --timestamp-format or --timestamp-field",
+                line=1,
+            )
+        if not totals:
+            raise EvidenceError(self.item.name, "the file is empty")
+        self.lines = lines
+        return _merge(totals)
+
+
+def _path(field: str) -> str:
+    """A JSONPath to a top-level field, whatever characters its name holds."""
+    return "$['" + field.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
+
+def _merge(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    return (
+        pl.concat(parts)
+        .group_by("template", "minute")
+        .agg(
+            pl.col("n").sum(),
+            pl.col("errors").sum(),
+            pl.col("first").min(),
+            pl.col("last").max(),
+            pl.col("first_line").min(),
+            pl.col("sample").sort_by("first_line").first(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    at: dt.datetime
+    text: str
+    line: int
+    key: str
+    signal: Signal
+    rank: float
+    subject: str
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _findings(file: _File, table: pl.DataFrame) -> list[_Found]:
+    """What is worth a timeline row: new shapes after the baseline, error bursts, last errors."""
+    start = _utc(table["first"].min())  # type: ignore[arg-type]
+    end = _utc(table["last"].max())  # type: ignore[arg-type]
+    options = file.options
+    baseline_end = options.since or start + dt.timedelta(minutes=options.baseline_minutes)
+    found: list[_Found] = []
+    per_template = (
+        table.sort("template", "minute")
+        .group_by("template", maintain_order=True)
+        .agg(
+            pl.col("n").sum().alias("total"),
+            pl.col("errors").sum().alias("error_total"),
+            pl.col("first").min(),
+            pl.col("last").max(),
+            pl.col("first_line").min(),
+            pl.col("sample").sort_by("first_line").first(),
+            pl.col("minute"),
+            pl.col("n").alias("per_minute"),
+            pl.col("errors").alias("errors_per_minute"),
+        )
+    )
+    for row in per_template.iter_rows(named=True):
+        template = tidy(file.shapes.miner.template(row["template"]), limit=300, one_line=True)
+        key = hashlib.sha1(template.encode()).hexdigest()[:12]
+        erroneous = row["error_total"] * 2 >= row["total"]
+        first, last = _utc(row["first"]), _utc(row["last"])
+        sample = tidy(str(row["sample"] or ""), limit=300, one_line=True)
+        count = f"{row['total']:,} line{'s' if row['total'] != 1 else ''}"
+        if first >= baseline_end:
+            label = "New error log pattern" if erroneous else "New log pattern"
+            found.append(
+                _Found(
+                    first,
+                    f"{label}: {template} — first line: {sample} ({count}, "
+                    f"last at {last:%H:%M:%S} UTC)",
+                    row["first_line"],
+                    f"{key}/new",
+                    Signal.ERRORS_STARTED if erroneous else Signal.NEW_LOG_PATTERN,
+                    3 if erroneous else 1,
+                    template,
+                )
+            )
+        if erroneous:
+            found.extend(_bursts(row, template, key, baseline_end, start))
+            if last < end - dt.timedelta(minutes=1):
+                found.append(
+                    _Found(
+                        last,
+                        f"Last error of this pattern: {template} ({count} in all)",
+                        row["first_line"],
+                        f"{key}/last",
+                        Signal.ERRORS_STOPPED,
+                        2,
+                        template,
+                    )
+                )
+    return found
+
+
+def _bursts(
+    row: dict[str, object], template: str, key: str, baseline_end: dt.datetime, start: dt.datetime
+) -> Iterator[_Found]:
+    minutes = [_utc(m) for m in row["minute"]]  # type: ignore[attr-defined]
+    counts = list(row["errors_per_minute"])  # type: ignore[call-overload]
+    span = max((baseline_end - start).total_seconds() / 60, 1)
+    baseline_rate = sum(c for m, c in zip(minutes, counts, strict=True) if m < baseline_end) / span
+    threshold = max(BURST_MIN_LINES, BURST_FACTOR * baseline_rate)
+    run: list[tuple[dt.datetime, int]] = []
+    for minute, count in [*zip(minutes, counts, strict=True), (None, 0)]:
+        adjacent = minute is not None and run and minute - run[-1][0] <= dt.timedelta(minutes=1)
+        if minute is not None and count >= threshold and (not run or adjacent):
+            run.append((minute, count))
+            continue
+        if run:
+            total = sum(c for _, c in run)
+            peak = max(c for _, c in run)
+            yield _Found(
+                run[0][0],
+                f"Error burst: {total:,} lines of '{template}' in "
+                f"{len(run)} min (peak {peak:,}/min)",
+                int(row["first_line"]),  # type: ignore[call-overload]
+                f"{key}/burst/{run[0][0]:%Y%m%d%H%M}",
+                Signal.ERRORS_STARTED,
+                4 + total / 1e6,
+                template,
+            )
+            run = []
+        if minute is not None and count >= threshold:
+            run = [(minute, count)]
+
+
+class LogsImporter:
+    """A few meaningful events from log files of any size."""
+
+    kind = "logs"
+    title = "Log files"
+    icon = "📜"
+    accepts = (
+        "plain-text logs whose lines start with a time (ISO 8601, syslog, Apache…) or "
+        "JSON Lines with a time field; any size"
+    )
+
+    def read(
+        self, source: Source, options: ImportOptions, progress: Progress
+    ) -> Iterator[Evidence]:
+        """Yield the notable events of each file, most notable first."""
+        for item in source.files:
+            file = _File(item, options, progress)
+            found = [f for f in _findings(file, file.counts()) if options.in_window(f.at)]
+            found.sort(key=lambda f: (-f.rank, f.at, f.line, f.key))
+            if len(found) > MAX_EVENTS_PER_FILE:
+                options.skip(
+                    "log patterns beyond the most notable", len(found) - MAX_EVENTS_PER_FILE
+                )
+            options.skip("log lines summarised into patterns", file.lines)
+            for finding in found[:MAX_EVENTS_PER_FILE]:
+                yield Evidence(
+                    event=TimelineEvent(
+                        at=finding.at,
+                        zone=options.zone,
+                        text=finding.text,
+                        source="logs",
+                        kind=EventKind.LOG,
+                        provenance=(provenance(item.name, f"line {finding.line}"),),
+                    ),
+                    key=f"{item.path}/{finding.key}",
+                    subject=finding.subject[:80],
+                    signal=finding.signal,
+                )
+
+
+IMPORTER = LogsImporter()

@@ -1,0 +1,135 @@
+"""Evidence on the postmortem page: import dialog with preview, suggestions accepted in bulk,
+proposed key moments, and the live Alertmanager hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hindsight.services.database import Database
+from hindsight.services.demo import load_demo
+from hindsight.services.imports import create_hook_token, list_evidence
+from hindsight.services.incidents import get_postmortem
+from tests.web.conftest import Browser
+
+DEMO = "2018-01-18-reddit-hugs-mybinder"
+DATA = Path(__file__).parent.parent / "data"
+GIT = DATA / "git" / "mybinder.org-deploy.first-parent.2018-01.jsonl"
+Make = Callable[[str | None], Browser]
+
+
+def _demo(database: Database) -> None:
+    with database.transaction() as session:
+        load_demo(session, author="demo")
+
+
+def _preview(client: Browser, kind: str, path: Path, **fields: str) -> object:
+    client.page(f"/incidents/{DEMO}")
+    with path.open("rb") as handle:
+        return client.post(
+            f"/incidents/{DEMO}/evidence/preview",
+            data={"csrf_token": client.csrf, "kind": kind, **fields},
+            files={"file": (path.name, handle, "application/octet-stream")},
+            headers={"HX-Request": "true"},
+        )
+
+
+def test_import_dialog_previews_then_imports_then_accepts_in_bulk(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    page = owner.page(f"/incidents/{DEMO}")
+    assert "Import evidence" in page and 'id="import-dialog"' in page
+    preview = _preview(
+        owner,
+        "git",
+        GIT,
+        since="2018-01-18T00:00",
+        until="2018-01-18T23:59",
+        tz="America/Los_Angeles",
+    )
+    assert preview.status_code == 200  # type: ignore[attr-defined]
+    assert "1 new suggested event" in preview.text  # type: ignore[attr-defined]
+    assert "19 outside the time window" in preview.text  # type: ignore[attr-defined]
+    with app_database.reading() as session:
+        assert list_evidence(session, key=DEMO) == []  # a preview writes nothing
+    token = preview.text.split('name="upload" value="')[1].split('"')[0]  # type: ignore[attr-defined]
+    done = owner.submit(
+        f"/incidents/{DEMO}/evidence/import",
+        {
+            "upload": token,
+            "kind": "git",
+            "since": "2018-01-18T00:00",
+            "until": "2018-01-18T23:59",
+            "tz": "America/Los_Angeles",
+            "channels": "",
+        },
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    page = owner.page(f"/incidents/{DEMO}")
+    assert "1 suggested event waiting" in page and "#287 from jupyterhub/staging" in page
+    assert "🔀</span> git" in page and "line 4, commit 9a3ac02521f0" in page
+    accepted = owner.submit(f"/incidents/{DEMO}/evidence/accept", {"all": "1"})
+    assert accepted.status_code == 303  # type: ignore[attr-defined]
+    with app_database.reading() as session:
+        timeline = get_postmortem(session, key=DEMO).postmortem.timeline
+        assert any(e.source == "git" and "#287" in e.text for e in timeline)
+        assert list_evidence(session, key=DEMO) == []
+
+
+def test_a_file_of_the_wrong_kind_gets_its_reason_in_the_dialog(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    preview = _preview(owner, "slack", GIT)
+    assert preview.status_code == 200  # type: ignore[attr-defined]
+    assert 'role="alert"' in preview.text  # type: ignore[attr-defined]
+    assert "not a Slack export: there is no channels.json" in preview.text  # type: ignore[attr-defined]
+
+
+def test_viewers_cannot_import_evidence(browser_for: Make, app_database: Database) -> None:
+    _demo(app_database)
+    reader = browser_for("reader")
+    page = reader.page(f"/incidents/{DEMO}")
+    assert 'id="import-dialog"' not in page
+    preview = _preview(reader, "git", GIT)
+    assert "viewers cannot import evidence" in preview.text  # type: ignore[attr-defined]
+
+
+def test_proposed_key_moments_are_shown_with_reasons_and_can_be_marked(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    for name in (
+        "webhooks-v2_01_incident.trigger.json",
+        "webhooks-v2_02_incident.acknowledge.json",
+    ):
+        preview = _preview(owner, "pagerduty", DATA / "pagerduty" / name)
+        token = preview.text.split('name="upload" value="')[1].split('"')[0]  # type: ignore[attr-defined]
+        owner.submit(f"/incidents/{DEMO}/evidence/import", {"upload": token, "kind": "pagerduty"})
+    page = owner.page(f"/incidents/{DEMO}")
+    assert "Proposed key moments" in page
+    assert "the first acknowledgement by Laura Haley (pagerduty)" in page
+
+
+def test_alertmanager_posts_alerts_live_with_the_hook_token(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    with app_database.transaction() as session:
+        token = create_hook_token(session, key=DEMO, author="owner")
+    client = browser_for(None)
+    body = (DATA / "alertmanager" / "prom_post_request_2_alerts.json").read_bytes()
+    url = f"/api/v1/hooks/alertmanager/{DEMO}"
+    refused = client.post(url, content=body, headers={"Authorization": "Bearer hk_wrong"})
+    assert refused.status_code == 403
+    accepted = client.post(url, content=body, headers={"Authorization": f"Bearer {token}"})
+    assert accepted.status_code == 200 and accepted.json()["added"] == 2
+    again = client.post(url, content=body, headers={"Authorization": f"Bearer {token}"})
+    assert again.json() == {"added": 0, "merged": 0, "skipped": {"already imported": 2}}
+    broken = client.post(url, content=b'{"alerts": [', headers={"Authorization": f"Bearer {token}"})
+    assert broken.status_code == 400
+    assert "not valid JSON" in broken.json()["error"]["message"]
