@@ -127,7 +127,7 @@ def main() -> None:
             ours_rate = count / ours_s
             print(
                 f"| {count:,} | {size:,.0f} MB | {count / bare:,.0f} | {drain_rate:,.0f} | "
-                f"{ours_rate:,.0f} | {ours_rate / drain_rate:.0f}× | {ours_mb:,.0f} MB | "
+                f"{ours_rate:,.0f} | {ours_rate / drain_rate:.0f}x | {ours_mb:,.0f} MB | "
                 f"{drain_mb:,.0f} MB |",
                 flush=True,
             )
