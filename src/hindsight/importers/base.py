@@ -143,8 +143,8 @@ class SourceFile:
         if self.size > MAX_JSON_BYTES:
             raise EvidenceError(
                 self.name,
-                f"{self.size / 1e6:.0f} MB is too large for a JSON document (the limit is "
-                f"{MAX_JSON_BYTES // 2**20} MB); split it or narrow the export",
+                f"{size_text(self.size)} is too large for a JSON document (the limit is "
+                f"{size_text(MAX_JSON_BYTES)}); split it or narrow the export",
             )
         with self.open(progress) as handle:
             data = handle.read()
@@ -162,6 +162,16 @@ class SourceFile:
                         self.name, f"not UTF-8 text ({error.reason})", line=number
                     ) from None
                 yield number, text.rstrip("\r\n")
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: '812 bytes', '3.4 MB', '10.7 GB'."""
+    if size < 1000:
+        return f"{size} bytes"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def parse_json(name: str, data: bytes | str) -> Any:
@@ -206,14 +216,16 @@ class Source:
         return cls(name, (item,))
 
     @classmethod
-    def open(cls, path: Path) -> Source:
-        """Open a file, a folder (every file under it) or a .zip archive."""
+    def open(cls, path: Path, label: str = "") -> Source:
+        """Open a file, a folder (every file under it) or a .zip archive. `label` names it in
+        messages and provenance instead of its path (an upload's original file name)."""
+        name = label or str(path)
         if not path.exists():
-            raise EvidenceError(str(path), "no such file or folder")
+            raise EvidenceError(name, "no such file or folder")
         if path.is_dir():
             files = tuple(
                 SourceFile(
-                    str(item),
+                    f"{name}/{item.relative_to(path).as_posix()}" if label else str(item),
                     item.relative_to(path).as_posix(),
                     item.stat().st_size,
                     _file_opener(item),
@@ -222,44 +234,42 @@ class Source:
                 if item.is_file()
                 and not any(p.startswith(".") for p in item.relative_to(path).parts)
             )
-            return cls(str(path), files, root=path)
+            return cls(name, files, root=path)
         if zipfile.is_zipfile(path):
-            return cls(str(path), _zip_members(path))
-        return cls(
-            str(path), (SourceFile(str(path), path.name, path.stat().st_size, _file_opener(path)),)
-        )
+            return cls(name, _zip_members(path, name))
+        return cls(name, (SourceFile(name, path.name, path.stat().st_size, _file_opener(path)),))
 
 
 def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
     return lambda: path.open("rb")
 
 
-def _zip_members(path: Path) -> tuple[SourceFile, ...]:
+def _zip_members(path: Path, name: str) -> tuple[SourceFile, ...]:
     try:
         archive = zipfile.ZipFile(path)
         infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as error:
-        raise EvidenceError(str(path), f"not a readable zip archive ({error})") from None
+        raise EvidenceError(name, f"not a readable zip archive ({error})") from None
     total = 0
     for info in infos:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > MAX_ZIP_RATIO and info.file_size > 1 << 20:
             raise EvidenceError(
-                f"{path}:{info.filename}",
+                f"{name}:{info.filename}",
                 f"expands {ratio:.0f} times ({info.file_size / 1e6:.0f} MB); refusing a "
                 "possible zip bomb",
             )
     if total > MAX_UNZIPPED_BYTES:
         raise EvidenceError(
-            str(path), f"unpacks to {total / 1e9:.1f} GB, more than the 4 GB limit; split it"
+            name, f"unpacks to {total / 1e9:.1f} GB, more than the 4 GB limit; split it"
         )
 
     def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
         return lambda: archive.open(info)
 
     return tuple(
-        SourceFile(f"{path}:{info.filename}", info.filename, info.file_size, opener(info))
+        SourceFile(f"{name}:{info.filename}", info.filename, info.file_size, opener(info))
         for info in sorted(infos, key=lambda info: info.filename)
         if not any(part.startswith(".") or part == "__MACOSX" for part in info.filename.split("/"))
     )

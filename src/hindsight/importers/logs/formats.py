@@ -35,10 +35,14 @@ class LogFormat:
 
 
 def _iso(text: pl.Expr, _year: int, local: ZoneFn) -> pl.Expr:
-    base = (text.str.slice(0, 10) + " " + text.str.slice(11, 8)).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="ms"
+    # Slicing fixed positions and parsing one format is ~4x faster than a format with optional
+    # parts; only the short tail (fraction and offset) goes through a regular expression.
+    base = (
+        text.str.slice(0, 19)
+        .str.replace("T", " ", literal=True, n=1)
+        .str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="ms")
     )
-    offset = text.str.extract(r"(Z|[+-]\d{2}:?\d{2})$", 1)
+    offset = text.str.slice(19).str.extract(r"(Z|[+-]\d{2}:?\d{2})$", 1)
     sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
     digits = offset.str.replace_all(r"[^0-9]", "")
     minutes = sign * (

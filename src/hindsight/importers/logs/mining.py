@@ -27,7 +27,7 @@ MASKS: tuple[str, ...] = (
     r"\d{1,3}(?:\.\d{1,3}){3}",  # IPv4 addresses
     r"\b0[xX][0-9a-fA-F]+\b",  # hex numbers
     r"\b[0-9a-fA-F]{8,}\b",  # long hex ids, hashes
-    r"[-+]?\b\d+(?:\.\d+)?\b",  # numbers
+    r"(?:\b|_)[-+]?\d+(?:\.\d+)?\b",  # numbers, also after an underscore (blk_123)
 )
 MASK_PATTERN = "|".join(f"(?:{mask})" for mask in MASKS)
 
