@@ -114,3 +114,14 @@ def test_json_lines_logs_use_their_time_field(tmp_path: Path) -> None:
     (event,) = [e for e in found if "refused" in e.event.text]
     assert event.event.at.isoformat() == "2026-11-27T10:45:00+00:00"
     assert event.event.provenance[0].locator == "line 41"
+
+
+def test_a_huge_file_without_line_breaks_is_refused_without_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(base, "MAX_LINE_BYTES", 5000)
+    huge = tmp_path / "alerts.json"
+    huge.write_text('{"alerts": [' + ",".join(['{"status": "firing"}'] * 2000) + "]}")
+    with pytest.raises(EvidenceError, match=r"alerts\.json:1: a line longer than 5.0 KB"):
+        read_all("alertmanager", Source.open(huge), ImportOptions(), NoProgress())

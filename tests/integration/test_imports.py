@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,7 @@ from hindsight.services.imports import (
     receive_hook,
 )
 from hindsight.services.incidents import get_postmortem, list_revisions
-from hindsight.storage.models import EvidenceImportRow, EvidenceRow
+from hindsight.storage.models import EvidenceImportRow, EvidenceRow, IncidentRow
 from tests.factories import make_incident
 
 DATA = Path(__file__).parent.parent / "data"
@@ -217,3 +219,30 @@ def test_alertmanager_posts_live_with_the_incident_token_and_repeats_are_harmles
     with pytest.raises(PermissionDeniedError):
         receive_hook(session, key=KEY, token=token, kind="alertmanager", body=body)
     assert receive_hook(session, key=KEY, token=newer, kind="alertmanager", body=body).added == []
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.binary(max_size=400), kind=st.sampled_from(["alertmanager", "pagerduty", "generic"]))
+def test_an_import_of_arbitrary_bytes_either_succeeds_or_writes_nothing(
+    session: Session, data: bytes, kind: str
+) -> None:
+    if session.scalar(select(func.count()).select_from(IncidentRow)) == 0:
+        make_incident(session)
+    before = _rows(session), session.scalar(select(func.count()).select_from(EvidenceImportRow))
+    try:
+        import_evidence(
+            session,
+            key=KEY,
+            kind=kind,
+            source=Source.from_bytes("body.json", data),
+            options=ImportOptions(),
+            author="fuzz",
+        )
+    except EvidenceError as error:
+        assert str(error).startswith("body.json")
+        after = _rows(session), session.scalar(select(func.count()).select_from(EvidenceImportRow))
+        assert after == before

@@ -27,6 +27,7 @@ from hindsight.domain.timeline import resolve_zone
 from hindsight.errors import InvalidInputError, Located
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_EVIDENCE = 5000
@@ -151,10 +152,20 @@ class SourceFile:
         return parse_json(self.name, data)
 
     def lines(self, progress: Progress | None = None) -> Iterator[tuple[int, str]]:
-        """Yield (1-based line number, text) without reading the whole file."""
+        """Yield (1-based line number, text) without reading the whole file; a line longer
+        than MAX_LINE_BYTES (a 10 GB file without line breaks) is refused, not read."""
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         with self.open(progress) as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(
+                iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), start=1
+            ):
+                if len(raw) > MAX_LINE_BYTES:
+                    raise EvidenceError(
+                        self.name,
+                        f"a line longer than {size_text(MAX_LINE_BYTES)}; is this the right "
+                        "file and kind?",
+                        line=number,
+                    )
                 try:
                     text = decoder.decode(raw)
                 except UnicodeDecodeError as error:
@@ -377,6 +388,13 @@ def iter_documents(item: SourceFile, progress: Progress) -> Iterator[tuple[int, 
     for number, text in item.lines(progress):
         if text.strip():
             yield number, f"line {number}", _parse_line(item.name, number, text)
+
+
+def each_document(source: Source, progress: Progress) -> Iterator[Record]:
+    """Every JSON document of every file in `source`, as a Record naming file and place."""
+    for item in source.files:
+        for _line, locator, document in iter_documents(item, progress):
+            yield Record(item.name, locator, document)
 
 
 def _parse_line(name: str, number: int, text: str) -> Any:

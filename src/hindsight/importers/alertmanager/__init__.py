@@ -16,7 +16,7 @@ from typing import Any
 from hindsight.domain.evidence import Evidence, Signal, provenance
 from hindsight.domain.text import tidy
 from hindsight.domain.timeline import EventKind, TimelineEvent
-from hindsight.importers.base import ImportOptions, Progress, Record, Source, iter_documents
+from hindsight.importers.base import ImportOptions, Progress, Record, Source, each_document
 
 _NEVER = "0001-01-01"
 _SHOWN_LABELS = ("severity", "instance", "job", "service", "namespace", "cluster")
@@ -92,11 +92,8 @@ class AlertmanagerImporter:
         self, source: Source, options: ImportOptions, progress: Progress
     ) -> Iterator[Evidence]:
         """Yield the firing and resolved events of every alert."""
-        for item in source.files:
-            for _line, locator, document in iter_documents(item, progress):
-                yield from payload_evidence(
-                    Record(item.name, locator, document), options, item.name
-                )
+        for record in each_document(source, progress):
+            yield from payload_evidence(record, options, record.source)
 
 
 IMPORTER = AlertmanagerImporter()

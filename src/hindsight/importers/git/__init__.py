@@ -28,7 +28,7 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    iter_documents,
+    each_document,
 )
 
 _FIELD = "\x1f"
@@ -153,11 +153,10 @@ class GitImporter:
                 if found:
                     yield found
             return
-        for item in source.files:
-            for _line, locator, document in iter_documents(item, progress):
-                found = commit_evidence(Record(item.name, locator, document), options, item.name)
-                if found:
-                    yield found
+        for record in each_document(source, progress):
+            found = commit_evidence(record, options, record.source)
+            if found:
+                yield found
 
 
 IMPORTER = GitImporter()

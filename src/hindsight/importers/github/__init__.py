@@ -9,7 +9,7 @@ from typing import Any
 from hindsight.domain.evidence import Evidence, Signal, provenance
 from hindsight.domain.text import tidy
 from hindsight.domain.timeline import EventKind, TimelineEvent
-from hindsight.importers.base import ImportOptions, Progress, Record, Source, iter_documents
+from hindsight.importers.base import ImportOptions, Progress, Record, Source, each_document
 
 
 def _login(value: Any) -> str:
@@ -222,10 +222,8 @@ class GitHubImporter:
         self, source: Source, options: ImportOptions, progress: Progress
     ) -> Iterator[Evidence]:
         """Yield the change events of every payload."""
-        for item in source.files:
-            reader = _Reader(item.name, options, "")
-            for _line, locator, document in iter_documents(item, progress):
-                yield from reader.document(Record(item.name, locator, document))
+        for record in each_document(source, progress):
+            yield from _Reader(record.source, options, "").document(record)
 
 
 IMPORTER = GitHubImporter()

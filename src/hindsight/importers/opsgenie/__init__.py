@@ -22,8 +22,8 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
+    each_document,
     epoch,
-    iter_documents,
 )
 
 _ACTIONS: dict[str, tuple[EventKind, Signal, str]] = {
@@ -205,10 +205,8 @@ class OpsgenieImporter:
         self, source: Source, options: ImportOptions, progress: Progress
     ) -> Iterator[Evidence]:
         """Yield the events of every alert, log entry and incident."""
-        for item in source.files:
-            reader = _Reader(item.name, options)
-            for _line, locator, document in iter_documents(item, progress):
-                yield from reader.document(Record(item.name, locator, document))
+        for record in each_document(source, progress):
+            yield from _Reader(record.source, options).document(record)
 
 
 IMPORTER = OpsgenieImporter()

@@ -20,7 +20,7 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    iter_documents,
+    each_document,
     text_of,
 )
 
@@ -319,10 +319,8 @@ class PagerDutyImporter:
         self, source: Source, options: ImportOptions, progress: Progress
     ) -> Iterator[Evidence]:
         """Yield one event per log entry, webhook event or incident change."""
-        for item in source.files:
-            reader = _Reader(item.name, options)
-            for _line, locator, document in iter_documents(item, progress):
-                yield from reader.document(Record(item.name, locator, document))
+        for record in each_document(source, progress):
+            yield from _Reader(record.source, options).document(record)
 
 
 IMPORTER = PagerDutyImporter()
