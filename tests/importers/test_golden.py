@@ -29,6 +29,7 @@ CASES = {
         DATA / "slack" / "houstondatavis-export",
     ],
     "logs": sorted((DATA / "loghub").glob("*.log")),
+    "generic": sorted((DATA / "generic").glob("*.csv")),
 }
 
 
@@ -36,7 +37,9 @@ def describe(kind: str, path: Path) -> list[str]:
     relative = path.relative_to(DATA).as_posix()
     try:
         # Syslog lines carry no year; a fixed one keeps the golden file stable.
-        options = ImportOptions(year=2005)
+        options = ImportOptions(
+            year=2005, zone="America/Los_Angeles" if kind == "generic" else "UTC"
+        )
         found = read_all(kind, Source.open(path), options, NoProgress())
     except EvidenceError as error:
         return [f"== {relative}", f"   error: {str(error).replace(str(DATA) + '/', '')}"]

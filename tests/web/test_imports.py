@@ -3,6 +3,8 @@ proposed key moments, and the live Alertmanager hook."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,3 +138,18 @@ def test_alertmanager_posts_alerts_live_with_the_hook_token(
     broken = client.post(url, content=b'{"alerts": [', headers={"Authorization": f"Bearer {token}"})
     assert broken.status_code == 400
     assert "not valid JSON" in broken.json()["error"]["message"]
+
+
+def test_uploads_previewed_but_never_imported_are_removed_a_day_later(
+    browser_for: Make, app_database: Database, tmp_path: Path
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    preview = _preview(owner, "git", GIT)
+    token = preview.text.split('name="upload" value="')[1].split('"')[0]  # type: ignore[attr-defined]
+    old = tmp_path / "uploads" / token
+    assert old.is_dir()
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    _preview(owner, "git", GIT)
+    assert not old.exists()

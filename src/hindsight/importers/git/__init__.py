@@ -132,7 +132,7 @@ def _git_log(root: Path, options: ImportOptions) -> Iterator[dict[str, Any]]:
         yield commit
     complaint = process.stderr.read().strip() if process.stderr else ""
     if process.wait() != 0:
-        raise EvidenceError(str(root), f"git log failed: {complaint[:300]}")
+        raise EvidenceError(str(root), f"git log failed: {complaint[:300]}; check --branch")
 
 
 class GitImporter:

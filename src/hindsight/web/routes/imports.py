@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ router = APIRouter(dependencies=[Depends(verify_csrf)])
 hooks = APIRouter()
 
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -48,8 +50,20 @@ def _uploads(request: Request) -> Path:
     return folder
 
 
+def _sweep(folder: Path) -> None:
+    """Forget uploads previewed but never imported, a day later."""
+    stale = time.time() - UPLOAD_LIFETIME_SECONDS
+    for entry in folder.iterdir():
+        try:
+            if entry.stat().st_mtime < stale:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
 async def _save_upload(request: Request, upload: UploadFile) -> str:
     """Copy the upload to the uploads folder in chunks; returns its token."""
+    _sweep(_uploads(request))
     token = secrets.token_urlsafe(18)
     name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
     folder = _uploads(request) / token
