@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
@@ -291,3 +292,42 @@ def test_settings_create_a_token_once_and_change_the_password(browser_for: Make)
         {"current": PASSWORD, "new": "another long pw", "repeat": "another long pw"},
     )
     assert "Password changed" in ok.text  # type: ignore[attr-defined]
+
+
+def test_the_page_shows_the_review_checklist_and_publishing_past_errors_needs_a_reason(
+    browser_for: Make, app_database: Database
+) -> None:
+    from hindsight.services.accounts import list_users
+    from hindsight.services.incidents import update_postmortem
+    from hindsight.services.reviews import decide, request_review
+
+    _demo(app_database)
+    with app_database.transaction() as session:
+        update_postmortem(
+            session,
+            key=DEMO,
+            author="demo",
+            change=lambda pm: replace(pm, summary="", lessons=(*pm.lessons, "It was human error.")),
+        )
+    owner = browser_for("owner")
+    page = owner.page(f"/incidents/{DEMO}")
+    assert "Review checklist" in page and "blameless/human-error" in page
+    with app_database.transaction() as session:
+        actors = {actor.username: actor for actor, _ in list_users(session)}
+        request_review(session, key=DEMO, actor=actors["owner"], reviewers=["teammate"])
+        decide(session, key=DEMO, actor=actors["teammate"], approve=True)
+    page = owner.page(f"/incidents/{DEMO}")
+    assert 'name="override"' in page
+    refused = owner.submit(f"/incidents/{DEMO}/review/publish")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "error-level lint finding" in refused.text  # type: ignore[attr-defined]
+    done = owner.submit(
+        f"/incidents/{DEMO}/review/publish",
+        {"override": "summary rewritten in the external notice"},
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    with app_database.reading() as session:
+        last = list_revisions(session, key=DEMO)[-1]
+        assert last.note == (
+            "published over 1 lint error: summary rewritten in the external notice"
+        )

@@ -15,7 +15,7 @@ from hindsight.domain.access import Actor, Role
 from hindsight.domain.incidents import Postmortem, ReviewStatus
 from hindsight.domain.reviews import ReviewAction, ReviewDecision, ReviewError, status_after
 from hindsight.domain.text import clean_line, clean_prose
-from hindsight.errors import HindsightError, NotFoundError, PermissionDeniedError
+from hindsight.errors import HindsightError, InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import (
     StoredPostmortem,
     get_postmortem,
@@ -23,6 +23,7 @@ from hindsight.services.incidents import (
     utc_now,
     visible_incident_id,
 )
+from hindsight.services.lint import lint_stored
 from hindsight.storage.models import (
     CommentRow,
     IncidentMemberRow,
@@ -194,15 +195,31 @@ def decide(
     )
 
 
-def publish(session: Session, *, key: str, actor: Actor) -> StoredPostmortem:
-    """Publish an approved postmortem; it becomes read-only except action-item status."""
+def publish(session: Session, *, key: str, actor: Actor, override: str = "") -> StoredPostmortem:
+    """Publish an approved postmortem; it becomes read-only except action-item status.
+
+    The lint gate: with error-level lint findings, publishing needs an `override` reason,
+    which the history records with the number of findings overridden.
+    """
     incident = _incident_id(session, key)
+    errors = lint_stored(session, key=key, actor=actor).errors
+    note = ""
+    if errors:
+        reason = " ".join(override.split())
+        if not reason:
+            raise InvalidInputError(
+                f"{len(errors)} error-level lint finding{'s' if len(errors) != 1 else ''} "
+                f"(first: {errors[0].message}); fix them, or publish with an override reason, "
+                "which the history records"
+            )
+        note = f"published over {len(errors)} lint error{'s' if len(errors) != 1 else ''}: {reason}"
     return _transition(
         session,
         key=key,
         actor=actor,
         action=ReviewAction.PUBLISH,
         decisions=_decisions(session, incident),
+        note=note,
     )
 
 

@@ -73,6 +73,7 @@ from hindsight.web.schemas import (
     ItemAppend,
     MemberAdd,
     MeRead,
+    PublishBody,
     ReopenBody,
     ReviewerRead,
     ReviewRequestBody,
@@ -322,9 +323,12 @@ async def review_decide(
 
 
 @router.post("/incidents/{key}/review/publish", response_model=IncidentRead, responses=ERRORS)
-async def review_publish(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
-    """Publish an approved postmortem."""
-    return _read(publish(session, key=key, actor=actor))
+async def review_publish(
+    key: str, body: PublishBody | None = None, actor: Actor = ACTOR, session: Session = SESSION
+) -> Response:
+    """Publish an approved postmortem; past error-level lint findings, give `override`."""
+    override = body.override if body else ""
+    return _read(publish(session, key=key, actor=actor, override=override))
 
 
 @router.post("/incidents/{key}/review/reopen", response_model=IncidentRead, responses=ERRORS)

@@ -28,6 +28,7 @@ from hindsight.services.incidents import (
     list_revisions,
     new_key,
 )
+from hindsight.services.lint import lint_stored
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
@@ -203,6 +204,7 @@ def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, An
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor),
+        "lint": lint_stored(session, key=key, actor=actor),
     }
 
 

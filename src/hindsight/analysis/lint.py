@@ -1,0 +1,453 @@
+"""An explainable review of a postmortem draft: completeness, action items, blameless language,
+timeline. `lint` is a pure function; each finding says which rule, how serious, where (part and
+field, and the offending words with their position), why, and what to write instead.
+
+Blameless language follows the Google SRE and Etsy practice: describe what the system and the
+situation made likely, not who should have known better. Names are fine in the timeline as
+actors; they are flagged when a prose sentence makes a person the subject of a failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hindsight.domain.actions import ActionKind, ActionStatus
+from hindsight.domain.incidents import Postmortem, Severity
+from hindsight.domain.timeline import KeyMoment
+
+GAP_DURING_IMPACT = dt.timedelta(minutes=30)
+PARTS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
+
+
+class Level(StrEnum):
+    """How much a finding matters: errors block publication unless overridden."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a reviewer would say, with where and what to do instead."""
+
+    rule: str
+    level: Level
+    part: str
+    field: str
+    message: str
+    suggestion: str = ""
+    excerpt: str = ""
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """All findings, a 0-100 score, and whether each part is done."""
+
+    findings: list[Finding]
+    checklist: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def score(self) -> int:
+        """100 minus 15 per error, 3 per warning, 1 per note; never below 0."""
+        weights = {Level.ERROR: 15, Level.WARNING: 3, Level.INFO: 1}
+        return max(0, 100 - sum(weights[f.level] for f in self.findings))
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that block publication."""
+        return [f for f in self.findings if f.level is Level.ERROR]
+
+
+# Blame and hindsight-bias wording, each with a neutral rewrite.
+_PEOPLE_PRONOUNS = (
+    r"(?:he|she|they|we|i|you|someone|somebody|nobody|the (?:engineer|operator|"
+    r"on-?call|developer|admin|team))"
+)
+_BLAME: tuple[tuple[str, str, str, Level], ...] = (
+    (
+        r"\bhuman errors?\b",
+        "human-error",
+        "name the condition that made the error easy (a missing check, a confusing tool)",
+        Level.WARNING,
+    ),
+    (
+        r"\bshould(?:n't| not)? (?:have|'ve) (?:been |not )?(?:\w+ed|known|seen|caught|done|run|"
+        r"taken|written|made|told|spotted|understood)\b",
+        "hindsight",
+        "say what was known at the time and what made the other path hard to see",
+        Level.WARNING,
+    ),
+    (
+        _PEOPLE_PRONOUNS + r"\s+(?:had\s+)?failed to\b",
+        "failed-to",
+        "say what happened and what made it likely, not who failed",
+        Level.WARNING,
+    ),
+    (
+        r"\bcareless(?:ly|ness)?\b|\bnegligen(?:t|ce)\b|\bsloppy\b|\bincompeten(?:t|ce)\b|"
+        r"\breckless(?:ly)?\b|\bstupid\b",
+        "judgement",
+        "describe the action and its context, not a judgement of the person",
+        Level.WARNING,
+    ),
+    (
+        r"\bobviously\b|\bshould have been (?:obvious|clear)\b",
+        "obviously",
+        "remove it: what is obvious now was not obvious then",
+        Level.INFO,
+    ),
+    (
+        r"\bat fault\b|\bto blame\b|\bblamed?\b|\bwhose fault\b|\bculprit\b",
+        "blame",
+        "describe causes in the system, not fault",
+        Level.WARNING,
+    ),
+    (
+        _PEOPLE_PRONOUNS + r"\s+(?:forgot|neglected|ignored|didn't bother|did not bother)\b",
+        "forgot",
+        "describe what the process relied on memory for",
+        Level.WARNING,
+    ),
+)
+_BLAME_PATTERNS = [
+    (re.compile(p, re.IGNORECASE), rule, hint, level) for p, rule, hint, level in _BLAME
+]
+_FAILURE_VERBS = (
+    r"(?:broke|caused|forgot|failed|missed|ignored|messed up|screwed up|deleted|"
+    r"pushed a bad|made a mistake|did not check|didn't check)"
+)
+_VAGUE = re.compile(
+    r"^\s*(?:improve|enhance|better|look into|investigate|consider|review|"
+    r"revisit|think about|monitor|be more careful|make sure|ensure|try to|"
+    r"work on|fix issues?)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+
+
+def _prose(pm: Postmortem) -> Iterator[tuple[str, str, str]]:
+    """(part, field, text) of every prose field where blame wording matters."""
+    yield "overview", "summary", pm.summary
+    yield "analysis", "analysis.trigger", pm.analysis.trigger
+    for i, cause in enumerate(pm.analysis.root_causes):
+        yield "analysis", f"analysis.root_causes[{i}]", cause
+    for i, factor in enumerate(pm.analysis.contributing_factors):
+        yield "analysis", f"analysis.contributing_factors[{i}].description", factor.description
+    for i, why in enumerate(pm.analysis.five_whys):
+        yield "analysis", f"analysis.five_whys[{i}].answer", why.answer
+    yield "impact", "impact.narrative", pm.impact.narrative
+    for name in ("went_well", "went_wrong", "got_lucky"):
+        for i, item in enumerate(getattr(pm.response, name)):
+            yield "response", f"response.{name}[{i}]", item
+    yield "response", "response.detection_notes", pm.response.detection_notes
+    for i, lesson in enumerate(pm.lessons):
+        yield "lessons", f"lessons[{i}]", lesson
+    for i, action in enumerate(pm.action_items):
+        yield "actions", f"action_items[{i}].title", action.title
+
+
+def _people(pm: Postmortem) -> list[str]:
+    names = {p.name for p in pm.participants} | {e.actor for e in pm.timeline if e.actor}
+    first_names = {name.split()[0] for name in names if name.split()}
+    return sorted(
+        (n for n in names | first_names if len(n) >= 3 and n[0].isupper()), key=len, reverse=True
+    )
+
+
+def blame_findings(pm: Postmortem) -> Iterator[Finding]:
+    """Blame and hindsight wording in prose, and people as the subject of a failure."""
+    people = _people(pm)
+    person = (
+        re.compile(r"\b(" + "|".join(map(re.escape, people)) + r")\s+" + _FAILURE_VERBS + r"\b")
+        if people
+        else None
+    )
+    for part, name, text in _prose(pm):
+        for pattern, rule, hint, level in _BLAME_PATTERNS:
+            for match in pattern.finditer(text):
+                yield Finding(
+                    f"blameless/{rule}",
+                    level,
+                    part,
+                    name,
+                    f"'{match.group(0)}' reads as blame or hindsight",
+                    hint,
+                    match.group(0),
+                    match.start(),
+                    match.end(),
+                )
+        if person:
+            for match in person.finditer(text):
+                yield Finding(
+                    "blameless/person-as-cause",
+                    Level.ERROR,
+                    part,
+                    name,
+                    f"'{match.group(0)}' makes a person the cause of a failure",
+                    "make the system the subject: 'the deploy ran without the "
+                    "check' rather than 'Ana forgot the check'",
+                    match.group(0),
+                    match.start(),
+                    match.end(),
+                )
+    for i, event in enumerate(pm.timeline):
+        for pattern, rule, hint, level in _BLAME_PATTERNS[:1] + _BLAME_PATTERNS[3:4]:
+            for match in pattern.finditer(event.text):
+                yield Finding(
+                    f"blameless/{rule}",
+                    level,
+                    "timeline",
+                    f"timeline[{i}].text",
+                    f"'{match.group(0)}' reads as blame",
+                    hint,
+                    match.group(0),
+                    match.start(),
+                    match.end(),
+                )
+
+
+def prose_findings(text: str, field: str = "text", names: Sequence[str] = ()) -> list[Finding]:
+    """Blame and hindsight wording in any text (a Markdown report not written in Hindsight)."""
+    people = sorted((n for n in names if len(n) >= 3), key=len, reverse=True)
+    person = (
+        re.compile(r"\b(" + "|".join(map(re.escape, people)) + r")\s+" + _FAILURE_VERBS + r"\b")
+        if people
+        else None
+    )
+    found = [
+        Finding(
+            f"blameless/{rule}",
+            level,
+            "text",
+            field,
+            f"'{m.group(0)}' reads as blame or hindsight",
+            hint,
+            m.group(0),
+            m.start(),
+            m.end(),
+        )
+        for pattern, rule, hint, level in _BLAME_PATTERNS
+        for m in pattern.finditer(text)
+    ]
+    if person:
+        found += [
+            Finding(
+                "blameless/person-as-cause",
+                Level.ERROR,
+                "text",
+                field,
+                f"'{m.group(0)}' makes a person the cause of a failure",
+                "make the system the subject",
+                m.group(0),
+                m.start(),
+                m.end(),
+            )
+            for m in person.finditer(text)
+        ]
+    return sorted(found, key=lambda f: f.start)
+
+
+def _impact_quantified(pm: Postmortem) -> bool:
+    impact = pm.impact
+    numbers = [
+        impact.users_affected,
+        impact.failed_requests,
+        impact.downtime_minutes,
+        impact.error_budget_burned_percent,
+        impact.support_tickets,
+        impact.data_loss.records_lost,
+        impact.cost.business_cost,
+        impact.cost.responder_hours,
+    ]
+    return any(n is not None for n in numbers) or bool(_NUMBER.search(impact.narrative))
+
+
+def completeness_findings(pm: Postmortem) -> Iterator[Finding]:
+    """Each part present and substantive; key moments; impact with a number."""
+    words = len(pm.summary.split())
+    if words < 15:
+        yield Finding(
+            "complete/summary",
+            Level.ERROR if not words else Level.WARNING,
+            "overview",
+            "summary",
+            "the overview is missing"
+            if not words
+            else "the overview is shorter than two sentences",
+            "say what happened, who was affected, for how long, and how it ended",
+        )
+    moments = pm.key_moments()
+    for moment in (KeyMoment.IMPACT_STARTED, KeyMoment.DETECTED, KeyMoment.RESOLVED):
+        if moment not in moments:
+            yield Finding(
+                "complete/key-moment",
+                Level.WARNING,
+                "timeline",
+                "timeline",
+                f"no event is marked '{moment.value}'",
+                "mark it on the timeline so the response metrics can be computed",
+            )
+    if not pm.analysis.trigger.strip() and not pm.analysis.root_causes:
+        yield Finding(
+            "complete/analysis",
+            Level.ERROR,
+            "analysis",
+            "analysis",
+            "no trigger and no root cause",
+            "what set it off, and why was that possible? The five whys help",
+        )
+    if not _impact_quantified(pm):
+        yield Finding(
+            "complete/impact-number",
+            Level.ERROR,
+            "impact",
+            "impact",
+            "the impact has no number",
+            "give at least one: users affected, failed requests, minutes down, "
+            "error budget burned, tickets, cost",
+        )
+    if not pm.response.went_well and not pm.response.went_wrong:
+        yield Finding(
+            "complete/response",
+            Level.WARNING,
+            "response",
+            "response",
+            "nothing on how the response went",
+            "list what went well, what went wrong and where you got lucky",
+        )
+    if not pm.lessons:
+        yield Finding(
+            "complete/lessons",
+            Level.WARNING,
+            "lessons",
+            "lessons",
+            "no lessons learned",
+            "what would you tell a team facing the same thing?",
+        )
+    if not pm.action_items:
+        yield Finding(
+            "complete/actions",
+            Level.ERROR,
+            "actions",
+            "action_items",
+            "no action items",
+            "what will change so this cannot happen again, or is found sooner?",
+        )
+    elif pm.severity in (Severity.SEV1, Severity.SEV2) and not any(
+        a.kind in (ActionKind.PREVENT, ActionKind.DETECT) for a in pm.action_items
+    ):
+        yield Finding(
+            "complete/prevent-or-detect",
+            Level.ERROR,
+            "actions",
+            "action_items",
+            f"a {pm.severity.value} needs at least one action item that prevents or "
+            "detects a recurrence",
+            "add one of kind 'prevent' or 'detect'",
+        )
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]{3,}", text.lower())}
+
+
+def action_findings(
+    pm: Postmortem, open_elsewhere: Sequence[tuple[str, str]] = ()
+) -> Iterator[Finding]:
+    """Owner, due date, a concrete verb and bounded scope; no duplicate of an open item in
+    another postmortem (`open_elsewhere` holds (incident key, title) pairs)."""
+    for i, action in enumerate(pm.action_items):
+        where = f"action_items[{i}]"
+        if action.status in (ActionStatus.DONE, ActionStatus.WONT_DO):
+            continue
+        if not action.owner:
+            yield Finding(
+                "actions/owner",
+                Level.WARNING,
+                "actions",
+                f"{where}.owner",
+                f"'{action.title}' has no owner",
+                "name a person or a team",
+            )
+        if action.due is None:
+            yield Finding(
+                "actions/due",
+                Level.WARNING,
+                "actions",
+                f"{where}.due",
+                f"'{action.title}' has no due date",
+                "give a date it will be done by",
+            )
+        vague = _VAGUE.match(action.title)
+        if vague:
+            yield Finding(
+                "actions/concrete",
+                Level.WARNING,
+                "actions",
+                f"{where}.title",
+                f"'{vague.group(0).strip()}' is not a concrete, bounded change",
+                "start with the change itself: 'Add an alert on checkout 5xx above "
+                "1% for 5 minutes', not 'Improve monitoring'",
+                vague.group(0).strip(),
+                vague.start(),
+                vague.end(),
+            )
+        mine = _words(action.title)
+        for key, title in open_elsewhere:
+            theirs = _words(title)
+            if mine and theirs and len(mine & theirs) / len(mine | theirs) >= 0.6:
+                yield Finding(
+                    "actions/duplicate",
+                    Level.INFO,
+                    "actions",
+                    f"{where}.title",
+                    f"'{action.title}' looks like the open item '{title}' of {key}",
+                    "link to it instead of opening a second one",
+                )
+                break
+
+
+def timeline_findings(pm: Postmortem) -> Iterator[Finding]:
+    """Silences longer than GAP_DURING_IMPACT inside the impact window."""
+    moments = pm.key_moments()
+    start = moments.get(KeyMoment.IMPACT_STARTED)
+    end = moments.get(KeyMoment.MITIGATED) or moments.get(KeyMoment.RESOLVED)
+    if start is None or end is None:
+        return
+    inside = [e for e in pm.timeline if start.at <= e.at <= end.at]
+    for before, after in itertools.pairwise(inside):
+        gap = after.at - before.at
+        if gap > GAP_DURING_IMPACT:
+            minutes = int(gap.total_seconds() // 60)
+            yield Finding(
+                "timeline/gap",
+                Level.WARNING,
+                "timeline",
+                "timeline",
+                f"{minutes} minutes with no event during the impact, after {before.at:%H:%M} UTC",
+                "what was the team doing or waiting for? Import chat or paging "
+                "evidence, or add what is remembered",
+            )
+
+
+def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> LintReport:
+    """Every finding for `pm`, and its per-part checklist."""
+    findings = [
+        *completeness_findings(pm),
+        *timeline_findings(pm),
+        *blame_findings(pm),
+        *action_findings(pm, open_elsewhere),
+    ]
+    checklist = {
+        part: not any(f.part == part and f.level is Level.ERROR for f in findings) for part in PARTS
+    }
+    checklist["timeline"] = checklist["timeline"] and bool(pm.timeline)
+    return LintReport(findings, checklist)

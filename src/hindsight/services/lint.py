@@ -1,0 +1,102 @@
+"""Lint postmortems: stored ones (with the open action items of other incidents) and Markdown
+files in a folder (for teams that keep postmortems in Git)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hindsight.analysis.lint import Finding, Level, LintReport, lint
+from hindsight.domain.access import Actor
+from hindsight.errors import DocumentError
+from hindsight.rendering.markdown_reader import read_markdown
+from hindsight.services.incidents import get_postmortem
+from hindsight.storage.models import ActionItemRow, IncidentRow
+
+
+def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> LintReport:
+    """Lint the stored postmortem `key`, comparing its actions with other incidents' open ones."""
+    postmortem = get_postmortem(session, key=key, actor=actor).postmortem
+    rows = session.execute(
+        select(IncidentRow.key, ActionItemRow.title)
+        .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
+        .where(ActionItemRow.status.in_(["open", "in_progress"]), IncidentRow.key != key)
+        .limit(5000)
+    )
+    return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """A Markdown file's findings, each placed on a line of the file."""
+
+    path: Path
+    report: LintReport
+    lines: list[int]
+
+
+def _line_of(text: str, finding: Finding, heading_lines: dict[str, int]) -> int:
+    """The line of the offending words, else of the quoted item, else of the part's heading."""
+    quoted = re.search(r"'([^']{8,})'", finding.message)
+    for needle in (finding.excerpt, quoted.group(1) if quoted else ""):
+        at = text.find(needle) if needle else -1
+        if at >= 0:
+            return text.count("\n", 0, at) + 1
+    return heading_lines.get(finding.part, 1)
+
+
+def _headings(text: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    names = {
+        "timeline": "timeline",
+        "root cause": "analysis",
+        "impact": "impact",
+        "response": "response",
+        "lessons": "lessons",
+        "action": "actions",
+        "overview": "overview",
+        "summary": "overview",
+    }
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("#"):
+            lowered = line.lower()
+            for word, part in names.items():
+                if word in lowered and part not in found:
+                    found[part] = number
+    return found
+
+
+def lint_files(paths: Iterable[Path]) -> list[FileReport]:
+    """Lint every `.md` file in `paths` (folders are searched); unreadable files are reported
+    as one error each, placed on the line at fault."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    reports: list[FileReport] = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            finding = Finding("read", Level.ERROR, "file", "", f"cannot read: {error}")
+            reports.append(FileReport(path, LintReport([finding]), [1]))
+            continue
+        try:
+            postmortem = read_markdown(text, str(path))
+        except DocumentError as error:
+            findings = [
+                Finding("read", Level.ERROR, "file", p.field, p.reason) for p in error.problems
+            ]
+            lines = [max(p.line, 1) for p in error.problems]
+            reports.append(FileReport(path, LintReport(findings), lines))
+            continue
+        report = lint(postmortem)
+        headings = _headings(text)
+        reports.append(
+            FileReport(path, report, [_line_of(text, f, headings) for f in report.findings])
+        )
+    return reports
