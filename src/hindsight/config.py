@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     author: str | None = None
     admin_password: str | None = None
     secure_cookies: bool = False
+    templates_dir: Path | None = None
+    default_template: str = "google-sre"
+
+    def resolved_templates_dir(self) -> Path:
+        """The team's report templates: `templates_dir`, or `templates` in the data folder."""
+        return self.templates_dir or self.data_dir / "templates"
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data folder."""

@@ -22,7 +22,13 @@ def test_a_clean_folder_exits_0_and_names_each_finding_with_file_and_line(tmp_pa
     result = CliRunner().invoke(app, ["lint", str(good)])
     assert result.exit_code == 0, result.output
     assert "score" in result.output
-    assert f"{good}:171: warning [actions/owner]" in result.output
+    line = (
+        demo_document()
+        .split("\n")
+        .index(next(row for row in demo_document().split("\n") if "Gather the commands" in row))
+        + 1
+    )
+    assert f"{good}:{line}: warning [actions/owner] 'Gather the commands" in result.output
 
 
 def test_errors_exit_1_and_sarif_points_at_the_line(tmp_path: Path) -> None:

@@ -129,6 +129,16 @@ def test_items_review_comments_history_and_export(
     exported = api.get(f"/api/v1/incidents/{DEMO}/export", params={"format": "markdown"})
     assert exported.text.startswith("---\nhindsight: 1\n")
     assert exported.text != demo_document()  # it changed since
+    report = api.get(
+        f"/api/v1/incidents/{DEMO}/export", params={"format": "html", "template": "external"}
+    )
+    assert report.status_code == 200 and "Incident report" in report.text
+    pdf = api.get(f"/api/v1/incidents/{DEMO}/export", params={"format": "pdf"})
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    wrong = api.get(
+        f"/api/v1/incidents/{DEMO}/export", params={"format": "markdown", "template": "classic"}
+    )
+    assert wrong.status_code == 400
 
 
 def test_tokens_can_be_listed_created_and_revoked(api: TestClient) -> None:

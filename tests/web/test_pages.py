@@ -331,3 +331,22 @@ def test_the_page_shows_the_review_checklist_and_publishing_past_errors_needs_a_
         assert last.note == (
             "published over 1 lint error: summary rewritten in the external notice"
         )
+
+
+def test_reports_download_as_html_and_pdf_in_any_template_and_a_default_can_be_chosen(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    page = owner.page(f"/incidents/{DEMO}")
+    assert 'id="reports"' in page and '<figure class="chart"><svg' in page
+    html = owner.get(f"/incidents/{DEMO}/export.html?template=classic")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Corrective and preventative measures" in html.text
+    pdf = owner.get(f"/incidents/{DEMO}/export.pdf?template=executive")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    bad = owner.get(f"/incidents/{DEMO}/export.html?template=nope")
+    assert bad.status_code == 400 and "no template named" in bad.text
+    chosen = owner.submit(f"/incidents/{DEMO}/template", {"template": "pagerduty"})
+    assert chosen.status_code == 303  # type: ignore[attr-defined]
+    assert "What didn't go so well" in owner.get(f"/incidents/{DEMO}/export.html").text

@@ -118,6 +118,7 @@ class Postmortem:
     review_status: ReviewStatus = ReviewStatus.DRAFT
     visibility: Visibility = Visibility.INTERNAL
     summary: str = ""
+    public_summary: str = ""
     services: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     participants: tuple[Participant, ...] = ()
@@ -132,6 +133,9 @@ class Postmortem:
         object.__setattr__(self, "key", clean_slug(self.key, "key"))
         object.__setattr__(self, "title", clean_line(self.title, "title", required=True))
         object.__setattr__(self, "summary", clean_prose(self.summary, "summary"))
+        object.__setattr__(
+            self, "public_summary", clean_prose(self.public_summary, "public_summary")
+        )
         for name in ("services", "tags"):
             values = clean_items(getattr(self, name), name)
             if len(set(values)) != len(values):

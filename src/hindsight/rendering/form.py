@@ -73,6 +73,7 @@ ACTION_COLUMNS = (
 
 SECTIONS: tuple[Section, ...] = (
     Section("Overview", 2, "summary", Shape.PROSE),
+    Section("Public summary", 3, "public_summary", Shape.PROSE),
     Section("Participants", 3, "participants", Shape.TABLE, PARTICIPANT_COLUMNS),
     Section("Timeline", 3, "timeline", Shape.TABLE, TIMELINE_COLUMNS),
     Section("Root cause analysis", 2, "", Shape.NONE),

@@ -10,7 +10,12 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 _SCHEMES = {"http", "https", "mailto"}
 
 
-def markdown_to_html(text: str) -> str:
-    """Render Markdown with GitHub-style tables; HTML and scripts in the text come out inert."""
+_NO_IMAGES = set(nh3.ALLOWED_TAGS) - {"img"}
+
+
+def markdown_to_html(text: str, *, images: bool = True) -> str:
+    """Render Markdown with GitHub-style tables; HTML and scripts in the text come out inert.
+    Without `images`, image tags are dropped (exports must not fetch anything)."""
     html: str = _MARKDOWN.render(text)
-    return nh3.clean(html, url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow")
+    tags = None if images else _NO_IMAGES
+    return nh3.clean(html, tags=tags, url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow")

@@ -66,6 +66,8 @@ class IncidentRow(Base):
     key: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
+    public_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    report_template: Mapped[str] = mapped_column(String(80), default="", server_default="")
     severity: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), index=True)
     review_status: Mapped[str] = mapped_column(String(20), index=True)

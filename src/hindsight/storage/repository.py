@@ -16,7 +16,16 @@ from hindsight.storage.models import (
     TimelineEventRow,
 )
 
-_SCALARS = ("key", "title", "summary", "severity", "status", "review_status", "visibility")
+_SCALARS = (
+    "key",
+    "title",
+    "summary",
+    "public_summary",
+    "severity",
+    "status",
+    "review_status",
+    "visibility",
+)
 _JSON_PARTS = ("analysis", "impact", "response", "lessons")
 _PARTICIPANT = ("name", "role", "team")
 _EVENT = ("zone", "text", "kind", "actor", "source", "key_moment", "provenance")

@@ -112,6 +112,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     app.state.database = db
     app.state.upload_dir = settings.data_dir / "uploads"
+    app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -122,6 +123,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     api = create_api()
     api.state.database = db
+    api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, pages, editing, reviews, imports):

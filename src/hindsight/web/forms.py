@@ -120,6 +120,13 @@ SECTIONS: dict[str, Section] = {
                 Field("services", "Affected services", "lines", hint=LINES_HINT),
                 Field("tags", "Tags", "lines", hint=LINES_HINT),
                 Field("summary", "Summary", "prose", hint="Markdown."),
+                Field(
+                    "public_summary",
+                    "Public summary",
+                    "prose",
+                    hint="What customers may read: no internal names, hosts or people. "
+                    "The external report shows only this, the title and the times.",
+                ),
             ),
         ),
         Section(

@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from hindsight.domain.access import Actor
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
@@ -34,7 +35,6 @@ from hindsight.services.accounts import (
     revoke_token,
 )
 from hindsight.services.database import Session
-from hindsight.services.documents import DocumentFormat, export_postmortem
 from hindsight.services.incidents import (
     IncidentFilter,
     StoredPostmortem,
@@ -45,6 +45,7 @@ from hindsight.services.incidents import (
     new_key,
     update_postmortem,
 )
+from hindsight.services.reports import ReportFormat, build_report, prepare_report
 from hindsight.services.reviews import (
     add_comment,
     add_member,
@@ -283,19 +284,40 @@ async def incidents_history(
 
 @router.get(
     "/incidents/{key}/export",
-    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **ERRORS},
+    responses={
+        200: {
+            "content": {
+                "text/markdown": {},
+                "application/json": {},
+                "text/html": {},
+                "application/pdf": {},
+            }
+        },
+        **ERRORS,
+    },
 )
 async def incidents_export(
+    request: Request,
     key: str,
-    format: DocumentFormat = DocumentFormat.MARKDOWN,
+    format: ReportFormat = ReportFormat.MARKDOWN,
+    template: str = Query("", max_length=80),
     actor: Actor = ACTOR,
     session: Session = SESSION,
 ) -> Response:
-    """The Markdown or JSON form."""
-    get_postmortem(session, key=key, actor=actor)
-    text = export_postmortem(session, key=key, fmt=format)
-    media = "text/markdown" if format is DocumentFormat.MARKDOWN else "application/json"
-    return PlainTextResponse(text, media_type=f"{media}; charset=utf-8")
+    """The Markdown or JSON form, or the report as standalone HTML or PDF (`template`)."""
+    settings = request.app.state.settings
+    postmortem, chosen = prepare_report(
+        session,
+        key=key,
+        fmt=format,
+        template=template,
+        default_template=settings.default_template,
+        actor=actor,
+    )
+    report = await run_in_threadpool(
+        build_report, postmortem, format, chosen, settings.resolved_templates_dir()
+    )
+    return Response(report.content, media_type=report.media_type)
 
 
 @router.get("/incidents/{key}/reviewers", response_model=list[ReviewerRead], responses=ERRORS)

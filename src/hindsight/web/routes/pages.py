@@ -8,17 +8,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import compute_response_metrics
+from hindsight.config import Settings
 from hindsight.domain.access import Actor, Role
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict
 from hindsight.domain.incidents import Severity, Visibility
 from hindsight.domain.reviews import ReviewDecision
 from hindsight.errors import HindsightError, NotFoundError
+from hindsight.rendering.charts import timeline_svg
 from hindsight.services.accounts import list_users
 from hindsight.services.database import Session
-from hindsight.services.documents import DocumentFormat, export_postmortem
 from hindsight.services.incidents import (
     SORTS,
     IncidentFilter,
@@ -29,6 +32,14 @@ from hindsight.services.incidents import (
     new_key,
 )
 from hindsight.services.lint import lint_stored
+from hindsight.services.reports import (
+    ReportFormat,
+    build_report,
+    choose_template,
+    prepare_report,
+    template_for,
+    template_names,
+)
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
@@ -172,7 +183,9 @@ async def create_incident(
     return RedirectResponse(f"/incidents/{stored.postmortem.key}", status_code=303)
 
 
-def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, Any]:
+def postmortem_context(
+    session: Session, key: str, actor: Actor, settings: Settings
+) -> dict[str, Any]:
     """Everything the postmortem page shows."""
     stored = get_postmortem(session, key=key, actor=actor)
     pm = stored.postmortem
@@ -205,6 +218,9 @@ def postmortem_context(session: Session, key: str, actor: Actor) -> dict[str, An
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor),
         "lint": lint_stored(session, key=key, actor=actor),
+        "chart": Markup(timeline_svg(pm)),
+        "templates": template_names(settings.resolved_templates_dir()),
+        "template": template_for(session, key=key, default=settings.default_template),
     }
 
 
@@ -213,7 +229,8 @@ async def postmortem_page(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """The postmortem: all six parts, review, comments."""
-    return render(request, "postmortem.html", postmortem_context(session, key, actor))
+    context = postmortem_context(session, key, actor, request.app.state.settings)
+    return render(request, "postmortem.html", context)
 
 
 @router.get("/incidents/{key}/history")
@@ -226,19 +243,59 @@ async def history_page(
     return render(request, "history.html", {"pm": stored.postmortem, "revisions": revisions})
 
 
+_SUFFIXES = {
+    "md": ReportFormat.MARKDOWN,
+    "json": ReportFormat.JSON,
+    "html": ReportFormat.HTML,
+    "pdf": ReportFormat.PDF,
+}
+
+
 @router.get("/incidents/{key}/export.{suffix}")
 async def export(
-    key: str, suffix: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+    request: Request,
+    key: str,
+    suffix: str,
+    template: str = "",
+    actor: Actor = Depends(page_actor),
+    session: Session = SESSION,
 ) -> Response:
-    """Download the Markdown or JSON form."""
-    formats = {"md": DocumentFormat.MARKDOWN, "json": DocumentFormat.JSON}
-    if suffix not in formats:
-        raise NotFoundError("export as .md or .json")
-    get_postmortem(session, key=key, actor=actor)
-    text = export_postmortem(session, key=key, fmt=formats[suffix])
-    media = "text/markdown" if suffix == "md" else "application/json"
-    return PlainTextResponse(
-        text,
-        media_type=f"{media}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{key}.{suffix}"'},
+    """Download the Markdown or JSON form, or the report as HTML or PDF (`?template=`)."""
+    if suffix not in _SUFFIXES:
+        raise NotFoundError("export as .md, .json, .html or .pdf")
+    settings = request.app.state.settings
+    fmt = _SUFFIXES[suffix]
+    postmortem, chosen = prepare_report(
+        session,
+        key=key,
+        fmt=fmt,
+        template=template,
+        default_template=settings.default_template,
+        actor=actor,
     )
+    # Rendering (a PDF takes up to a second) runs on a worker thread, off the event loop.
+    report = await run_in_threadpool(
+        build_report, postmortem, fmt, chosen, settings.resolved_templates_dir()
+    )
+    disposition = "inline" if fmt is ReportFormat.HTML else "attachment"
+    return Response(
+        report.content,
+        media_type=report.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{report.filename}"'},
+    )
+
+
+@router.post("/incidents/{key}/template", dependencies=[Depends(verify_csrf)])
+async def choose(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Make a template this postmortem's default for reports."""
+    form = await request.form()
+    choose_template(
+        session,
+        key=key,
+        template=str(form.get("template", "")),
+        team_dir=request.app.state.settings.resolved_templates_dir(),
+        actor=actor,
+    )
+    return RedirectResponse(f"/incidents/{key}#reports", status_code=303)

@@ -1,0 +1,124 @@
+"""Reports people want to read: a postmortem through a Jinja2 template, as standalone HTML (one
+file, styles inlined, printable, no external requests) or PDF (WeasyPrint).
+
+Built-in templates live in `rendering/templates/reports/<name>.html`; a team adds its own by
+putting `<name>.html` in its templates folder (setting `templates_dir`), which is searched
+first, so a team can also replace a built-in one. A template gets `pm` (the postmortem),
+`metrics`, `moments`, `chart` (the timeline SVG), `resolution` (the mitigating and resolving
+events) and the filters `md`, `duration`, `utc` and `label`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from hindsight.analysis.metrics import compute_response_metrics, format_duration
+from hindsight.domain.incidents import Postmortem
+from hindsight.domain.timeline import KeyMoment
+from hindsight.rendering.charts import timeline_svg
+from hindsight.rendering.html import markdown_to_html
+
+BUILT_IN = ("google-sre", "pagerduty", "executive", "external", "classic")
+DEFAULT_TEMPLATE = "google-sre"
+_PACKAGE = resources.files("hindsight.rendering") / "templates" / "reports"
+
+
+class UnknownTemplateError(ValueError):
+    """The template named is neither built in nor in the team's folder."""
+
+
+def _environment(team_dir: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if team_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(team_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(_PACKAGE)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md"] = lambda text: Markup(markdown_to_html(text or "", images=False))
+    env.filters["duration"] = format_duration
+    env.filters["utc"] = lambda value, fmt="%Y-%m-%d %H:%M": (
+        value.astimezone(dt.UTC).strftime(fmt) + " UTC" if value else "—"
+    )
+    env.filters["label"] = lambda value: str(value or "").replace("_", " ")
+    return env
+
+
+def template_names(team_dir: Path | None = None) -> list[str]:
+    """Every template a postmortem can be rendered with: built-in and the team's."""
+    names = set(BUILT_IN)
+    if team_dir is not None and team_dir.is_dir():
+        names |= {
+            p.name.removesuffix(".html")
+            for p in team_dir.glob("*.html")
+            if not p.name.startswith("_")
+        }
+    return sorted(names)
+
+
+def report_context(pm: Postmortem) -> dict[str, Any]:
+    """What every template may use."""
+    moments = pm.key_moments()
+    resolution = [moments[m] for m in (KeyMoment.MITIGATED, KeyMoment.RESOLVED) if m in moments]
+    return {
+        "pm": pm,
+        "metrics": compute_response_metrics(pm),
+        "moments": {m.value: e for m, e in moments.items()},
+        "chart": Markup(timeline_svg(pm)),
+        "resolution": resolution,
+    }
+
+
+def render_report(
+    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+) -> str:
+    """The report's body (an <article>) in `template`."""
+    if template not in template_names(team_dir) or template.startswith("_"):
+        raise UnknownTemplateError(
+            f"no template named '{template}'; choose one of {', '.join(template_names(team_dir))}"
+        )
+    env = _environment(team_dir)
+    try:
+        return env.get_template(f"{template}.html").render(report_context(pm))
+    except jinja2.TemplateError as error:
+        line = getattr(error, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise UnknownTemplateError(
+            f"template '{template}' could not be rendered{where}: {error.message}"
+        ) from None
+
+
+def standalone_html(
+    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+) -> str:
+    """One HTML file: the report with its styles inlined; it loads nothing from anywhere."""
+    env = _environment(team_dir)
+    body = render_report(pm, template, team_dir)
+    return env.get_template("_document.html").render(
+        title=pm.title, body=Markup(body), css=Markup((_PACKAGE / "report.css").read_text())
+    )
+
+
+def _refuse(url: str) -> dict[str, Any]:
+    raise ValueError(f"reports load nothing from outside ({url})")
+
+
+def render_pdf(
+    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+) -> bytes:
+    """The standalone HTML printed to PDF by WeasyPrint (no network access)."""
+    import weasyprint
+
+    html = weasyprint.HTML(string=standalone_html(pm, template, team_dir), url_fetcher=_refuse)
+    pdf: bytes = html.write_pdf()
+    return pdf

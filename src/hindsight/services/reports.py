@@ -1,0 +1,141 @@
+"""Export a postmortem as a report: Markdown and JSON (the round-trip forms), standalone HTML
+and PDF through a template; and remember which template a postmortem is read with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hindsight.domain.access import Actor, Role
+from hindsight.domain.incidents import Postmortem
+from hindsight.errors import InvalidInputError, PermissionDeniedError
+from hindsight.rendering.reports import (
+    UnknownTemplateError,
+    render_pdf,
+    standalone_html,
+    template_names,
+)
+
+__all__ = [
+    "Report",
+    "ReportFormat",
+    "build_report",
+    "choose_template",
+    "export_report",
+    "prepare_report",
+    "template_for",
+    "template_names",
+]
+from hindsight.services.documents import DocumentFormat as _RoundTrip
+from hindsight.services.documents import render_document
+from hindsight.services.incidents import get_postmortem, visible_incident_id
+from hindsight.storage.models import IncidentRow
+
+
+class ReportFormat(StrEnum):
+    """What an export can be."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+    HTML = "html"
+    PDF = "pdf"
+
+
+_MEDIA = {
+    ReportFormat.MARKDOWN: ("text/markdown; charset=utf-8", "md"),
+    ReportFormat.JSON: ("application/json", "json"),
+    ReportFormat.HTML: ("text/html; charset=utf-8", "html"),
+    ReportFormat.PDF: ("application/pdf", "pdf"),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """An exported file: its bytes, media type and file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def template_for(session: Session, *, key: str, default: str) -> str:
+    """The template this postmortem is read with: its own choice, else the team default."""
+    chosen = session.scalar(select(IncidentRow.report_template).where(IncidentRow.key == key))
+    return chosen or default
+
+
+def choose_template(
+    session: Session, *, key: str, template: str, team_dir: Path | None, actor: Actor | None = None
+) -> None:
+    """Make `template` this postmortem's default ('' goes back to the team default)."""
+    incident_id = visible_incident_id(session, key=key, actor=actor)
+    if actor is not None and actor.role is Role.VIEWER:
+        raise PermissionDeniedError("viewers cannot change a postmortem's template")
+    if template and template not in template_names(team_dir):
+        raise InvalidInputError(
+            f"template: '{template}' is not one of {', '.join(template_names(team_dir))}"
+        )
+    row = session.get(IncidentRow, incident_id)
+    assert row is not None
+    row.report_template = template
+
+
+def export_report(
+    session: Session,
+    *,
+    key: str,
+    fmt: ReportFormat,
+    template: str | None,
+    team_dir: Path | None,
+    default_template: str,
+    actor: Actor | None = None,
+) -> Report:
+    """The postmortem `key` as `fmt`; HTML and PDF use `template` (else its chosen one)."""
+    postmortem, chosen = prepare_report(
+        session,
+        key=key,
+        fmt=fmt,
+        template=template,
+        default_template=default_template,
+        actor=actor,
+    )
+    return build_report(postmortem, fmt, chosen, team_dir)
+
+
+def prepare_report(
+    session: Session,
+    *,
+    key: str,
+    fmt: ReportFormat,
+    template: str | None,
+    default_template: str,
+    actor: Actor | None = None,
+) -> tuple[Postmortem, str]:
+    """What `build_report` needs, read from the database: the postmortem and its template."""
+    postmortem = get_postmortem(session, key=key, actor=actor).postmortem
+    if fmt in (ReportFormat.MARKDOWN, ReportFormat.JSON) and template:
+        raise InvalidInputError(
+            "a template applies to html and pdf; Markdown and JSON are the round-trip forms"
+        )
+    return postmortem, template or template_for(session, key=key, default=default_template)
+
+
+def build_report(
+    postmortem: Postmortem, fmt: ReportFormat, template: str, team_dir: Path | None
+) -> Report:
+    """Render an already loaded postmortem (no database: safe to run on a worker thread)."""
+    media, suffix = _MEDIA[fmt]
+    name = f"{postmortem.key}.{suffix}"
+    if fmt in (ReportFormat.MARKDOWN, ReportFormat.JSON):
+        text = render_document(postmortem, _RoundTrip(fmt.value))
+        return Report(text.encode(), media, name)
+    try:
+        if fmt is ReportFormat.HTML:
+            return Report(standalone_html(postmortem, template, team_dir).encode(), media, name)
+        return Report(render_pdf(postmortem, template, team_dir), media, name)
+    except UnknownTemplateError as error:
+        raise InvalidInputError(str(error)) from None
