@@ -53,3 +53,16 @@ def test_import_preview_accept_and_mark_a_key_moment(browser: Any, server: str) 
         page.locator(".proposals tr:has-text('acknowledged') button:has-text('Mark')").click()
     assert "Acknowledged by Laura Haley" in page.locator("tr.key-moment").first.inner_text()
     page.close()
+
+
+def test_the_pdf_report_downloads_from_the_page(browser: Any, server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.click("text=Incident 33 in PagerDuty")
+    page.click("#reports summary")
+    page.select_option("#reports select[name=template]", "executive")
+    with page.expect_download() as download:
+        page.click("#reports button:has-text('PDF')")
+    assert download.value.suggested_filename == "2017-09-26-incident-33-in-pagerduty.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    page.close()
