@@ -58,3 +58,20 @@ def test_json_output_has_score_checklist_and_findings(tmp_path: Path) -> None:
     (file,) = data["files"]
     assert file["score"] < 100 and all(file["checklist"].values())
     assert {f["rule"] for f in file["findings"]} >= {"actions/owner", "timeline/gap"}
+
+
+def test_timeline_rows_written_out_of_order_are_pointed_to(tmp_path: Path) -> None:
+    lines = demo_document().split("\n")
+    rows = [i for i, line in enumerate(lines) if line.startswith("| 2018-01-18 04:")]
+    first, second = rows[0], rows[1]
+    lines[first], lines[second] = lines[second], lines[first]
+    swapped = tmp_path / "swapped.md"
+    swapped.write_text("\n".join(lines), encoding="utf-8")
+    result = CliRunner().invoke(app, ["lint", str(swapped), "--format", "json"])
+    (order,) = [
+        f
+        for f in json.loads(result.stdout)["files"][0]["findings"]
+        if f["rule"] == "timeline/order"
+    ]
+    assert order["line"] == second + 1
+    assert "written after a later one" in order["message"]

@@ -4,7 +4,7 @@ files in a folder (for teams that keep postmortems in Git)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.analysis.lint import Finding, Level, LintReport, lint
 from hindsight.domain.access import Actor
+from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError
 from hindsight.rendering.markdown_reader import read_markdown
 from hindsight.services.incidents import get_postmortem
@@ -48,6 +49,28 @@ def _line_of(text: str, finding: Finding, heading_lines: dict[str, int]) -> int:
         if at >= 0:
             return text.count("\n", 0, at) + 1
     return heading_lines.get(finding.part, 1)
+
+
+def _order_findings(text: str, timeline: Sequence[TimelineEvent]) -> Iterator[tuple[Finding, int]]:
+    """Timeline rows written out of time order (Hindsight reads them sorted; a person reading
+    the file does not)."""
+    latest: TimelineEvent | None = None
+    placed = [(text.find(f"| {e.text} |"), e) for e in timeline]
+    for at, event in sorted((p for p in placed if p[0] >= 0), key=lambda p: p[0]):
+        if latest is not None and event.at < latest.at:
+            finding = Finding(
+                "timeline/order",
+                Level.WARNING,
+                "timeline",
+                "timeline",
+                f"this row ({event.at:%Y-%m-%d %H:%M} UTC) is written after a later one "
+                f"({latest.at:%Y-%m-%d %H:%M} UTC)",
+                "keep the table in time order",
+                event.text[:80],
+            )
+            yield finding, text.count("\n", 0, at) + 1
+        else:
+            latest = event
 
 
 def _headings(text: str) -> dict[str, int]:
@@ -96,7 +119,9 @@ def lint_files(paths: Iterable[Path]) -> list[FileReport]:
             continue
         report = lint(postmortem)
         headings = _headings(text)
-        reports.append(
-            FileReport(path, report, [_line_of(text, f, headings) for f in report.findings])
-        )
+        lines = [_line_of(text, f, headings) for f in report.findings]
+        for finding, line in _order_findings(text, postmortem.timeline):
+            report.findings.append(finding)
+            lines.append(line)
+        reports.append(FileReport(path, report, lines))
     return reports
