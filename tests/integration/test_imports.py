@@ -20,14 +20,16 @@ from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import PermissionDeniedError
 from hindsight.importers.base import EvidenceError, ImportOptions, Source
 from hindsight.services.demo import load_demo
-from hindsight.services.imports import (
+from hindsight.services.evidence import (
     accept_evidence,
     apply_proposal,
-    create_hook_token,
     dismiss_evidence,
     evidence_proposals,
-    import_evidence,
     list_evidence,
+)
+from hindsight.services.imports import (
+    create_hook_token,
+    import_evidence,
     receive_hook,
 )
 from hindsight.services.incidents import get_postmortem, list_revisions

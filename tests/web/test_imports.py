@@ -10,7 +10,12 @@ from pathlib import Path
 
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
-from hindsight.services.imports import create_hook_token, list_evidence
+from hindsight.services.evidence import (
+    list_evidence,
+)
+from hindsight.services.imports import (
+    create_hook_token,
+)
 from hindsight.services.incidents import get_postmortem
 from tests.web.conftest import Browser
 

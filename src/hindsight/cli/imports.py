@@ -24,13 +24,15 @@ from hindsight.domain.timeline import localize, require_aware
 from hindsight.errors import InvalidInputError
 from hindsight.importers.base import ImportOptions, Source
 from hindsight.importers.registry import IMPORTERS
+from hindsight.services.evidence import (
+    accept_evidence,
+    dismiss_evidence,
+    list_evidence,
+)
 from hindsight.services.imports import (
     ImportSummary,
-    accept_evidence,
     create_hook_token,
-    dismiss_evidence,
     import_evidence,
-    list_evidence,
 )
 
 KINDS = ", ".join(sorted(IMPORTERS))

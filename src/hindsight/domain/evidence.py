@@ -15,7 +15,7 @@ from pydantic.dataclasses import dataclass
 
 from hindsight.domain.base import DOMAIN_CONFIG
 from hindsight.domain.text import clean_line, tidy
-from hindsight.domain.timeline import Provenance, TimelineEvent
+from hindsight.domain.timeline import EventKind, Provenance, TimelineEvent
 
 
 class Signal(StrEnum):
@@ -33,6 +33,23 @@ class Signal(StrEnum):
     NEW_LOG_PATTERN = "new_log_pattern"
     CHAT = "chat"
     NOTE = "note"
+
+
+_KIND_SIGNALS = {
+    EventKind.ALERT: Signal.ALERT_FIRING,
+    EventKind.PAGE: Signal.PAGED,
+    EventKind.ACKNOWLEDGEMENT: Signal.ACKNOWLEDGED,
+    EventKind.ESCALATION: Signal.ESCALATED,
+    EventKind.RESOLUTION: Signal.INCIDENT_RESOLVED,
+    EventKind.DEPLOY: Signal.CHANGE,
+    EventKind.CHANGE: Signal.CHANGE,
+}
+
+
+def signal_for_kind(kind: EventKind) -> Signal:
+    """What an event of this kind says about the incident's course, when nothing more is known
+    (an event written by hand, a generic CSV row)."""
+    return _KIND_SIGNALS.get(kind, Signal.NOTE)
 
 
 class SuggestionState(StrEnum):

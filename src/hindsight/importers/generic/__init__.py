@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from hindsight.domain.evidence import Evidence, Signal, provenance
+from hindsight.domain.evidence import Evidence, provenance, signal_for_kind
 from hindsight.domain.text import tidy
 from hindsight.domain.timeline import EventKind, TimelineEvent
 from hindsight.importers.base import (
@@ -29,15 +29,6 @@ from hindsight.importers.base import (
 
 TIME_NAMES = ("time", "timestamp", "at", "date", "datetime", "created_at")
 TEXT_NAMES = ("text", "message", "event", "description", "summary")
-_SIGNALS = {
-    EventKind.ALERT: Signal.ALERT_FIRING,
-    EventKind.PAGE: Signal.PAGED,
-    EventKind.ACKNOWLEDGEMENT: Signal.ACKNOWLEDGED,
-    EventKind.ESCALATION: Signal.ESCALATED,
-    EventKind.RESOLUTION: Signal.INCIDENT_RESOLVED,
-    EventKind.DEPLOY: Signal.CHANGE,
-    EventKind.CHANGE: Signal.CHANGE,
-}
 
 
 def _pick(fields: dict[str, Any], names: tuple[str, ...]) -> tuple[str, Any]:
@@ -91,7 +82,7 @@ def _event(
         ),
         key=digest,
         subject=text[:80],
-        signal=_SIGNALS.get(kind, Signal.NOTE),
+        signal=signal_for_kind(kind),
     )
 
 

@@ -14,7 +14,6 @@ else `timestamp`, `time`, `@timestamp`, `ts`). Lines without a time belong to th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from hindsight.domain.evidence import Evidence, Signal, provenance
-from hindsight.domain.text import tidy
+from hindsight.domain.evidence import Evidence, provenance
 from hindsight.domain.timeline import EventKind, TimelineEvent
 from hindsight.importers.base import (
     EvidenceError,
@@ -33,6 +31,7 @@ from hindsight.importers.base import (
     Source,
     SourceFile,
 )
+from hindsight.importers.logs.findings import findings
 from hindsight.importers.logs.formats import (
     FORMATS,
     LogFormat,
@@ -52,8 +51,6 @@ _LEVEL = re.compile(
 )
 MAX_EVENTS_PER_FILE = 40
 MAX_KNOWN_SHAPES = 200_000
-BURST_MIN_LINES = 20
-BURST_FACTOR = 5.0
 ERROR_WORDS = (
     r"(?i)\b(error|errors|fatal|critical|crit|severe|emerg|exception|panic|"
     r"fail|failed|failure|refused|timeout|timed out|unavailable|denied)\b"
@@ -351,9 +348,10 @@ def _owned(values: pl.Series) -> pl.Series:
     return pl.Series(values.name, values.to_list(), dtype=pl.String)
 
 
-def _collapse(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per masked shape."""
-    return frame.group_by("masked").agg(
+def _totals(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+    """One row per `by` (a masked shape, or a template): counts summed, first/last times,
+    first line and its sample."""
+    return frame.group_by(by).agg(
         pl.col("n").sum(),
         pl.col("errors").sum(),
         pl.col("first").min(),
@@ -363,19 +361,14 @@ def _collapse(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _collapse(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per masked shape."""
+    return _totals(frame, "masked")
+
+
 def _summaries(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    return (
-        pl.concat(parts)
-        .group_by("template")
-        .agg(
-            pl.col("n").sum(),
-            pl.col("errors").sum(),
-            pl.col("first").min(),
-            pl.col("last").max(),
-            pl.col("first_line").min(),
-            pl.col("sample").sort_by("first_line").first(),
-        )
-    )
+    """One row per template."""
+    return _totals(pl.concat(parts), "template")
 
 
 def _error_minutes(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -385,108 +378,6 @@ def _error_minutes(parts: list[pl.DataFrame]) -> pl.DataFrame:
         .group_by("template", "minute")
         .agg(pl.col("errors").sum())
     )
-
-
-@dataclass(frozen=True)
-class _Found:
-    at: dt.datetime
-    text: str
-    line: int
-    key: str
-    signal: Signal
-    rank: float
-    subject: str
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
-def _findings(file: _File, summary: pl.DataFrame, errors: pl.DataFrame) -> list[_Found]:
-    """What is worth a timeline row: new shapes after the baseline, error bursts, last errors."""
-    start = _utc(summary["first"].min())  # type: ignore[arg-type]
-    end = _utc(summary["last"].max())  # type: ignore[arg-type]
-    options = file.options
-    baseline_end = options.since or start + dt.timedelta(minutes=options.baseline_minutes)
-    found: list[_Found] = []
-    minutes = (
-        errors.sort("template", "minute")
-        .group_by("template", maintain_order=True)
-        .agg(pl.col("minute"), pl.col("errors").alias("errors_per_minute"))
-    )
-    per_template = (
-        summary.rename({"n": "total", "errors": "error_total"})
-        .join(minutes, on="template", how="left")
-        .sort("template")
-    )
-    for row in per_template.iter_rows(named=True):
-        template = tidy(file.shapes.miner.template(row["template"]), limit=300, one_line=True)
-        key = hashlib.sha1(template.encode()).hexdigest()[:12]
-        erroneous = row["error_total"] * 2 >= row["total"]
-        first, last = _utc(row["first"]), _utc(row["last"])
-        sample = tidy(str(row["sample"] or ""), limit=300, one_line=True)
-        count = f"{row['total']:,} line{'s' if row['total'] != 1 else ''}"
-        if first >= baseline_end:
-            label = "New error log pattern" if erroneous else "New log pattern"
-            found.append(
-                _Found(
-                    first,
-                    f"{label}: {template} — first line: {sample} ({count}, "
-                    f"last at {last:%H:%M:%S} UTC)",
-                    row["first_line"],
-                    f"{key}/new",
-                    Signal.ERRORS_STARTED if erroneous else Signal.NEW_LOG_PATTERN,
-                    3 if erroneous else 1,
-                    template,
-                )
-            )
-        if erroneous:
-            found.extend(_bursts(row, template, key, baseline_end, start))
-            if last < end - dt.timedelta(minutes=1):
-                found.append(
-                    _Found(
-                        last,
-                        f"Last error of this pattern: {template} ({count} in all)",
-                        row["first_line"],
-                        f"{key}/last",
-                        Signal.ERRORS_STOPPED,
-                        2,
-                        template,
-                    )
-                )
-    return found
-
-
-def _bursts(
-    row: dict[str, object], template: str, key: str, baseline_end: dt.datetime, start: dt.datetime
-) -> Iterator[_Found]:
-    minutes = [_utc(m) for m in row["minute"] or []]  # type: ignore[attr-defined]
-    counts = list(row["errors_per_minute"] or [])  # type: ignore[call-overload]
-    span = max((baseline_end - start).total_seconds() / 60, 1)
-    baseline_rate = sum(c for m, c in zip(minutes, counts, strict=True) if m < baseline_end) / span
-    threshold = max(BURST_MIN_LINES, BURST_FACTOR * baseline_rate)
-    run: list[tuple[dt.datetime, int]] = []
-    for minute, count in [*zip(minutes, counts, strict=True), (None, 0)]:
-        adjacent = minute is not None and run and minute - run[-1][0] <= dt.timedelta(minutes=1)
-        if minute is not None and count >= threshold and (not run or adjacent):
-            run.append((minute, count))
-            continue
-        if run:
-            total = sum(c for _, c in run)
-            peak = max(c for _, c in run)
-            yield _Found(
-                run[0][0],
-                f"Error burst: {total:,} lines of '{template}' in "
-                f"{len(run)} min (peak {peak:,}/min)",
-                int(row["first_line"]),  # type: ignore[call-overload]
-                f"{key}/burst/{run[0][0]:%Y%m%d%H%M}",
-                Signal.ERRORS_STARTED,
-                4 + total / 1e6,
-                template,
-            )
-            run = []
-        if minute is not None and count >= threshold:
-            run = [(minute, count)]
 
 
 class LogsImporter:
@@ -506,7 +397,11 @@ class LogsImporter:
         """Yield the notable events of each file, most notable first."""
         for item in source.files:
             file = _File(item, options, progress)
-            found = [f for f in _findings(file, *file.counts()) if options.in_window(f.at)]
+            found = [
+                f
+                for f in findings(*file.counts(), options, file.shapes.miner.template)
+                if options.in_window(f.at)
+            ]
             found.sort(key=lambda f: (-f.rank, f.at, f.line, f.key))
             if len(found) > MAX_EVENTS_PER_FILE:
                 options.skip(

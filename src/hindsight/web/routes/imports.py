@@ -22,15 +22,17 @@ from hindsight.errors import HindsightError, InvalidInputError, NotFoundError
 from hindsight.importers.base import ImportOptions, Source
 from hindsight.importers.registry import IMPORTERS
 from hindsight.services.database import Session
-from hindsight.services.imports import (
+from hindsight.services.evidence import (
     accept_evidence,
     apply_proposal,
-    create_hook_token,
     dismiss_evidence,
     evidence_proposals,
+    list_evidence,
+)
+from hindsight.services.imports import (
+    create_hook_token,
     hook_token_prefix,
     import_evidence,
-    list_evidence,
     receive_hook,
 )
 from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
