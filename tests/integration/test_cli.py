@@ -210,3 +210,63 @@ def test_an_unusable_database_url_is_a_one_line_error() -> None:
     assert result.exit_code == 1
     stderr = result.stderr
     assert stderr.startswith("error: cannot open the database") and stderr.count("\n") == 1
+
+
+GIT_HISTORY = (
+    Path(__file__).parent.parent
+    / "data"
+    / "git"
+    / ("mybinder.org-deploy.first-parent.2018-01.jsonl")
+)
+
+
+def test_import_evidence_prints_a_summary_then_accepts_and_refuses_bad_options(cli: Cli) -> None:
+    cli("demo")
+    key = "2018-01-18-reddit-hugs-mybinder"
+    window = [
+        "--since",
+        "2018-01-18T00:00",
+        "--until",
+        "2018-01-19T00:00",
+        "--tz",
+        "America/Los_Angeles",
+    ]
+    done = cli("import-evidence", key, "git", str(GIT_HISTORY), *window)
+    assert "added 1 suggested event" in done.stdout
+    assert "skipped 19: outside the time window" in done.stdout
+    assert "Merged 9a3ac0252" in done.stdout
+    again = cli("import-evidence", key, "git", str(GIT_HISTORY), *window)
+    assert "added 0 suggested events" in again.stdout and "already imported" in again.stdout
+    listed = cli("evidence", key)
+    assert "9a3ac0252" in listed.stdout and "git" in listed.stdout
+    assert "accepted 1 event" in cli("accept-evidence", key, "--all").stdout
+    assert "No suggested events" in cli("evidence", key).stdout
+
+    bad_time = cli(
+        "import-evidence", key, "git", str(GIT_HISTORY), "--since", "yesterday", ok=False
+    )
+    assert bad_time.exit_code != 0 and "--since" in bad_time.stderr
+    bad_kind = cli("import-evidence", key, "splunk", str(GIT_HISTORY), ok=False)
+    assert "known kinds: alertmanager, generic, git, github, logs, opsgenie, pagerduty, slack" in (
+        bad_kind.stderr.replace("\n", " ")
+    )
+    missing = cli("import-evidence", key, "logs", "/no/such/file.log", ok=False)
+    assert "/no/such/file.log: no such file or folder" in missing.stderr
+
+
+def test_export_writes_html_and_pdf_reports_and_names_a_wrong_template(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli("demo")
+    key = "2018-01-18-reddit-hugs-mybinder"
+    html = tmp_path / "report.html"
+    cli("export", key, "--format", "html", "--template", "classic", "-o", str(html))
+    assert "Corrective and preventative measures" in html.read_text()
+    pdf = tmp_path / "report.pdf"
+    cli("export", key, "--format", "pdf", "-o", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    wrong = cli("export", key, "--format", "html", "--template", "nope", ok=False)
+    assert "no template named 'nope'" in wrong.stderr
+    no_output = cli("export", key, "--format", "pdf", ok=False)
+    assert "a PDF needs --output FILE" in no_output.stderr
+    assert "google-sre  (team default)" in cli("templates").stdout
