@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from hindsight.domain.identity import basis_text, derive_item_id
 from hindsight.services.accounts import create_token, create_user
 from hindsight.services.database import open_database
 from hindsight.services.incidents import get_postmortem
@@ -85,7 +86,7 @@ def _incident(number: int, rng: random.Random) -> dict[str, Any]:
             "communications": "",
             "teams": [],
         },
-        "lessons": ["Seeded lesson"],
+        "lessons": [{"text": "Seeded lesson", "id": derive_item_id("ls", "Seeded lesson")}],
         "created_at": created,
         "updated_at": created,
         "version": 1,
@@ -99,13 +100,16 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
     count = rng.randint(45, 55)
     marked = dict(zip((0, 5, 8, 20, count - 1), MOMENTS, strict=True))
     for position in range(count):
+        at = start + dt.timedelta(minutes=2 * position)
+        text = f"Event {position} of incident {number}"
         events.append(
             {
                 "incident_id": incident_id,
                 "position": position,
-                "at": start + dt.timedelta(minutes=2 * position),
+                "item_id": derive_item_id("ev", basis_text([at, text])),
+                "at": at,
                 "zone": "UTC",
-                "text": f"Event {position} of incident {number}",
+                "text": text,
                 "kind": rng.choice(KINDS),
                 "actor": f"user{rng.randint(1, 40)}",
                 "source": "seed",
@@ -117,6 +121,7 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
         {
             "incident_id": incident_id,
             "position": p,
+            "item_id": derive_item_id("ai", f"Fix thing {p}"),
             "title": f"Fix thing {p}",
             "kind": "prevent",
             "owner": f"team{p}",

@@ -22,11 +22,20 @@ class PermissionDeniedError(HindsightError):
 
 
 class ConflictError(HindsightError):
-    """A write was based on a stale version; `current_version` is what the caller must reload."""
+    """A write was based on a stale version; `current_version` is what the caller must reload.
 
-    def __init__(self, message: str, current_version: int) -> None:
+    `conflicts` lists, when known, each field both sides changed: (field path, item label,
+    your value, their value)."""
+
+    def __init__(
+        self,
+        message: str,
+        current_version: int,
+        conflicts: tuple[tuple[str, str, object, object], ...] = (),
+    ) -> None:
         super().__init__(message)
         self.current_version = current_version
+        self.conflicts = conflicts
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def test_write_review_and_publish_a_postmortem(browser: Any, server: str) -> Non
             "response.went_wrong": "The alert fired 4 minutes late",
         },
     )
-    _edit_section(page, "lessons", {"lessons": "Config is code and needs a canary"})
+    _add_item(page, "lessons", {"text": "Config is code and needs a canary"}, {})
     _add_item(
         page,
         "actions",

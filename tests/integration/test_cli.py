@@ -127,8 +127,14 @@ def test_a_postmortem_can_be_filled_from_a_script(cli: Cli, tmp_path: Path) -> N
     assert exported["timeline"][0]["zone"] == "Europe/Berlin"
     assert exported["action_items"][0]["status"] == "done"
     history = json.loads(cli("history", key, "--json").stdout)
+    item_id = exported["action_items"][0]["id"]
     assert history[-1]["changes"] == [
-        {"field": "action_items.0.status", "old": "open", "new": "done"}
+        {
+            "field": f"action_items.{item_id}.status",
+            "old": "open",
+            "new": "done",
+            "label": "Lint config in CI",
+        }
     ]
     assert {entry["author"] for entry in history} == {"cli-test"}
 

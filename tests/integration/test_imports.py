@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -85,7 +86,7 @@ def test_the_reddit_hug_deploy_is_rebuilt_from_the_git_history_at_the_reported_t
 
     stored, accepted = accept_evidence(session, key=DEMO, ids=None, author="tester")
     assert accepted == 1
-    assert deploy in [e for e in stored.postmortem.timeline if e.source == "git"]
+    assert deploy in [replace(e, id="") for e in stored.postmortem.timeline if e.source == "git"]
     assert list_revisions(session, key=DEMO)[-1].action == "accept evidence"
 
 
@@ -200,7 +201,7 @@ def test_a_proposal_that_breaks_the_key_moment_order_is_refused_with_the_reason(
     make_incident(session)  # its key moments are in 2024; this acknowledgement is from 2017
     _import(session, "pagerduty", PD / "webhooks-v2_02_incident.acknowledge.json")
     (ack,) = list_evidence(session, key=KEY)
-    with pytest.raises(InvalidPostmortemError, match=r"'acknowledged' .* is before 'detected'"):
+    with pytest.raises(InvalidPostmortemError, match=r"'acknowledged' .* before 'impact started'"):
         apply_proposal(
             session, key=KEY, moment=KeyMoment.ACKNOWLEDGED, evidence_id=ack.id, author="tester"
         )

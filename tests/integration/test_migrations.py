@@ -51,3 +51,39 @@ def test_the_models_match_the_migrations(empty_database_url: str) -> None:
         assert differences == []
     finally:
         engine.dispose()
+
+
+def test_item_ids_survive_a_downgrade_and_upgrade_of_the_demo_and_1000_incidents(
+    empty_database_url: str,
+) -> None:
+    """Migration 0006 derives ids from content with the domain's rule, so going down to 0005
+    (ids dropped, lessons back to text) and up again gives every item the id it had."""
+    import sys
+    from pathlib import Path
+
+    from hindsight.services.database import open_database
+    from hindsight.services.demo import load_demo
+    from hindsight.services.incidents import get_postmortem
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench" / "web"))
+    from seed import seed  # type: ignore[import-not-found]
+
+    seed(empty_database_url, 1000)
+    database = open_database(empty_database_url)
+    keys = ("2018-01-18-reddit-hugs-mybinder", "2020-01-01-incident-3", "2020-01-26-incident-999")
+    try:
+        with database.transaction() as session:
+            load_demo(session, author="demo")
+        with database.reading() as session:
+            before = {key: get_postmortem(session, key=key).postmortem for key in keys}
+        downgrade_database(database.engine, "0005")
+        assert "item_id" not in {
+            c["name"] for c in inspect(database.engine).get_columns("participants")
+        }
+        upgrade_database(database.engine)
+        with database.reading() as session:
+            after = {key: get_postmortem(session, key=key).postmortem for key in keys}
+        assert after == before
+        assert all(event.id for pm in after.values() for event in pm.timeline)
+    finally:
+        database.dispose()

@@ -117,7 +117,7 @@ def test_fields_can_be_set_added_and_removed_by_path() -> None:
     pm = set_field(pm, "response.detection_method", "customer_report")
     assert pm.response.detection_method == "customer_report"
     pm = append_item(pm, "lessons", "Canary config too")
-    assert pm.lessons[-1] == "Canary config too"
+    assert pm.lessons[-1].text == "Canary config too"
     pm = remove_item(pm, "timeline.0")
     assert len(pm.timeline) == 4
     with pytest.raises(FieldPathError, match="unknown field 'users'"):
@@ -132,7 +132,8 @@ def test_the_diff_names_each_changed_field_with_old_and_new_values() -> None:
     before = make_postmortem()
     after = set_field(set_field(before, "severity", "SEV1"), "timeline.2.text", "Ana acked")
     changes = {c.field: (c.old, c.new) for c in diff_postmortems(before, after)}
+    event_id = before.timeline[2].id
     assert changes == {
         "severity": ("SEV2", "SEV1"),
-        "timeline.2.text": ("Ana acknowledged", "Ana acked"),
+        f"timeline.{event_id}.text": ("Ana acknowledged", "Ana acked"),
     }

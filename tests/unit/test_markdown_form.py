@@ -149,3 +149,27 @@ def test_prose_keeps_code_blocks_with_hash_comments() -> None:
     summary = "Ran this:\n\n```bash\n# restart the hub\nkubectl delete pod hub\n```"
     postmortem = make_postmortem(summary=summary)
     assert read_markdown(render_markdown(postmortem)).summary == summary
+
+
+def test_a_postmortem_exported_before_item_ids_imports_onto_the_same_items() -> None:
+    """The demo as exported before migration 0006 (no Id column, plain lessons) reads into the
+    same postmortem, ids included, as today's export of it: ids derive from content."""
+    from pathlib import Path
+
+    from hindsight.services.demo import demo_document
+
+    legacy = Path(__file__).parents[1] / "data" / "postmortems" / "exported-before-item-ids.md"
+    old = read_markdown(legacy.read_text(encoding="utf-8"))
+    assert old == read_markdown(demo_document())
+    assert render_markdown(old) == demo_document()
+
+
+def test_ids_are_kept_through_the_markdown_form_and_a_duplicate_is_refused_on_its_line() -> None:
+    pm = make_postmortem()
+    text = render_markdown(pm)
+    event = pm.timeline[1]
+    assert f"| {event.id} |" in text and f"<!-- id: {pm.lessons[0].id} -->" in text
+    assert read_markdown(text) == pm
+    duplicate = text.replace(pm.timeline[2].id, event.id)
+    with pytest.raises(DocumentError, match=r":\d+: timeline\[\d\]\.id: .* is also the id"):
+        read_markdown(duplicate, "pm.md")

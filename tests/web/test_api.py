@@ -73,9 +73,20 @@ def test_create_read_patch_and_conflict(api: TestClient) -> None:
         f"/api/v1/incidents/{key}", json={"version": 1, "set": {"impact.users_affected": 12000}}
     )
     assert patched.status_code == 200 and patched.json()["version"] == 2
-    stale = api.patch(f"/api/v1/incidents/{key}", json={"version": 1, "set": {"title": "x"}})
+    # A stale version merges when the other side changed other fields…
+    merged = api.patch(f"/api/v1/incidents/{key}", json={"version": 1, "set": {"title": "x"}})
+    assert merged.status_code == 200 and merged.json()["version"] == 3
+    assert merged.json()["postmortem"]["impact"]["users_affected"] == 12000
+    # …and is a conflict, with both values, when the same field changed.
+    stale = api.patch(
+        f"/api/v1/incidents/{key}", json={"version": 1, "set": {"impact.users_affected": 5}}
+    )
     assert stale.status_code == 409
-    assert stale.json()["error"]["current_version"] == 2
+    error = stale.json()["error"]
+    assert error["current_version"] == 3
+    assert error["conflicts"] == [
+        {"field": "impact.users_affected", "label": "", "mine": 5, "theirs": 12000}
+    ]
     listed = api.get("/api/v1/incidents", params={"severity": "SEV1"}).json()
     assert listed["total"] == 1 and listed["items"][0]["key"] == key
 
@@ -102,10 +113,14 @@ def test_items_review_comments_history_and_export(
         json={"version": 1, "item": "Alert on launch failures"},
     )
     assert added.status_code == 200 and added.json()["version"] == 2
-    removed = api.delete(f"/api/v1/incidents/{DEMO}/items/lessons.3", params={"version": 2})
+    lessons = added.json()["postmortem"]["lessons"]
+    assert lessons[3]["text"] == "Alert on launch failures" and lessons[3]["id"].startswith("ls-")
+    removed = api.delete(
+        f"/api/v1/incidents/{DEMO}/items/lessons.{lessons[3]['id']}", params={"version": 2}
+    )
     assert (
-        removed.json()["postmortem"]["lessons"][-1] == "A written list of incident commands "
-        "saves time under pressure."
+        removed.json()["postmortem"]["lessons"][-1]["text"] == "A written list of incident "
+        "commands saves time under pressure."
     )
     assert (
         api.post(

@@ -157,22 +157,28 @@ def test_a_stale_form_gets_a_conflict_and_keeps_the_typing(
     browser_for: Make, app_database: Database
 ) -> None:
     _demo(app_database)
-    first, second = browser_for("owner"), browser_for("teammate")
-    first.page(f"/incidents/{DEMO}/sections/lessons/edit")
-    second.page(f"/incidents/{DEMO}/sections/lessons/edit")
-    saved = first.submit(
-        f"/incidents/{DEMO}/sections/lessons", {"version": "1", "lessons": "First lesson"}
-    )
-    assert saved.status_code == 303  # type: ignore[attr-defined]
-    late = second.submit(
-        f"/incidents/{DEMO}/sections/lessons", {"version": "1", "lessons": "Second writer's lesson"}
-    )
-    assert late.status_code == 409  # type: ignore[attr-defined]
-    assert "Someone else changed this postmortem" in late.text  # type: ignore[attr-defined]
-    assert "Second writer&#39;s lesson" in late.text  # type: ignore[attr-defined]
-    assert 'name="version" value="2"' in late.text  # type: ignore[attr-defined]
     with app_database.transaction() as session:
-        assert get_postmortem(session, key=DEMO).postmortem.lessons == ("First lesson",)
+        lesson = get_postmortem(session, key=DEMO).postmortem.lessons[0]
+    first, second = browser_for("owner"), browser_for("teammate")
+    form = f"/incidents/{DEMO}/lists/lessons/{lesson.id}"
+    first.page(form + "/edit")
+    second.page(form + "/edit")
+    saved = first.submit(form, {"version": "1", "text": "First lesson"})
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    late = second.submit(form, {"version": "1", "text": "Second writer's lesson"})
+    assert late.status_code == 409  # type: ignore[attr-defined]
+    assert "Someone else changed the same fields" in late.text  # type: ignore[attr-defined]
+    assert "Second writer&#39;s lesson" in late.text  # type: ignore[attr-defined]
+    assert "First lesson" in late.text  # type: ignore[attr-defined] - theirs, shown beside
+    # The form keeps the version it was drawn from, so "keep mine" merges from there.
+    assert 'name="version" value="1"' in late.text  # type: ignore[attr-defined]
+    with app_database.transaction() as session:
+        assert get_postmortem(session, key=DEMO).postmortem.lessons[0].text == "First lesson"
+    kept = second.submit(form, {"version": "1", "text": "Second writer's lesson", "force": "1"})
+    assert kept.status_code == 303  # type: ignore[attr-defined]
+    with app_database.transaction() as session:
+        lessons = get_postmortem(session, key=DEMO).postmortem.lessons
+    assert lessons[0].text == "Second writer's lesson" and len(lessons) == 3
 
 
 def test_timeline_events_and_action_items_are_added_and_checked(
@@ -228,11 +234,16 @@ def test_review_request_approve_publish_lock_and_reopen(
     owner.submit(f"/incidents/{DEMO}/review/publish")
     published = owner.page(f"/incidents/{DEMO}")
     assert "Published: read-only" in published
-    locked = owner.submit(f"/incidents/{DEMO}/sections/lessons", {"version": "4", "lessons": "x"})
+    with app_database.transaction() as session:
+        pm = get_postmortem(session, key=DEMO).postmortem
+    lesson, action = pm.lessons[0], pm.action_items[0]
+    locked = owner.submit(
+        f"/incidents/{DEMO}/lists/lessons/{lesson.id}", {"version": "4", "text": "x"}
+    )
     assert locked.status_code == 422  # type: ignore[attr-defined]
     assert "published and read-only" in locked.text  # type: ignore[attr-defined]
     done = owner.submit(
-        f"/incidents/{DEMO}/lists/actions/0",
+        f"/incidents/{DEMO}/lists/actions/{action.id}",
         {
             "version": "4",
             "title": "Gather the commands used in incident response and add them to the SRE guide",
@@ -250,7 +261,7 @@ def test_review_request_approve_publish_lock_and_reopen(
         "publish",
         "reopen",
         "New evidence from the logs",
-        "review_status",
+        "review status",
     ):
         assert text in history
 
@@ -261,15 +272,15 @@ def test_a_post_without_the_csrf_token_is_refused(
     _demo(app_database)
     client = browser_for("owner")
     response = client.post(
-        f"/incidents/{DEMO}/sections/lessons",
-        data={"version": "1", "lessons": "Sneaky"},
+        f"/incidents/{DEMO}/sections/analysis",
+        data={"version": "1", "analysis.trigger": "Sneaky"},
         follow_redirects=False,
     )
     assert response.status_code == 403 and "expired" in response.text
     forged = client.post(
-        f"/incidents/{DEMO}/sections/lessons",
+        f"/incidents/{DEMO}/sections/analysis",
         follow_redirects=False,
-        data={"version": "1", "lessons": "Sneaky", "csrf_token": "guess"},
+        data={"version": "1", "analysis.trigger": "Sneaky", "csrf_token": "guess"},
     )
     assert forged.status_code == 403
     with app_database.transaction() as session:

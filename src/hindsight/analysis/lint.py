@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from hindsight.domain.actions import ActionKind, ActionStatus
 from hindsight.domain.incidents import Postmortem, Severity
+from hindsight.domain.moments import describe_disorder
 from hindsight.domain.timeline import KeyMoment
 
 GAP_DURING_IMPACT = dt.timedelta(minutes=30)
@@ -149,7 +150,7 @@ def _prose(pm: Postmortem) -> Iterator[tuple[str, str, str]]:
             yield "response", f"response.{name}[{i}]", item
     yield "response", "response.detection_notes", pm.response.detection_notes
     for i, lesson in enumerate(pm.lessons):
-        yield "lessons", f"lessons[{i}]", lesson
+        yield "lessons", f"lessons[{i}].text", lesson.text
     for i, action in enumerate(pm.action_items):
         yield "actions", f"action_items[{i}].title", action.title
 
@@ -270,6 +271,22 @@ def _impact_quantified(pm: Postmortem) -> bool:
     return any(n is not None for n in numbers) or bool(_NUMBER.search(impact.narrative))
 
 
+def moment_order_findings(pm: Postmortem) -> Iterator[Finding]:
+    """Key moments kept out of order (with a reason): an error until they agree."""
+    moments = pm.key_moments()
+    for pair in pm.moment_disorder():
+        yield Finding(
+            "complete/moment-order",
+            Level.ERROR,
+            "timeline",
+            "timeline",
+            f"key moments are inconsistent: {describe_disorder(pair, moments)} "
+            f"(kept because: {pm.moment_order_note})",
+            "check the times against the evidence; publishing needs a recorded override while "
+            "they contradict each other",
+        )
+
+
 def completeness_findings(pm: Postmortem) -> Iterator[Finding]:
     """Each part present and substantive; key moments; impact with a number."""
     words = len(pm.summary.split())
@@ -285,6 +302,7 @@ def completeness_findings(pm: Postmortem) -> Iterator[Finding]:
             "say what happened, who was affected, for how long, and how it ended",
         )
     moments = pm.key_moments()
+    yield from moment_order_findings(pm)
     for moment in (KeyMoment.IMPACT_STARTED, KeyMoment.DETECTED, KeyMoment.RESOLVED):
         if moment not in moments:
             yield Finding(

@@ -6,7 +6,8 @@ Definitions (the same everywhere Hindsight shows them):
 - time to mitigate    = mitigated - impact started
 - time to resolve     = resolved - impact started
 - impact duration     = mitigated (or, if not mitigated, resolved) - impact started
-A metric is None when either of its moments is not marked.
+A metric is None when either of its moments is not marked. A negative value means the
+moments are out of order (kept so with a recorded reason); it is shown as "inconsistent".
 """
 
 from __future__ import annotations
@@ -99,10 +100,16 @@ def metrics_from_moments(moments: Moments) -> ResponseMetrics:
     )
 
 
+INCONSISTENT = "inconsistent"
+
+
 def format_duration(value: dt.timedelta | None) -> str:
-    """'4h 55m', '2d 3h 0m', '45s'; '—' when unknown."""
+    """'4h 55m', '2d 3h 0m', '45s'; '—' when unknown; 'inconsistent' when negative (its key
+    moments are out of order, kept so with a reason: never show a negative duration)."""
     if value is None:
         return "—"
+    if value < dt.timedelta(0):
+        return INCONSISTENT
     seconds = int(value.total_seconds())
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)

@@ -11,10 +11,12 @@ import typer
 
 from hindsight.cli.context import console, state, transaction
 from hindsight.cli.incidents import read_text_argument
-from hindsight.domain.editing import append_item, remove_item, set_field
+from hindsight.domain.editing import append_item, remove_item, resolve_path
+from hindsight.domain.editing import set_fields as edit_fields
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import localize
 from hindsight.errors import HindsightError
+from hindsight.services.history import restore_item, revert_revision
 from hindsight.services.incidents import update_postmortem
 
 IF_VERSION = typer.Option(
@@ -47,11 +49,12 @@ def set_fields(
     assignments: list[str] = typer.Argument(
         ...,
         help="FIELD=VALUE pairs, e.g. severity=SEV1 impact.users_affected=1200 "
-        "summary=@summary.md timeline.3.key_moment=detected (VALUE @FILE reads a file).",
+        "summary=@summary.md timeline.ev-3f9a2c.key_moment=detected (a list position such as "
+        "timeline.3 also works; VALUE @FILE reads a file).",
     ),
     if_version: int | None = IF_VERSION,
 ) -> None:
-    """Set fields by path; all assignments are applied together or not at all."""
+    """Set fields by path; all assignments are applied and validated together, or not at all."""
     pairs = []
     for assignment in assignments:
         path, sep, value = assignment.partition("=")
@@ -60,9 +63,8 @@ def set_fields(
         pairs.append((path.strip(), read_text_argument(value)))
 
     def change(postmortem: Postmortem) -> Postmortem:
-        for path, value in pairs:
-            postmortem = set_field(postmortem, path, value)
-        return postmortem
+        # Positions resolve to ids first, so the change recorded names the item.
+        return edit_fields(postmortem, {resolve_path(postmortem, p): v for p, v in pairs})
 
     _apply(ctx, key, change, if_version)
 
@@ -92,11 +94,39 @@ def add_items(
 def remove(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Incident key."),
-    path: str = typer.Argument(..., help="A list item, e.g. timeline.3 or action_items.0."),
+    path: str = typer.Argument(
+        ..., help="A list item by id, e.g. timeline.ev-3f9a2c (or by position: action_items.0)."
+    ),
     if_version: int | None = IF_VERSION,
 ) -> None:
-    """Remove one list item by its index (see `hindsight show` or the export)."""
+    """Remove one list item (ids are in `hindsight export`; `hindsight restore` undoes it)."""
     _apply(ctx, key, lambda postmortem: remove_item(postmortem, path), if_version)
+
+
+def restore(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Incident key."),
+    version: int = typer.Argument(..., help="The version that removed the item (see history)."),
+    item: str = typer.Argument(..., help="The removed item, e.g. action_items.ai-3f9a2c."),
+) -> None:
+    """Put back an item a revision removed, with its id (a new revision)."""
+    with transaction(ctx) as session:
+        stored = restore_item(
+            session, key=key, version=version, item=item, author=state(ctx).author
+        )
+    console.print(f"{key} is now at version {stored.version}")
+
+
+def revert(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Incident key."),
+    version: int = typer.Argument(..., help="The version whose changes to undo."),
+) -> None:
+    """Undo every change of one revision (a new revision); refused where a later one changed
+    the same field."""
+    with transaction(ctx) as session:
+        stored = revert_revision(session, key=key, version=version, author=state(ctx).author)
+    console.print(f"{key} is now at version {stored.version}")
 
 
 def _appender(field: str, item: dict[str, Any]) -> Callable[[Postmortem], Postmortem]:
@@ -232,6 +262,8 @@ def register(app: typer.Typer) -> None:
     app.command("set")(set_fields)
     app.command("add")(add_items)
     app.command()(remove)
+    app.command()(restore)
+    app.command()(revert)
     app.add_typer(event_app, name="event")
     app.add_typer(participant_app, name="participant")
     app.add_typer(factor_app, name="factor")

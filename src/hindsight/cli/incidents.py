@@ -157,7 +157,7 @@ def history(
                 "author": r.author,
                 "at": r.at.isoformat(),
                 "action": r.action,
-                "changes": [c.__dict__ for c in r.changes],
+                "changes": [c.to_dict() for c in r.changes],
             }
             for r in revisions
         ]

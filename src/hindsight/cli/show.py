@@ -16,6 +16,7 @@ from hindsight.analysis.metrics import compute_response_metrics, format_duration
 from hindsight.domain.actions import ActionStatus
 from hindsight.domain.codec import postmortem_to_dict
 from hindsight.domain.incidents import Postmortem
+from hindsight.rendering.history import DiffPart, describe_changes
 from hindsight.services.incidents import Revision, StoredPostmortem
 
 SEVERITY_STYLE = {
@@ -196,7 +197,7 @@ def render_postmortem(console: Console, stored: StoredPostmortem) -> None:
         ("2. Root cause analysis", _analysis(pm)),
         ("3. Impact", _impact(pm)),
         ("4. Response", _response(pm)),
-        ("5. Lessons learned", _bullets(pm.lessons)),
+        ("5. Lessons learned", _bullets(tuple(lesson.text for lesson in pm.lessons))),
         ("6. Action items", _actions(pm)),
     ]
     for title, body in sections:
@@ -216,10 +217,21 @@ def render_history(console: Console, revisions: list[Revision]) -> None:
                 f"  {revision.at:%Y-%m-%d %H:%M:%S} UTC  ",
                 (revision.author, "cyan"),
                 f"  {revision.action}  ",
-                (f"{len(revision.changes)} field(s)", "dim"),
+                (f"{len(revision.changes)} change(s)", "dim"),
             )
         )
-        for change in revision.changes[:40]:
-            console.print(Text(f"    {change.field}: {_value(change.old)} → {_value(change.new)}"))
-        if len(revision.changes) > 40:
-            console.print(Text(f"    … and {len(revision.changes) - 40} more", style="dim"))
+        lines = describe_changes(revision.changes)
+        for line in lines[:40]:
+            console.print(Text(f"    {line.text}"))
+            if line.diff:
+                console.print(Text("      ") + _diff_text(line.diff))
+        if len(lines) > 40:
+            console.print(Text(f"    … and {len(lines) - 40} more", style="dim"))
+
+
+def _diff_text(parts: list[DiffPart]) -> Text:
+    styles = {"del": "red strike", "ins": "green", "same": "dim", "gap": "dim"}
+    text = Text()
+    for part in parts:
+        text.append(part.text + " ", style=styles[part.op])
+    return text

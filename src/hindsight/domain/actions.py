@@ -9,7 +9,8 @@ from enum import StrEnum
 from pydantic.dataclasses import dataclass
 
 from hindsight.domain.base import DOMAIN_CONFIG
-from hindsight.domain.text import clean_line
+from hindsight.domain.identity import check_item_id
+from hindsight.domain.text import check_length, clean_line
 
 _URL = re.compile(r"^https?://[^\s]+$")
 
@@ -53,15 +54,18 @@ class ActionItem:
     status: ActionStatus = ActionStatus.OPEN
     reason: str = ""
     tracker_url: str = ""
+    id: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "id", check_item_id(self.id, "id"))
         object.__setattr__(self, "title", clean_line(self.title, "title", required=True))
-        object.__setattr__(self, "owner", clean_line(self.owner, "owner"))
+        object.__setattr__(self, "owner", clean_line(self.owner, "owner", max_length=200))
         reason = clean_line(self.reason, "reason")
         if self.status is ActionStatus.WONT_DO and not reason:
             raise ValueError("reason: an action item marked won't do needs a reason")
         object.__setattr__(self, "reason", reason)
         url = self.tracker_url.strip()
+        check_length(url, "tracker_url", 2000)
         if url and not _URL.match(url):
             raise ValueError(f"tracker_url: {url!r} must be an http:// or https:// link")
         object.__setattr__(self, "tracker_url", url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic.dataclasses import dataclass
 
 from hindsight.domain.base import DOMAIN_CONFIG
+from hindsight.domain.identity import check_item_id, with_ids
 from hindsight.domain.text import clean_items, clean_line, clean_prose, clean_slug
 
 # The categories every new database starts with; teams add their own (`hindsight taxonomy add`).
@@ -28,8 +29,10 @@ class ContributingFactor:
 
     category: str
     description: str
+    id: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "id", check_item_id(self.id, "id"))
         object.__setattr__(self, "category", clean_slug(self.category, "category", max_length=40))
         text = clean_line(self.description, "description", required=True)
         object.__setattr__(self, "description", text)
@@ -41,8 +44,10 @@ class Why:
 
     question: str
     answer: str
+    id: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "id", check_item_id(self.id, "id"))
         object.__setattr__(self, "question", clean_line(self.question, "question", required=True))
         object.__setattr__(self, "answer", clean_line(self.answer, "answer", required=True))
 
@@ -59,3 +64,6 @@ class RootCauseAnalysis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "trigger", clean_prose(self.trigger, "trigger"))
         object.__setattr__(self, "root_causes", clean_items(self.root_causes, "root_causes"))
+        for name in ("contributing_factors", "five_whys"):
+            items = with_ids(getattr(self, name), f"analysis.{name}")
+            object.__setattr__(self, name, items)

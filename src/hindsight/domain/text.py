@@ -79,9 +79,28 @@ def _check_characters(value: str, field: str, allowed: set[str]) -> None:
             )
 
 
-def clean_line(value: str, field: str, *, required: bool = False) -> str:
+# Limits: a title or a name fits a line; prose fits a long report section, not a book.
+LINE_LIMIT = 500
+TEXT_LIMIT = 10_000
+PROSE_LIMIT = 50_000
+ITEMS_LIMIT = 500
+
+
+def check_length(value: str, field: str, limit: int) -> None:
+    """Refuse text longer than `limit` characters, saying by how much."""
+    if len(value) > limit:
+        raise ValueError(
+            f"{field}: is {len(value):,} characters long; the limit is {limit:,} "
+            f"(shorten it by {len(value) - limit:,})"
+        )
+
+
+def clean_line(
+    value: str, field: str, *, required: bool = False, max_length: int = LINE_LIMIT
+) -> str:
     """Normalise a one-line text value: trimmed, no line breaks or control characters."""
     value = value.strip()
+    check_length(value, field, max_length)
     if "\n" in value or "\r" in value:
         raise ValueError(f"{field}: must be a single line; remove the line breaks")
     _check_characters(value, field, {"\t"})
@@ -90,18 +109,22 @@ def clean_line(value: str, field: str, *, required: bool = False) -> str:
     return value
 
 
-def clean_text(value: str, field: str, *, required: bool = False) -> str:
+def clean_text(
+    value: str, field: str, *, required: bool = False, max_length: int = TEXT_LIMIT
+) -> str:
     """Normalise a short text that may span lines (a chat message): trimmed, no controls."""
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    check_length(value, field, max_length)
     _check_characters(value, field, _ALLOWED_CONTROLS)
     if required and not value:
         raise ValueError(f"{field}: is required and cannot be empty")
     return value
 
 
-def clean_prose(value: str, field: str) -> str:
+def clean_prose(value: str, field: str, *, max_length: int = PROSE_LIMIT) -> str:
     """Normalise a prose value (Markdown): unified newlines, trimmed, structure-safe."""
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    check_length(value, field, max_length)
     _check_characters(value, field, _ALLOWED_CONTROLS)
     lines = value.split("\n")
     for heading in iter_headings(lines):
@@ -117,6 +140,8 @@ def clean_prose(value: str, field: str) -> str:
 
 def clean_items(values: Sequence[str], field: str) -> tuple[str, ...]:
     """Normalise a list of one-line statements; empty entries are refused."""
+    if len(values) > ITEMS_LIMIT:
+        raise ValueError(f"{field}: has {len(values):,} entries; the limit is {ITEMS_LIMIT:,}")
     return tuple(
         clean_line(item, f"{field}[{index}]", required=True) for index, item in enumerate(values)
     )

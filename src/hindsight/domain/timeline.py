@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic.dataclasses import dataclass
 
 from hindsight.domain.base import DOMAIN_CONFIG
+from hindsight.domain.identity import check_item_id
 from hindsight.domain.text import clean_line, clean_text
 
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -49,6 +50,11 @@ def resolve_zone(name: str) -> dt.tzinfo:
     """Turn 'UTC', an IANA name ('America/Los_Angeles') or an offset ('+05:30') into a tzinfo."""
     if name == "UTC":
         return dt.UTC
+    if len(name) > 64:
+        raise ValueError(
+            f"zone: {name[:40]!r}… is {len(name)} characters long; zone names are at most 64 "
+            "(use an IANA name such as 'Europe/London' or an offset such as '-08:00')"
+        )
     match = _OFFSET.match(name)
     if match:
         sign = -1 if match.group(1) == "-" else 1
@@ -58,7 +64,7 @@ def resolve_zone(name: str) -> dt.tzinfo:
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
             f"zone: {name!r} is not a known time zone; use an IANA name such as "
             "'Europe/London', 'UTC', or an offset such as '-08:00'"
@@ -124,15 +130,18 @@ class TimelineEvent:
     actor: str = ""
     key_moment: KeyMoment | None = None
     provenance: tuple[Provenance, ...] = ()
+    id: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "id", check_item_id(self.id, "id"))
         zone = self.zone.strip() or zone_name_for(self.at)
         resolve_zone(zone)
         object.__setattr__(self, "at", require_aware(self.at, "at"))
         object.__setattr__(self, "zone", zone)
         object.__setattr__(self, "text", clean_text(self.text, "text", required=True))
-        object.__setattr__(self, "source", clean_line(self.source, "source", required=True))
-        object.__setattr__(self, "actor", clean_line(self.actor, "actor"))
+        source = clean_line(self.source, "source", required=True, max_length=100)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "actor", clean_line(self.actor, "actor", max_length=200))
 
     @property
     def local_time(self) -> dt.datetime:

@@ -131,7 +131,8 @@ def _impact(pm: Postmortem, x: object, axis: int, width: int) -> list[str]:
     ]
     gaps = (
         ("to detect", KeyMoment.IMPACT_STARTED, KeyMoment.DETECTED, axis + 38),
-        ("to mitigate", KeyMoment.DETECTED, KeyMoment.MITIGATED, axis + 56),
+        # The same definitions as the metric cards (analysis/metrics.py): from impact start.
+        ("to mitigate", KeyMoment.IMPACT_STARTED, KeyMoment.MITIGATED, axis + 56),
     )
     for label, a, b, row in gaps:
         if a in moments and b in moments:

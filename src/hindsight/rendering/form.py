@@ -1,7 +1,8 @@
 """The layout of the Markdown form, shared by the writer and the reader so they cannot drift.
 
-Each `##` part and `###` subsection holds one field, in one of four shapes: prose, a bullet
-list, a table, or a table Hindsight computes (written for readers, ignored when read back).
+Each `##` part and `###` subsection holds one field, in one of five shapes: prose, a bullet
+list, a bullet list of items with ids, a table (items' ids in its last column), or a table
+Hindsight computes (written for readers, ignored when read back).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Shape(Enum):
     PROSE = "prose"
     BULLETS = "bullets"
     TABLE = "table"
+    ITEMS = "items"  # bullets of items with ids: '- text <!-- id: ls-3f9a2c -->'
     COMPUTED = "computed"
     NONE = "none"
 
@@ -46,6 +48,7 @@ PARTICIPANT_COLUMNS = (
     Column("Name", "name"),
     Column("Role", "role"),
     Column("Team", "team"),
+    Column("Id", "id"),
 )
 TIMELINE_COLUMNS = (
     Column("Time", "at"),
@@ -56,9 +59,19 @@ TIMELINE_COLUMNS = (
     Column("Source", "source"),
     Column("Key moment", "key_moment"),
     Column("Provenance", "provenance"),
+    Column("Id", "id"),
 )
-FACTOR_COLUMNS = (Column("Category", "category"), Column("Factor", "description"))
-WHY_COLUMNS = (Column("#", ""), Column("Why?", "question"), Column("Because", "answer"))
+FACTOR_COLUMNS = (
+    Column("Category", "category"),
+    Column("Factor", "description"),
+    Column("Id", "id"),
+)
+WHY_COLUMNS = (
+    Column("#", ""),
+    Column("Why?", "question"),
+    Column("Because", "answer"),
+    Column("Id", "id"),
+)
 ACTION_COLUMNS = (
     Column("#", ""),
     Column("Action", "title"),
@@ -69,6 +82,7 @@ ACTION_COLUMNS = (
     Column("Status", "status"),
     Column("Reason", "reason"),
     Column("Tracker", "tracker_url"),
+    Column("Id", "id"),
 )
 
 SECTIONS: tuple[Section, ...] = (
@@ -91,7 +105,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("What went wrong", 3, "response.went_wrong", Shape.BULLETS),
     Section("Where we got lucky", 3, "response.got_lucky", Shape.BULLETS),
     Section("Communications", 3, "response.communications", Shape.PROSE),
-    Section("Lessons learned", 2, "lessons", Shape.BULLETS),
+    Section("Lessons learned", 2, "lessons", Shape.ITEMS),
     Section("Action items", 2, "action_items", Shape.TABLE, ACTION_COLUMNS),
 )
 
@@ -106,7 +120,9 @@ FRONT_MATTER_FIELDS = (
     "visibility",
     "services",
     "tags",
+    "moment_order_note",
 )
+OPTIONAL_FRONT_MATTER = frozenset({"moment_order_note"})
 
 
 def _not_in_sections(part: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -119,4 +135,6 @@ FRONT_MATTER_GROUPS = {
     "response": _not_in_sections("response", tuple(ResponseEvaluation.__dataclass_fields__)),
 }
 FORMAT_MARKER = "hindsight"
+# How an item's id follows its text in a bullet: an HTML comment, invisible when rendered.
+ITEM_ID_MARK = "<!-- id: {} -->"
 FORMAT_VERSION = 1

@@ -14,6 +14,8 @@ from hindsight.rendering.form import (
     FORMAT_VERSION,
     FRONT_MATTER_FIELDS,
     FRONT_MATTER_GROUPS,
+    ITEM_ID_MARK,
+    OPTIONAL_FRONT_MATTER,
     Column,
     Section,
     Shape,
@@ -26,7 +28,10 @@ COMPUTED_NOTE = "_Computed by Hindsight from the key moments in the timeline; ed
 
 def _front_matter(data: dict[str, Any]) -> str:
     matter: dict[str, Any] = {FORMAT_MARKER: FORMAT_VERSION}
-    matter.update({name: data[name] for name in FRONT_MATTER_FIELDS})
+    # Optional fields are written only when set, so most files stay as they were.
+    matter.update(
+        {n: data[n] for n in FRONT_MATTER_FIELDS if n not in OPTIONAL_FRONT_MATTER or data[n]}
+    )
     for group, names in FRONT_MATTER_GROUPS.items():
         matter[group] = {name: data[group][name] for name in names}
     text = yaml.safe_dump(matter, sort_keys=False, allow_unicode=True, width=100)
@@ -84,6 +89,8 @@ def _section_body(section: Section, data: dict[str, Any], postmortem: Postmortem
         return str(value)
     if section.shape is Shape.BULLETS:
         return "\n".join(f"- {item}" for item in value)
+    if section.shape is Shape.ITEMS:
+        return "\n".join(f"- {item['text']} {ITEM_ID_MARK.format(item['id'])}" for item in value)
     rows = _timeline_rows(postmortem) if section.field == "timeline" else value
     if not rows:
         return ""

@@ -8,6 +8,7 @@ domain; map every problem's field path back to the line it came from.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -169,6 +170,8 @@ class _Reader:
             value: Any = "\n".join(content).strip()
         elif section.shape is Shape.BULLETS:
             value = self._bullets(section, content, first, path)
+        elif section.shape is Shape.ITEMS:
+            value = [_item_bullet(text) for text in self._bullets(section, content, first, path)]
         else:
             value = self._table(section, content, first, path)
         target = fields
@@ -245,6 +248,17 @@ class _Reader:
             if path[:length] in self.locations:
                 return self.locations[path[:length]]
         return 0
+
+
+_ID_MARK = re.compile(r"^(.*?)[ \t]*<!-- id: ([a-z]{2}-[0-9a-z]{4,16}) -->$", re.DOTALL)
+
+
+def _item_bullet(text: str) -> dict[str, str]:
+    """'Text <!-- id: ls-3f9a2c -->' → {'text': 'Text', 'id': 'ls-3f9a2c'}; no mark, no id."""
+    match = _ID_MARK.match(text)
+    if match is None:
+        return {"text": text}
+    return {"text": match.group(1), "id": match.group(2)}
 
 
 def _cell_value(field: str, cell: str) -> Any:

@@ -22,6 +22,7 @@ from hindsight.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from hindsight.services.merging import rebase
 from hindsight.storage.models import (
     FactorCategoryRow,
     IncidentMemberRow,
@@ -172,7 +173,7 @@ def check_categories(session: Session, postmortem: Postmortem) -> None:
 
 
 def _record(session: Session, row: IncidentRow, **values: Any) -> None:
-    changes = [{"field": c.field, "old": c.old, "new": c.new} for c in values.pop("changes")]
+    changes = [c.to_dict() for c in values.pop("changes")]
     session.add(RevisionRow(incident_id=row.id, version=row.version, changes=changes, **values))
 
 
@@ -257,24 +258,38 @@ def update_postmortem(
     review_transition: bool = False,
     note: str = "",
     extra_changes: Sequence[FieldChange] = (),
+    force: bool = False,
 ) -> StoredPostmortem:
     """Apply `change` to the current postmortem and store it with a revision.
 
-    Steps: lock the row; refuse if the caller's `expected_version` is stale (ConflictError
-    carries the current version); apply the change; store and record what differs. A change
-    that alters nothing stores nothing.
+    Steps: lock the row; if the caller's `expected_version` is stale, merge the change onto
+    the current version per item and field (services/merging.py; ConflictError lists the
+    fields both sides changed, unless `force` keeps the caller's); store and record what
+    differs. A change that alters nothing stores nothing.
     """
     now = now or utc_now()
     _require_editor(actor)
     row = _find_row(session, key, for_update=True, actor=actor)
-    if expected_version is not None and row.version != expected_version:
+    before = postmortem_from_row(row)
+    if expected_version is not None and expected_version > row.version:
         raise ConflictError(
-            f"incident '{key}' was changed by someone else (you had version {expected_version}, "
-            f"it is now version {row.version}); reload it and apply your change again",
+            f"incident '{key}' was changed by someone else or never had version "
+            f"{expected_version} (it is at version {row.version}); reload it",
             row.version,
         )
-    before = postmortem_from_row(row)
-    after = change(before)
+    if expected_version is not None and row.version != expected_version:
+        after = rebase(
+            session,
+            key=key,
+            incident_id=row.id,
+            current=before,
+            current_version=row.version,
+            expected_version=expected_version,
+            change=change,
+            force=force,
+        )
+    else:
+        after = change(before)
     if after.key != key:
         raise InvalidPostmortemError([Problem(("key",), "cannot be changed")])
     changes = diff_postmortems(before, after)
@@ -436,7 +451,7 @@ def list_revisions(session: Session, *, key: str, actor: Actor | None = None) ->
             author=rev.author,
             at=rev.at,
             action=rev.action,
-            changes=[FieldChange(c["field"], c["old"], c["new"]) for c in rev.changes],
+            changes=[FieldChange.from_dict(c) for c in rev.changes],
             note=rev.note,
         )
         for rev in revisions

@@ -25,6 +25,7 @@ _SCALARS = (
     "status",
     "review_status",
     "visibility",
+    "moment_order_note",
 )
 _JSON_PARTS = ("analysis", "impact", "response", "lessons")
 _PARTICIPANT = ("name", "role", "team")
@@ -37,12 +38,16 @@ def postmortem_from_row(row: IncidentRow) -> Postmortem:
     data: dict[str, Any] = {name: getattr(row, name) for name in _SCALARS + _JSON_PARTS}
     data["services"] = [service.name for service in row.services]
     data["tags"] = [tag.name for tag in row.tags]
-    data["participants"] = [{n: getattr(p, n) for n in _PARTICIPANT} for p in row.participants]
+    data["participants"] = [
+        {"id": p.item_id, **{n: getattr(p, n) for n in _PARTICIPANT}} for p in row.participants
+    ]
     data["timeline"] = [
-        {"at": event.at, **{n: getattr(event, n) for n in _EVENT}} for event in row.timeline
+        {"at": event.at, "id": event.item_id, **{n: getattr(event, n) for n in _EVENT}}
+        for event in row.timeline
     ]
     data["action_items"] = [
-        {"due": item.due, **{n: getattr(item, n) for n in _ACTION}} for item in row.action_items
+        {"due": item.due, "id": item.item_id, **{n: getattr(item, n) for n in _ACTION}}
+        for item in row.action_items
     ]
     return postmortem_from_dict(data)
 
@@ -55,15 +60,17 @@ def write_postmortem(row: IncidentRow, postmortem: Postmortem, now: dt.datetime)
     row.services = [ServiceRow(position=i, name=n) for i, n in enumerate(postmortem.services)]
     row.tags = [TagRow(position=i, name=n) for i, n in enumerate(postmortem.tags)]
     row.participants = [
-        ParticipantRow(position=i, **{n: item[n] for n in _PARTICIPANT})
+        ParticipantRow(position=i, item_id=item["id"], **{n: item[n] for n in _PARTICIPANT})
         for i, item in enumerate(data["participants"])
     ]
     row.timeline = [
-        TimelineEventRow(position=i, at=event.at, **{n: item[n] for n in _EVENT})
+        TimelineEventRow(position=i, at=event.at, item_id=event.id, **{n: item[n] for n in _EVENT})
         for i, (event, item) in enumerate(zip(postmortem.timeline, data["timeline"], strict=True))
     ]
     row.action_items = [
-        ActionItemRow(position=i, due=action.due, **{n: item[n] for n in _ACTION})
+        ActionItemRow(
+            position=i, due=action.due, item_id=action.id, **{n: item[n] for n in _ACTION}
+        )
         for i, (action, item) in enumerate(
             zip(postmortem.action_items, data["action_items"], strict=True)
         )

@@ -15,7 +15,8 @@ from typing import Any
 
 from hindsight.domain.actions import ActionKind, ActionStatus, Priority
 from hindsight.domain.codec import postmortem_to_dict
-from hindsight.domain.editing import set_field
+from hindsight.domain.editing import set_fields
+from hindsight.domain.identity import label_of
 from hindsight.domain.incidents import (
     IncidentStatus,
     ParticipantRole,
@@ -173,11 +174,6 @@ SECTIONS: dict[str, Section] = {
                 Field("response.teams", "Teams involved", "lines", hint=LINES_HINT),
             ),
         ),
-        Section(
-            "lessons",
-            "Lessons learned",
-            (Field("lessons", "Lessons", "lines", hint="One short statement per line."),),
-        ),
     )
 }
 
@@ -198,9 +194,10 @@ def apply_section(section: Section, form: Mapping[str, str]) -> Callable[[Postmo
     """A change that sets every field of the section from the submitted form."""
 
     def change(postmortem: Postmortem) -> Postmortem:
-        for spec in section.fields:
-            postmortem = set_field(postmortem, spec.path, _read(spec, form.get(spec.path, "")))
-        return postmortem
+        # All fields at once, validated together: business cost and its currency may be set
+        # in one save whatever their order.
+        values = {spec.path: _read(spec, form.get(spec.path, "")) for spec in section.fields}
+        return set_fields(postmortem, values)
 
     return change
 
@@ -297,6 +294,10 @@ _ACTION_FIELDS = (
     Field("tracker_url", "Tracker link", "url", optional=True),
 )
 
+_LESSON_FIELDS = (Field("text", "Lesson", hint="One short, actionable statement."),)
+# The action-item fields that may still change once the postmortem is published.
+PUBLISHED_ACTION_FIELDS = frozenset({"status", "reason"})
+
 LISTS: dict[str, ListEditor] = {
     editor.name: editor
     for editor in (
@@ -326,6 +327,14 @@ LISTS: dict[str, ListEditor] = {
             _plain_form(_WHY_FIELDS),
         ),
         ListEditor(
+            "lessons",
+            "lessons",
+            "Lessons learned",
+            _LESSON_FIELDS,
+            _plain_item(_LESSON_FIELDS),
+            _plain_form(_LESSON_FIELDS),
+        ),
+        ListEditor(
             "actions",
             "action_items",
             "Action items",
@@ -335,6 +344,11 @@ LISTS: dict[str, ListEditor] = {
         ),
     )
 }
+
+
+def item_label(editor: ListEditor, item: Any) -> str:
+    """What people call the item (an event's text, an action's title…)."""
+    return label_of(editor.path, item.__dict__)
 
 
 def list_items(editor: ListEditor, postmortem: Postmortem) -> tuple[Any, ...]:

@@ -9,12 +9,23 @@ from pydantic import BaseModel, Field
 
 from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.domain.incidents import Postmortem
+from hindsight.domain.moments import describe_disorder
+
+
+class ConflictRead(BaseModel):
+    field: str
+    label: str
+    mine: Any
+    theirs: Any
 
 
 class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     current_version: int | None = None
+    conflicts: list[ConflictRead] | None = Field(
+        None, description="On 409: each field both sides changed, with both values"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -29,6 +40,11 @@ class Metrics(BaseModel):
     impact_duration_seconds: float | None
     impact_start: dt.datetime | None
     impact_end: dt.datetime | None
+    moment_disorder: list[str] = Field(
+        default_factory=list,
+        description="Key moments out of order (kept with moment_order_note); durations between "
+        "them are null",
+    )
 
 
 class IncidentRead(BaseModel):
@@ -79,7 +95,14 @@ class IncidentReplace(BaseModel):
 class IncidentUpdate(BaseModel):
     version: int
     set: dict[str, Any] = Field(
-        description='Field paths to new values, e.g. {"impact.users_affected": 1200}'
+        description="Field paths to new values, applied and validated together, e.g. "
+        '{"impact.cost.business_cost": 12000, "impact.cost.currency": "USD"}; list items by id: '
+        '{"action_items.ai-3f9a2c.status": "done"}'
+    )
+    force: bool = Field(
+        False,
+        description="When `version` is stale and the same fields changed on both sides, write "
+        "these fields anyway (only these; other changes are kept)",
     )
 
 
@@ -138,7 +161,12 @@ class RevisionRead(BaseModel):
     at: dt.datetime
     action: str
     note: str
+    summary: list[str] = Field(description="One line per changed item or field, in words")
     changes: list[dict[str, Any]]
+
+
+class RestoreBody(BaseModel):
+    item: str = Field(description="The removed item's path, e.g. timeline.ev-3f9a2c")
 
 
 class TokenCreate(BaseModel):
@@ -169,7 +197,9 @@ def metrics_of(postmortem: Postmortem) -> Metrics:
     m = compute_response_metrics(postmortem)
 
     def seconds(value: dt.timedelta | None) -> float | None:
-        return value.total_seconds() if value is not None else None
+        # A negative duration (moments kept out of order) is no duration: null, and the
+        # contradiction is listed in moment_disorder.
+        return value.total_seconds() if value is not None and value.total_seconds() >= 0 else None
 
     return Metrics(
         time_to_detect_seconds=seconds(m.time_to_detect),
@@ -179,4 +209,8 @@ def metrics_of(postmortem: Postmortem) -> Metrics:
         impact_duration_seconds=seconds(m.impact_duration),
         impact_start=m.impact_window[0] if m.impact_window else None,
         impact_end=m.impact_window[1] if m.impact_window else None,
+        moment_disorder=[
+            describe_disorder(pair, postmortem.key_moments())
+            for pair in postmortem.moment_disorder()
+        ],
     )

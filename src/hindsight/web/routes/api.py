@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hindsight.domain.access import Actor
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
-from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_field
+from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_fields
 from hindsight.domain.incidents import Postmortem
 from hindsight.errors import (
     ConflictError,
@@ -25,6 +25,7 @@ from hindsight.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from hindsight.rendering.history import describe_changes
 from hindsight.services.accounts import (
     AuthenticationError,
     RateLimitedError,
@@ -35,6 +36,7 @@ from hindsight.services.accounts import (
     revoke_token,
 )
 from hindsight.services.database import Session
+from hindsight.services.history import restore_item, revert_revision
 from hindsight.services.incidents import (
     IncidentFilter,
     StoredPostmortem,
@@ -62,6 +64,7 @@ from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
     CommentRead,
+    ConflictRead,
     DecisionBody,
     ErrorBody,
     ErrorDetail,
@@ -76,6 +79,7 @@ from hindsight.web.schemas import (
     MeRead,
     PublishBody,
     ReopenBody,
+    RestoreBody,
     ReviewerRead,
     ReviewRequestBody,
     RevisionRead,
@@ -148,8 +152,10 @@ def _edit(
     actor: Actor,
     change: Callable[[Postmortem], Postmortem],
     version: int,
+    force: bool = False,
 ) -> Response:
-    """Every API edit: apply `change` to the version the client read, answer the result."""
+    """Every API edit: apply `change` to the version the client read (merged per item and
+    field onto a newer version), answer the result."""
     stored = update_postmortem(
         session,
         key=key,
@@ -157,6 +163,7 @@ def _edit(
         actor=actor,
         author=actor.username,
         expected_version=version,
+        force=force,
     )
     return _read(stored)
 
@@ -238,14 +245,9 @@ async def incidents_replace(
 async def incidents_update(
     key: str, body: IncidentUpdate, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
-    """Set fields by path, all or none; 409 if `version` is stale."""
-
-    def change(postmortem: Postmortem) -> Postmortem:
-        for path, value in body.set.items():
-            postmortem = set_field(postmortem, path, value)
-        return postmortem
-
-    return _edit(session, key, actor, change, body.version)
+    """Set fields by path, all or none, validated together. A stale `version` is merged: 409
+    only when the same field changed on both sides (the error lists them)."""
+    return _edit(session, key, actor, lambda pm: set_fields(pm, body.set), body.version, body.force)
 
 
 @router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)
@@ -260,7 +262,8 @@ async def items_append(
 async def items_remove(
     key: str, path: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
-    """Remove a list item by path (`timeline.3`)."""
+    """Remove a list item by path (`timeline.ev-3f9a2c`; a position such as `timeline.3`
+    also works but may name another item if the list changed)."""
     return _edit(session, key, actor, lambda pm: remove_item(pm, path), version)
 
 
@@ -276,10 +279,35 @@ async def incidents_history(
             at=r.at,
             action=r.action,
             note=r.note,
-            changes=[c.__dict__ for c in r.changes],
+            summary=[line.text for line in describe_changes(r.changes)],
+            changes=[c.to_dict() for c in r.changes],
         )
         for r in list_revisions(session, key=key, actor=actor)
     ]
+
+
+@router.post(
+    "/incidents/{key}/revisions/{version}/revert", response_model=IncidentRead, responses=ERRORS
+)
+async def revisions_revert(
+    key: str, version: int, actor: Actor = ACTOR, session: Session = SESSION
+) -> Response:
+    """Undo every change of one revision, as a new revision."""
+    stored = revert_revision(session, key=key, version=version, author=actor.username, actor=actor)
+    return _read(stored)
+
+
+@router.post(
+    "/incidents/{key}/revisions/{version}/restore", response_model=IncidentRead, responses=ERRORS
+)
+async def revisions_restore(
+    key: str, version: int, body: RestoreBody, actor: Actor = ACTOR, session: Session = SESSION
+) -> Response:
+    """Put back an item that this revision removed, with its id."""
+    stored = restore_item(
+        session, key=key, version=version, item=body.item, author=actor.username, actor=actor
+    )
+    return _read(stored)
 
 
 @router.get(
@@ -438,8 +466,11 @@ def _error(
     field: str | None = None,
     current_version: int | None = None,
     headers: dict[str, str] | None = None,
+    conflicts: list[ConflictRead] | None = None,
 ) -> JSONResponse:
-    detail = ErrorDetail(message=message, field=field, current_version=current_version)
+    detail = ErrorDetail(
+        message=message, field=field, current_version=current_version, conflicts=conflicts
+    )
     return JSONResponse(
         ErrorBody(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
     )
@@ -480,7 +511,16 @@ def create_api() -> FastAPI:
     @api.exception_handler(HindsightError)
     def domain_error(_: Request, error: HindsightError) -> JSONResponse:
         if isinstance(error, ConflictError):
-            return _error(409, str(error), current_version=error.current_version or None)
+            return _error(
+                409,
+                str(error),
+                current_version=error.current_version or None,
+                conflicts=[
+                    ConflictRead(field=f, label=label, mine=mine, theirs=theirs)
+                    for f, label, mine, theirs in error.conflicts
+                ]
+                or None,
+            )
         if isinstance(error, NotFoundError):
             return _error(404, str(error))
         if isinstance(error, PermissionDeniedError):

@@ -28,7 +28,6 @@ from hindsight.services.incidents import (
     create_postmortem,
     get_postmortem,
     list_postmortems,
-    list_revisions,
     new_key,
 )
 from hindsight.services.lint import lint_stored
@@ -44,6 +43,7 @@ from hindsight.services.reviews import list_comments, list_members, list_reviewe
 from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
 from hindsight.web.forms import LISTS, SECTIONS, list_items
+from hindsight.web.routes.history import undo_offer
 from hindsight.web.routes.imports import evidence_context
 
 router = APIRouter()
@@ -230,17 +230,8 @@ async def postmortem_page(
 ) -> Response:
     """The postmortem: all six parts, review, comments."""
     context = postmortem_context(session, key, actor, request.app.state.settings)
+    context["undo"] = undo_offer(session, key, actor, request.query_params)
     return render(request, "postmortem.html", context)
-
-
-@router.get("/incidents/{key}/history")
-async def history_page(
-    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
-) -> Response:
-    """Every revision with a field-by-field diff."""
-    stored = get_postmortem(session, key=key, actor=actor)
-    revisions = list(reversed(list_revisions(session, key=key, actor=actor)))
-    return render(request, "history.html", {"pm": stored.postmortem, "revisions": revisions})
 
 
 _SUFFIXES = {

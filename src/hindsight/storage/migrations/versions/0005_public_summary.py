@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from hindsight.storage.migrations.helpers import drop_parent_column
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -28,6 +30,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_column("report_template")
-        batch_op.drop_column("public_summary")
+    drop_parent_column("incidents", "report_template")
+    drop_parent_column("incidents", "public_summary")
