@@ -203,7 +203,7 @@ def _decode(column: ColumnSpec, value: Any) -> Any:
 def decode_row(spec: TableSpec, member: str, number: int, line: bytes) -> dict[str, Any]:
     """The row written on line `number` of `member`, with every value checked against its column."""
     try:
-        values = json.loads(line)
+        values = json.loads(line.removesuffix(b"\n"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise located(member, number, f"not valid JSON ({_reason(error)})") from None
     if not isinstance(values, dict):
