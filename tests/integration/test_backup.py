@@ -326,6 +326,23 @@ def test_a_member_that_does_not_match_its_checksum_is_refused_before_anything_ch
     assert _contents(target) == before
 
 
+def test_a_member_whose_bytes_fail_the_zip_crc_is_reported_by_name(
+    archive: Path, opened: Callable[[str], Database], backend: str, tmp_path: Path
+) -> None:
+    stored = _rewrite(archive, tmp_path / "stored.zip")  # uncompressed, so one byte can flip
+    raw = stored.read_bytes()
+    member = zipfile.ZipFile(stored).getinfo("tables/timeline_events.jsonl")
+    at = raw.index(b"Config pushed", member.header_offset)
+    stored.write_bytes(raw[:at] + b"K" + raw[at + 1 :])
+    target = opened(backend)
+    with pytest.raises(BackupError) as raised:
+        restore_backup(target, stored)
+    assert str(raised.value).startswith(
+        f"{stored}: tables/timeline_events.jsonl: damaged, cannot be read (Bad CRC-32"
+    )
+    assert _contents(target)["incidents"] == []
+
+
 def test_an_archive_without_a_table_the_schema_has_is_refused(
     archive: Path, opened: Callable[[str], Database], backend: str, tmp_path: Path
 ) -> None:
