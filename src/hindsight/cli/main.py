@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hindsight.cli import admin, documents, editing, imports, incidents, lint, users
+from hindsight.cli import admin, archive, documents, editing, imports, incidents, lint, users
 from hindsight.cli.context import State, errors
 from hindsight.config import Settings
 from hindsight.errors import DocumentError, HindsightError
@@ -59,7 +59,7 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, editing, documents, imports, lint, admin, users):
+for module in (incidents, archive, editing, documents, imports, lint, admin, users):
     module.register(app)
 
 

@@ -24,7 +24,7 @@ from hindsight.errors import (
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
-from hindsight.web.routes import auth, editing, imports, pages, reviews
+from hindsight.web.routes import archive, auth, editing, imports, pages, reviews
 from hindsight.web.routes.api import create_api
 
 STATIC = Path(__file__).parent / "static"
@@ -126,7 +126,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, pages, editing, reviews, imports):
+    for module in (auth, pages, editing, reviews, imports, archive):
         app.include_router(module.router)
 
     @app.get("/healthz")

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.config import Settings
-from hindsight.domain.access import Actor, Role
+from hindsight.domain.access import Actor, Role, can_archive, can_delete
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict
 from hindsight.domain.incidents import Severity, Visibility
 from hindsight.domain.reviews import ReviewDecision
@@ -75,8 +75,11 @@ async def incident_list(
     sort: str = "newest",
     page: int = Query(1, ge=1),
     size: int = Query(50),
+    archived: bool = False,
+    deleted: str = "",
 ) -> Response:
-    """Incidents the viewer may see, filtered, sorted and paginated."""
+    """Incidents the viewer may see, filtered, sorted and paginated (`archived`: the archived
+    ones instead)."""
     size = size if size in PAGE_SIZES else 50
     error = ""
     try:
@@ -89,6 +92,7 @@ async def incident_list(
             text=q or None,
             created_from=_parse_date(created_from),
             created_to=_parse_date(created_to),
+            archived=archived,
         )
         result = list_postmortems(
             session,
@@ -100,16 +104,17 @@ async def incident_list(
         )
     except HindsightError as problem:
         error = str(problem)
-        result = list_postmortems(session, limit=size, actor=actor)
+        result = list_postmortems(
+            session, filters=IncidentFilter(archived=archived), limit=size, actor=actor
+        )
     pages = max(1, math.ceil(result.total / size))
-    query = {k: v for k, v in request.query_params.multi_items() if k != "page"}
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "deleted")]
 
     def page_url(number: int) -> str:
-        return "/?" + urlencode([*query.items(), ("page", str(number))])
+        return "/?" + urlencode([*query, ("page", str(number))])
 
-    filtered = any(
-        v for k, v in request.query_params.multi_items() if k not in ("page", "sort", "size")
-    )
+    unfiltered = ("page", "sort", "size", "archived", "deleted")
+    filtered = any(v for k, v in request.query_params.multi_items() if k not in unfiltered)
     return render(
         request,
         "list.html",
@@ -123,6 +128,8 @@ async def incident_list(
             "sizes": PAGE_SIZES,
             "error": error,
             "filtered": filtered,
+            "archived": archived,
+            "deleted": deleted,
         },
     )
 
@@ -196,8 +203,11 @@ def postmortem_context(
     members = list_members(session, key=key, actor=actor)
     is_member = actor.username in members
     locked = pm.review_status == "published"
-    can_edit = actor.role is not Role.VIEWER and (
-        pm.visibility == "internal" or is_member or actor.role is Role.ADMIN
+    # An archived incident is read-only until it is unarchived.
+    can_edit = (
+        actor.role is not Role.VIEWER
+        and (pm.visibility == "internal" or is_member or actor.role is Role.ADMIN)
+        and stored.archived_at is None
     )
     return {
         "stored": stored,
@@ -214,6 +224,8 @@ def postmortem_context(
         "decisions": ReviewDecision,
         "can_edit": can_edit,
         "locked": locked,
+        "can_archive": can_archive(actor.role, is_member=is_member),
+        "can_delete": can_delete(actor.role),
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor),
