@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from hindsight.domain.access import Actor, Role
@@ -26,8 +27,10 @@ from hindsight.services.incidents import (
     update_postmortem,
 )
 from hindsight.services.reviews import add_comment, add_member
+from hindsight.storage.db import downgrade_database, make_engine, upgrade_database
 from hindsight.storage.models import Base, IncidentRow
 from tests.factories import make_incident
+from tests.integration.test_cli import Cli, _new
 
 GIT = (
     Path(__file__).parent.parent / "data" / "git" / "mybinder.org-deploy.first-parent.2018-01.jsonl"
@@ -218,3 +221,71 @@ def test_only_admins_can_delete_an_incident(session: Session, people: People) ->
     assert get_postmortem(session, key=KEY).postmortem.key == KEY
     with pytest.raises(NotFoundError):
         delete_incident(session, key="no-such-incident", actor=people.admin)
+
+
+# -- the CLI ---------------------------------------------------------------------------------
+
+
+def test_the_cli_archives_lists_archived_unarchives_and_deletes_with_a_confirmation(
+    empty_database_url: str,
+) -> None:
+    cli = Cli(empty_database_url)
+    key = _new(cli)
+    assert f"Archived {key}" in cli("archive", key).stdout
+    assert "No incidents match" in cli("list").stdout
+    archived = json.loads(cli("list", "--archived", "--json").stdout)
+    assert [item["key"] for item in archived["items"]] == [key]
+    assert "Archived" in cli("show", key).stdout
+    again = cli("archive", key, ok=False)
+    assert again.exit_code == 1 and "already archived" in again.stderr
+    assert f"Unarchived {key}" in cli("unarchive", key).stdout
+    actions = [r["action"] for r in json.loads(cli("history", key, "--json").stdout)]
+    assert actions[-2:] == ["archive", "unarchive"]
+    wrong = cli("delete", key, "--confirm", "checkout", ok=False)
+    assert wrong.exit_code == 1 and f"--confirm must repeat the key exactly: {key}" in wrong.stderr
+    assert cli("delete", key, ok=False).exit_code == 2  # --confirm is required
+    assert f"Deleted {key}" in cli("delete", key, "--confirm", key).stdout
+    assert "no incident" in cli("show", key, ok=False).stderr
+
+
+# -- the migration ---------------------------------------------------------------------------
+
+
+def test_migration_0007_adds_the_archive_columns_to_existing_incidents_and_takes_them_away(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade_database(engine, "0005")
+        with engine.begin() as connection:  # a row as 0005 knows it, without the ORM
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (key, title, summary, public_summary, "
+                    "report_template, severity, status, review_status, visibility, analysis, "
+                    "impact, response, lessons, created_at, updated_at, version) VALUES "
+                    "(:key, 'Old', '', '', '', 'SEV3', 'resolved', 'draft', 'internal', "
+                    "'{}', '{}', '{}', '[]', :at, :at, 1)"
+                ),
+                {"key": KEY, "at": NOW.replace(tzinfo=None)},
+            )
+        upgrade_database(engine, "0007")
+        columns = {c["name"] for c in inspect(engine).get_columns("incidents")}
+        assert {"archived_at", "archived_by"} <= columns
+        indexes = {
+            ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("incidents")
+        }
+        assert indexes["ix_incidents_created_at_id"][-1] == "archived_at"
+        with Session(engine) as new:
+            assert new.scalar(select(IncidentRow.archived_at)) is None
+            assert [i.key for i in list_postmortems(new).items] == [KEY]
+        downgrade_database(engine, "0005")
+        columns = {c["name"] for c in inspect(engine).get_columns("incidents")}
+        assert not {"archived_at", "archived_by"} & columns
+        indexes = {
+            ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("incidents")
+        }
+        assert indexes["ix_incidents_created_at_id"] == ["created_at", "id", "visibility"]
+        with Session(engine) as old:
+            assert old.scalar(text("SELECT key FROM incidents")) == KEY
+    finally:
+        engine.dispose()
