@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,6 +49,7 @@ from hindsight.web.routes.imports import evidence_context
 
 router = APIRouter()
 PAGE_SIZES = (25, 50, 100)
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -129,7 +131,8 @@ async def incident_list(
             "error": error,
             "filtered": filtered,
             "archived": archived,
-            "deleted": deleted,
+            # Shown as "Deleted KEY for good": only something shaped like a key, not any text.
+            "deleted": deleted if _KEY_SHAPE.fullmatch(deleted) else "",
         },
     )
 
