@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     templates_dir: Path | None = None
     default_template: str = "google-sre"
+    access_log: bool = True
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

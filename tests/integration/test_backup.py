@@ -446,7 +446,7 @@ def test_backup_refuses_a_database_at_an_older_schema(
 ) -> None:
     database = opened(backend)
     downgrade_database(database.engine, "0004")
-    with pytest.raises(BackupError, match=r"schema revision 0004 .* writes 0005"):
+    with pytest.raises(BackupError, match=r"schema revision 0004 .* writes (?!0004)\d{4}"):
         write_backup(database, tmp_path / "old.zip")
     assert not (tmp_path / "old.zip").exists()
 
@@ -484,5 +484,5 @@ def test_the_restore_command_reports_a_refusal_in_one_line(
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(
-        f"error: {damaged}: tables/incidents.jsonl:1: not valid JSON (Unterminated string"
+        f"error: {damaged}: tables/incidents.jsonl:1: not valid JSON ("
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from os import environ
 
 import typer
@@ -62,9 +63,11 @@ def serve(
     """Serve the web UI."""
     import uvicorn
 
+    from hindsight.web.access_log import send_access_log_to
     from hindsight.web.app import create_app, prepare_database
 
     current = state(ctx)
+    send_access_log_to(sys.stderr)  # one line per request (HINDSIGHT_ACCESS_LOG=false: none)
     # Migrate and make the first admin once, before any worker starts.
     generated = prepare_database(current.settings, current.open())
     if generated:

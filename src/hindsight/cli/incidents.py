@@ -84,9 +84,10 @@ def list_incidents(
     search: str | None = typer.Option(None, help="Only titles containing this text."),
     limit: int = typer.Option(50, min=1, max=1000, help="Rows per page."),
     page: int = typer.Option(1, min=1, help="Page number."),
+    archived: bool = typer.Option(False, "--archived", help="List the archived incidents instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List incidents, newest first."""
+    """List incidents, newest first (archived ones only with --archived)."""
     filters = IncidentFilter(
         severities=severity,
         statuses=status,
@@ -94,6 +95,7 @@ def list_incidents(
         service=service,
         tag=tag,
         text=search,
+        archived=archived,
     )
     with transaction(ctx) as session:
         result = list_postmortems(session, filters=filters, limit=limit, offset=(page - 1) * limit)
@@ -110,6 +112,9 @@ def list_incidents(
         ]
         payload = {"total": result.total, "page": page, "limit": limit, "items": items}
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    if not result.total and archived:
+        console.print("No archived incidents.")
         return
     if not result.total:
         console.print(

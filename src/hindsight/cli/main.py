@@ -7,7 +7,17 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hindsight.cli import admin, backup, documents, editing, imports, incidents, lint, users
+from hindsight.cli import (
+    admin,
+    archive,
+    backup,
+    documents,
+    editing,
+    imports,
+    incidents,
+    lint,
+    users,
+)
 from hindsight.cli.context import State, errors
 from hindsight.config import Settings
 from hindsight.errors import DocumentError, HindsightError
@@ -59,7 +69,7 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, editing, documents, imports, lint, admin, users, backup):
+for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
     module.register(app)
 
 

@@ -191,6 +191,11 @@ def render_postmortem(console: Console, stored: StoredPostmortem) -> None:
     console.print(
         Text(pm.title, style="bold"), Text(f"  {pm.key} · version {stored.version}", style="dim")
     )
+    if stored.archived_at is not None:
+        when = f"{stored.archived_at:%Y-%m-%d %H:%M} UTC"
+        console.print(
+            Text(f"Archived {when} by {stored.archived_by} (`hindsight unarchive {pm.key}`)")
+        )
     sections = [
         ("1. Overview", _overview(pm)),
         ("Timeline", _timeline(pm)),

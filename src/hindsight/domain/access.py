@@ -51,3 +51,13 @@ def is_allowed_after_publication(field_path: str) -> bool:
 def review_is_locked(status: ReviewStatus) -> bool:
     """Published postmortems are locked for everything but action-item follow-up."""
     return status is ReviewStatus.PUBLISHED
+
+
+def can_archive(role: Role, *, is_member: bool) -> bool:
+    """Editors archive (and unarchive) the incidents they are members of; admins any."""
+    return role is Role.ADMIN or (role is Role.EDITOR and is_member)
+
+
+def can_delete(role: Role) -> bool:
+    """Deleting an incident for good is for admins only."""
+    return role is Role.ADMIN

@@ -47,6 +47,8 @@ class StoredPostmortem:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    archived_at: dt.datetime | None = None
+    archived_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,18 +116,29 @@ _SUMMARY_COLUMNS = (
 
 
 def _stored(row: IncidentRow) -> StoredPostmortem:
-    return StoredPostmortem(postmortem_from_row(row), row.version, row.created_at, row.updated_at)
+    return StoredPostmortem(
+        postmortem_from_row(row),
+        row.version,
+        row.created_at,
+        row.updated_at,
+        row.archived_at,
+        row.archived_by or "",
+    )
 
 
-def _count_visible(session: Session, filters: IncidentFilter, actor: Actor | None) -> int:
+def _count_visible(
+    session: Session, filters: IncidentFilter, actor: Actor | None, archived: bool
+) -> int:
     """How many incidents match and are visible: all that match, less the restricted ones the
     reader is not a member of. Two cheap counts (one over an index, one over the few
-    restricted incidents) instead of a scan that checks membership on every row."""
-    total = session.scalar(_filtered(select(func.count(IncidentRow.id)), filters)) or 0
-    if actor is None or actor.role is Role.ADMIN:
-        return total
+    restricted incidents) instead of a scan that checks membership on every row. The few
+    archived ones are counted directly."""
+    count = _filtered(select(func.count(IncidentRow.id)), filters)
+    if archived or actor is None or actor.role is Role.ADMIN:
+        return session.scalar(visible_to(count, actor, archived=archived)) or 0
+    total = session.scalar(visible_to(count, None)) or 0
     memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    hidden = _filtered(select(func.count(IncidentRow.id)), filters).where(
+    hidden = visible_to(count, None).where(
         # A literal, not a bound parameter, so the planner can use the partial index.
         text("incidents.visibility = 'restricted'"),
         IncidentRow.id.not_in(memberships),
@@ -133,18 +146,33 @@ def _count_visible(session: Session, filters: IncidentFilter, actor: Actor | Non
     return total - (session.scalar(hidden) or 0)
 
 
-def visible_to(query: Select[Any], actor: Actor | None) -> Select[Any]:
-    """Narrow an incident query to what `actor` may see (None: the local operator, sees all)."""
+def visible_to(
+    query: Select[Any], actor: Actor | None, *, archived: bool | None = False
+) -> Select[Any]:
+    """Narrow an incident query to what `actor` may see (None: the local operator, sees all).
+
+    Every list, count and search goes through here, so archived incidents stay out of them
+    by default. `archived=True` keeps only archived incidents; `None` (opening one by its key)
+    keeps both. Archived incidents are visible to admins and the incident's members only.
+    """
+    if archived is False:
+        query = query.where(IncidentRow.archived_at.is_(None))
+    elif archived is True:
+        query = query.where(IncidentRow.archived_at.is_not(None))
     if actor is None or actor.role is Role.ADMIN:
         return query
     memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    return query.where((IncidentRow.visibility == "internal") | IncidentRow.id.in_(memberships))
+    member = IncidentRow.id.in_(memberships)
+    query = query.where((IncidentRow.visibility == "internal") | member)
+    if archived is not False:
+        query = query.where(IncidentRow.archived_at.is_(None) | member)
+    return query
 
 
 def _find_row(
     session: Session, key: str, *, for_update: bool = False, actor: Actor | None = None
 ) -> IncidentRow:
-    query = visible_to(select(IncidentRow).where(IncidentRow.key == key), actor)
+    query = visible_to(select(IncidentRow).where(IncidentRow.key == key), actor, archived=None)
     query = query.options(*_ALL_PARTS)
     if for_update:
         # PostgreSQL: a second writer waits here until the first commits, then sees its version.
@@ -216,7 +244,8 @@ def create_postmortem(
 def visible_incident_id(session: Session, *, key: str, actor: Actor | None = None) -> int:
     """The row id of the incident with this key if `actor` may see it (NotFoundError if not);
     a cheap check for use cases that need access, not the whole postmortem."""
-    found = session.scalar(visible_to(select(IncidentRow.id).where(IncidentRow.key == key), actor))
+    query = select(IncidentRow.id).where(IncidentRow.key == key)
+    found = session.scalar(visible_to(query, actor, archived=None))
     if found is None:
         raise NotFoundError(f"no incident with key '{key}'")
     return int(found)
@@ -276,6 +305,10 @@ def update_postmortem(
             f"incident '{key}' was changed by someone else or never had version "
             f"{expected_version} (it is at version {row.version}); reload it",
             row.version,
+        )
+    if row.archived_at is not None:
+        raise PermissionDeniedError(
+            f"incident '{key}' is archived and read-only; unarchive it to change it"
         )
     if expected_version is not None and row.version != expected_version:
         after = rebase(
@@ -345,6 +378,7 @@ class IncidentFilter:
     text: str | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    archived: bool = False  # True: the archived incidents instead of the live ones
 
 
 def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
@@ -408,9 +442,9 @@ def list_postmortems(
     _check_filter_values(filters)
     if sort not in SORTS:
         raise HindsightError(f"sort: '{sort}' is not one of {', '.join(SORTS)}")
-    total = _count_visible(session, filters, actor)
+    total = _count_visible(session, filters, actor, filters.archived)
     rows = session.scalars(
-        visible_to(_filtered(select(IncidentRow), filters), actor)
+        visible_to(_filtered(select(IncidentRow), filters), actor, archived=filters.archived)
         .options(
             load_only(*_SUMMARY_COLUMNS),  # the list never reads prose or JSON parts
             selectinload(IncidentRow.services),

@@ -49,11 +49,18 @@ def _children(order_by: str) -> Any:
 
 class IncidentRow(Base):
     __tablename__ = "incidents"
-    # Sort orders of the incident list (see migration 0003).
+    # Sort orders of the incident list, with the columns its filters check (migrations 0003, 0007).
     __table_args__ = (
-        Index("ix_incidents_created_at_id", "created_at", "id", "visibility"),
-        Index("ix_incidents_updated_at_id", "updated_at", "id", "visibility"),
-        Index("ix_incidents_severity_created_at_id", "severity", "created_at", "id", "visibility"),
+        Index("ix_incidents_created_at_id", "created_at", "id", "visibility", "archived_at"),
+        Index("ix_incidents_updated_at_id", "updated_at", "id", "visibility", "archived_at"),
+        Index(
+            "ix_incidents_severity_created_at_id",
+            "severity",
+            "created_at",
+            "id",
+            "visibility",
+            "archived_at",
+        ),
         Index(
             "ix_incidents_restricted",
             "id",
@@ -80,6 +87,9 @@ class IncidentRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # Archived incidents leave lists and search (services/incidents.py: visible_to).
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    archived_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     services: Mapped[list[ServiceRow]] = _children("ServiceRow.position")
     tags: Mapped[list[TagRow]] = _children("TagRow.position")

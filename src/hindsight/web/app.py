@@ -23,8 +23,9 @@ from hindsight.errors import (
 )
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
+from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
-from hindsight.web.routes import auth, editing, history, imports, pages, reviews
+from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews
 from hindsight.web.routes.api import create_api
 
 STATIC = Path(__file__).parent / "static"
@@ -121,12 +122,14 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    if settings.access_log:
+        app.add_middleware(AccessLogMiddleware)  # added last: outermost, times everything
     api = create_api()
     api.state.database = db
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, pages, editing, history, reviews, imports):
+    for module in (auth, pages, editing, history, reviews, imports, archive):
         app.include_router(module.router)
 
     @app.get("/healthz")
@@ -139,4 +142,5 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` and multi-worker serving: settings from the environment."""
+    send_access_log_to(sys.stderr)
     return create_app(Settings())

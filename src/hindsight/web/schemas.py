@@ -52,6 +52,10 @@ class IncidentRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    archived_at: dt.datetime | None = Field(
+        default=None, description="When it was archived (out of lists and search); null if not."
+    )
+    archived_by: str = ""
     postmortem: dict[str, Any]
     metrics: Metrics
 

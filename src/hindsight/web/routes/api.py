@@ -35,6 +35,7 @@ from hindsight.services.accounts import (
     record_token_use,
     revoke_token,
 )
+from hindsight.services.archive import archive_incident, delete_incident, unarchive_incident
 from hindsight.services.database import Session
 from hindsight.services.history import restore_item, revert_revision
 from hindsight.services.incidents import (
@@ -141,6 +142,8 @@ def _read_model(stored: StoredPostmortem) -> IncidentRead:
         version=stored.version,
         created_at=stored.created_at,
         updated_at=stored.updated_at,
+        archived_at=stored.archived_at,
+        archived_by=stored.archived_by,
         postmortem=postmortem_to_dict(stored.postmortem),
         metrics=metrics_of(stored.postmortem),
     )
@@ -186,8 +189,10 @@ async def incidents_list(
     sort: str = "newest",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
+    archived: bool = False,
 ) -> Response:
-    """Incidents you may see, filtered, sorted and paginated."""
+    """Incidents you may see, filtered, sorted and paginated (`archived`: the archived ones
+    instead of the live ones)."""
     filters = IncidentFilter(
         severities=severity,
         statuses=status,
@@ -195,6 +200,7 @@ async def incidents_list(
         service=service,
         tag=tag,
         text=q,
+        archived=archived,
     )
     page = list_postmortems(
         session, filters=filters, limit=limit, offset=offset, actor=actor, sort=sort
@@ -248,6 +254,27 @@ async def incidents_update(
     """Set fields by path, all or none, validated together. A stale `version` is merged: 409
     only when the same field changed on both sides (the error lists them)."""
     return _edit(session, key, actor, lambda pm: set_fields(pm, body.set), body.version, body.force)
+
+
+@router.delete("/incidents/{key}", status_code=204, responses=ERRORS)
+async def incidents_delete(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+    """Delete the incident and everything it holds, for good (admins only)."""
+    delete_incident(session, key=key, actor=actor)
+    return Response(status_code=204)
+
+
+@router.post("/incidents/{key}/archive", response_model=IncidentRead, responses=ERRORS)
+async def incidents_archive(key: str, actor: Actor = ACTOR, session: Session = SESSION) -> Response:
+    """Archive: out of lists and search, read-only, kept (members who edit, and admins)."""
+    return _read(archive_incident(session, key=key, author=actor.username, actor=actor))
+
+
+@router.post("/incidents/{key}/unarchive", response_model=IncidentRead, responses=ERRORS)
+async def incidents_unarchive(
+    key: str, actor: Actor = ACTOR, session: Session = SESSION
+) -> Response:
+    """Bring an archived incident back into lists and search."""
+    return _read(unarchive_incident(session, key=key, author=actor.username, actor=actor))
 
 
 @router.post("/incidents/{key}/items/{path}", response_model=IncidentRead, responses=ERRORS)

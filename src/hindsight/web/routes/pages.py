@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.config import Settings
-from hindsight.domain.access import Actor, Role
+from hindsight.domain.access import Actor, Role, can_archive, can_delete
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict
 from hindsight.domain.incidents import Severity, Visibility
 from hindsight.domain.reviews import ReviewDecision
@@ -48,6 +49,7 @@ from hindsight.web.routes.imports import evidence_context
 
 router = APIRouter()
 PAGE_SIZES = (25, 50, 100)
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -75,8 +77,11 @@ async def incident_list(
     sort: str = "newest",
     page: int = Query(1, ge=1),
     size: int = Query(50),
+    archived: bool = False,
+    deleted: str = "",
 ) -> Response:
-    """Incidents the viewer may see, filtered, sorted and paginated."""
+    """Incidents the viewer may see, filtered, sorted and paginated (`archived`: the archived
+    ones instead)."""
     size = size if size in PAGE_SIZES else 50
     error = ""
     try:
@@ -89,6 +94,7 @@ async def incident_list(
             text=q or None,
             created_from=_parse_date(created_from),
             created_to=_parse_date(created_to),
+            archived=archived,
         )
         result = list_postmortems(
             session,
@@ -100,16 +106,17 @@ async def incident_list(
         )
     except HindsightError as problem:
         error = str(problem)
-        result = list_postmortems(session, limit=size, actor=actor)
+        result = list_postmortems(
+            session, filters=IncidentFilter(archived=archived), limit=size, actor=actor
+        )
     pages = max(1, math.ceil(result.total / size))
-    query = {k: v for k, v in request.query_params.multi_items() if k != "page"}
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "deleted")]
 
     def page_url(number: int) -> str:
-        return "/?" + urlencode([*query.items(), ("page", str(number))])
+        return "/?" + urlencode([*query, ("page", str(number))])
 
-    filtered = any(
-        v for k, v in request.query_params.multi_items() if k not in ("page", "sort", "size")
-    )
+    unfiltered = ("page", "sort", "size", "archived", "deleted")
+    filtered = any(v for k, v in request.query_params.multi_items() if k not in unfiltered)
     return render(
         request,
         "list.html",
@@ -123,6 +130,9 @@ async def incident_list(
             "sizes": PAGE_SIZES,
             "error": error,
             "filtered": filtered,
+            "archived": archived,
+            # Shown as "Deleted KEY for good": only something shaped like a key, not any text.
+            "deleted": deleted if _KEY_SHAPE.fullmatch(deleted) else "",
         },
     )
 
@@ -196,8 +206,11 @@ def postmortem_context(
     members = list_members(session, key=key, actor=actor)
     is_member = actor.username in members
     locked = pm.review_status == "published"
-    can_edit = actor.role is not Role.VIEWER and (
-        pm.visibility == "internal" or is_member or actor.role is Role.ADMIN
+    # An archived incident is read-only until it is unarchived.
+    can_edit = (
+        actor.role is not Role.VIEWER
+        and (pm.visibility == "internal" or is_member or actor.role is Role.ADMIN)
+        and stored.archived_at is None
     )
     return {
         "stored": stored,
@@ -214,6 +227,8 @@ def postmortem_context(
         "decisions": ReviewDecision,
         "can_edit": can_edit,
         "locked": locked,
+        "can_archive": can_archive(actor.role, is_member=is_member),
+        "can_delete": can_delete(actor.role),
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor),
