@@ -27,7 +27,6 @@ from hindsight.errors import (
 )
 from hindsight.services.accounts import (
     AuthenticationError,
-    RateLimitedError,
     actor_for_token,
     create_token,
     list_tokens,
@@ -45,6 +44,7 @@ from hindsight.services.incidents import (
     new_key,
     update_postmortem,
 )
+from hindsight.services.logins import RateLimitedError
 from hindsight.services.reports import ReportFormat, build_report, prepare_report
 from hindsight.services.reviews import (
     add_comment,
