@@ -34,7 +34,7 @@ def test_a_wrong_password_is_refused_and_repeated_failures_are_limited(browser_f
         assert "wrong username or password" in response.text  # type: ignore[attr-defined]
     limited = client.submit("/login", {"username": "owner", "password": PASSWORD})
     assert limited.status_code == 429  # type: ignore[attr-defined]
-    assert "try again in" in limited.text  # type: ignore[attr-defined]
+    assert "wait 4 seconds and try again" in limited.text  # type: ignore[attr-defined]
 
 
 def test_login_never_redirects_off_site(browser_for: Make) -> None:
