@@ -29,19 +29,19 @@ from hindsight.services.accounts import (
     set_role,
     verify_login,
 )
-from hindsight.services.logins import (
-    ADDRESS_LIMIT,
-    RateLimitedError,
-    check_login_allowed,
-    device_token,
-    record_login_failure,
-)
 from hindsight.services.incidents import (
     get_postmortem,
     list_postmortems,
     list_revisions,
     update_postmortem,
     utc_now,
+)
+from hindsight.services.logins import (
+    ADDRESS_LIMIT,
+    RateLimitedError,
+    check_login_allowed,
+    device_token,
+    record_login_failure,
 )
 from hindsight.services.reviews import (
     add_comment,

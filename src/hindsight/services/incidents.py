@@ -179,7 +179,11 @@ def _record(session: Session, row: IncidentRow, **values: Any) -> None:
 def new_key(session: Session, title: str, on: dt.date) -> str:
     """A readable unique key: '2018-01-18-reddit-hugs-mybinder', then '-2', '-3'…"""
     base = f"{on.isoformat()}-{slugify(title)}"
-    taken = set(session.scalars(select(IncidentRow.key).where(IncidentRow.key.startswith(base, autoescape=True))))
+    taken = set(
+        session.scalars(
+            select(IncidentRow.key).where(IncidentRow.key.startswith(base, autoescape=True))
+        )
+    )
     if base not in taken:
         return base
     return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)

@@ -126,10 +126,11 @@ def check_login_allowed(
     )
     wait = _account_wait(on_account, now)
     if wait > dt.timedelta(0):
+        seconds = _seconds(wait)
         raise RateLimitedError(
-            f"too many failed sign-ins for this account; wait {_seconds(wait)} seconds and try "
-            "again",
-            _seconds(wait),
+            f"too many failed sign-ins for this account; wait {seconds} second"
+            f"{'' if seconds == 1 else 's'} and try again",
+            seconds,
         )
 
 
