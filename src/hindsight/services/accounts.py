@@ -22,7 +22,12 @@ from hindsight.services.passwords import (
     hash_password,
     password_matches,
 )
-from hindsight.services.sessions import SessionLimits, end_user_sessions, find_session
+from hindsight.services.sessions import (
+    TOUCH_PRECISION,
+    SessionLimits,
+    end_user_sessions,
+    secret_digest,
+)
 from hindsight.storage.models import ApiTokenRow, SecretRow, UserRow, UserSessionRow
 
 TOKEN_PREFIX = "hs_"
@@ -200,11 +205,15 @@ def actor_for_session(
 ) -> tuple[Actor | None, bool]:
     """The enabled account signed in with this session secret (or None), and whether the
     session's last use is due a write (`sessions.touch_session`); reads only."""
-    found = find_session(session, secret=secret, limits=limits, now=now)
-    if found is None:
+    now = now or utc_now()
+    found = session.execute(
+        select(UserSessionRow.created_at, UserSessionRow.last_seen_at, UserRow)
+        .join(UserRow, UserRow.id == UserSessionRow.user_id)
+        .where(UserSessionRow.secret_hash == secret_digest(secret))
+    ).one_or_none()
+    if found is None or found[2].disabled or limits.expired(found[0], found[1], now):
         return None, False
-    actor = get_actor(session, user_id=found.user_id)
-    return actor, actor is not None and found.stale
+    return _actor(found[2]), found[1] < now - TOUCH_PRECISION
 
 
 def _digest(token: str) -> str:

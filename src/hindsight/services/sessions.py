@@ -33,15 +33,6 @@ class SessionLimits:
 
 
 @dataclass(frozen=True)
-class FoundSession:
-    """A live session: its id, its account, and whether `last_seen_at` is due a write."""
-
-    id: int
-    user_id: int
-    stale: bool
-
-
-@dataclass(frozen=True)
 class SessionInfo:
     """A session as listed in Settings (never its secret)."""
 
@@ -53,7 +44,8 @@ class SessionInfo:
     current: bool
 
 
-def _digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
+    """What the database keeps of a session secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -67,7 +59,7 @@ def start_session(
     session.add(
         UserSessionRow(
             user_id=user_id,
-            secret_hash=_digest(secret),
+            secret_hash=secret_digest(secret),
             created_at=now,
             last_seen_at=now,
             user_agent=user_agent[:200],
@@ -78,23 +70,10 @@ def start_session(
     return secret
 
 
-def find_session(
-    session: Session, *, secret: str, limits: SessionLimits, now: dt.datetime | None = None
-) -> FoundSession | None:
-    """The live session with this secret, or None (unknown, ended or timed out); reads only."""
-    now = now or utc_now()
-    row = session.scalars(
-        select(UserSessionRow).where(UserSessionRow.secret_hash == _digest(secret))
-    ).one_or_none()
-    if row is None or limits.expired(row.created_at, row.last_seen_at, now):
-        return None
-    return FoundSession(row.id, row.user_id, row.last_seen_at < now - TOUCH_PRECISION)
-
-
 def touch_session(session: Session, *, secret: str, now: dt.datetime | None = None) -> None:
     """Note that the session was used now (for the idle timeout and the Settings list)."""
     row = session.scalars(
-        select(UserSessionRow).where(UserSessionRow.secret_hash == _digest(secret))
+        select(UserSessionRow).where(UserSessionRow.secret_hash == secret_digest(secret))
     ).one_or_none()
     if row is not None:
         row.last_seen_at = now or utc_now()
@@ -102,7 +81,9 @@ def touch_session(session: Session, *, secret: str, now: dt.datetime | None = No
 
 def end_session(session: Session, *, secret: str) -> None:
     """Sign one browser out (its cookie is refused from now on)."""
-    session.execute(delete(UserSessionRow).where(UserSessionRow.secret_hash == _digest(secret)))
+    session.execute(
+        delete(UserSessionRow).where(UserSessionRow.secret_hash == secret_digest(secret))
+    )
 
 
 def end_session_by_id(session: Session, *, user_id: int, session_id: int) -> None:
@@ -130,7 +111,7 @@ def list_sessions(
 ) -> list[SessionInfo]:
     """The account's live sessions, most recently used first."""
     now = now or utc_now()
-    current = _digest(current_secret) if current_secret else None
+    current = secret_digest(current_secret) if current_secret else None
     rows = session.scalars(
         select(UserSessionRow)
         .where(
