@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +27,13 @@ class Settings(BaseSettings):
     templates_dir: Path | None = None
     default_template: str = "google-sre"
     access_log: bool = True
+    # A signed-in session ends after this long without a request, and this long after sign-in
+    # whatever happens.
+    session_idle_minutes: int = Field(default=720, ge=1)
+    session_lifetime_hours: int = Field(default=168, ge=1)
+    # Comma-separated addresses (or "*") of proxies whose X-Forwarded-For / -Proto headers are
+    # believed; none by default, so a client cannot choose the address that login limits see.
+    forwarded_allow_ips: str = ""
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

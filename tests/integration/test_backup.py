@@ -483,6 +483,4 @@ def test_the_restore_command_reports_a_refusal_in_one_line(
     result = cli("restore", str(damaged), "--force", ok=False)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(
-        f"error: {damaged}: tables/incidents.jsonl:1: not valid JSON ("
-    )
+    assert result.stderr.startswith(f"error: {damaged}: tables/incidents.jsonl:1: not valid JSON (")

@@ -276,3 +276,16 @@ def test_export_writes_html_and_pdf_reports_and_names_a_wrong_template(
     no_output = cli("export", key, "--format", "pdf", ok=False)
     assert "a PDF needs --output FILE" in no_output.stderr
     assert "google-sre  (team default)" in cli("templates").stdout
+
+
+def test_user_role_changes_a_role_and_never_demotes_the_last_admin(cli: Cli) -> None:
+    """Issue 9, finding 9: `hindsight user role NAME ROLE` instead of SQL."""
+    cli("user", "create", "root", "--role", "admin", "--password", "root password 1")
+    cli("user", "create", "ana", "--password", "ana password 12")
+    assert "ana is now viewer" in cli("user", "role", "ana", "viewer").stdout
+    refused = cli("user", "role", "root", "editor", ok=False)
+    assert refused.exit_code != 0 and "last active admin" in refused.stderr
+    weak = cli("user", "password", "ana", "--password", "aaaaaaaaaaaa", ok=False)
+    assert weak.exit_code != 0 and "repeated" in weak.stderr
+    listed = cli("user", "list").stdout
+    assert "viewer" in listed and "admin" in listed

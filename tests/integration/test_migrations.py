@@ -87,3 +87,42 @@ def test_item_ids_survive_a_downgrade_and_upgrade_of_the_demo_and_1000_incidents
         assert all(event.id for pm in after.values() for event in pm.timeline)
     finally:
         database.dispose()
+
+
+def test_0008_adds_sessions_and_revokes_the_tokens_of_already_disabled_accounts(
+    empty_database_url: str,
+) -> None:
+    """Issue 10, finding 20: a disabled account's tokens came back when it was re-enabled."""
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade_database(engine, "0005")
+        with engine.begin() as connection:
+            for n, disabled in [(1, True), (2, False)]:
+                connection.execute(
+                    text(
+                        "INSERT INTO users (id, username, display_name, password_hash, role, "
+                        "disabled, timezone, created_at) VALUES (:n, :name, '', 'x', 'editor', "
+                        ":disabled, 'UTC', CURRENT_TIMESTAMP)"
+                    ),
+                    {"n": n, "name": f"u{n}", "disabled": disabled},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, "
+                        "revoked) VALUES (:n, 'ci', :hash, 'hs_', CURRENT_TIMESTAMP, :no)"
+                    ),
+                    {"n": n, "hash": f"{n:064}", "no": False},
+                )
+        upgrade_database(engine, "0008")
+        assert "user_sessions" in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            revoked = dict(
+                connection.execute(text("SELECT user_id, revoked FROM api_tokens")).all()
+            )
+        assert {k: bool(v) for k, v in revoked.items()} == {1: True, 2: False}
+        downgrade_database(engine, "0005")
+        assert "user_sessions" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

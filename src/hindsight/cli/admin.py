@@ -81,7 +81,9 @@ def serve(
     console.print(f"Hindsight is serving on http://{host}:{port}  (Ctrl+C to stop)")
     if workers == 1:
         app = create_app(current.settings, current.open())
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # The app believes X-Forwarded-For only from `forwarded_allow_ips` (none by default);
+        # uvicorn's own handling would trust 127.0.0.1.
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return
     # Workers build their own app from the environment: pass on the settings chosen here.
     environ["HINDSIGHT_DATABASE_URL"] = current.settings.resolved_database_url()
@@ -105,6 +107,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        proxy_headers=False,
     )
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,4 +1,4 @@
-"""`hindsight user create|list|disable|enable|password`: local accounts."""
+"""`hindsight user create|list|role|disable|enable|password`: local accounts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from rich.text import Text
 
 from hindsight.cli.context import console, transaction
 from hindsight.domain.access import Role
-from hindsight.services.accounts import create_user, list_users, set_disabled, set_password
+from hindsight.services.accounts import (
+    create_user,
+    list_users,
+    set_disabled,
+    set_password,
+    set_role,
+)
 
 user_app = typer.Typer(help="Accounts for the web UI and the API.", no_args_is_help=True)
 
@@ -23,7 +29,7 @@ def user_create(
     name: str = typer.Option("", "--name", help="Display name."),
     password: str | None = typer.Option(
         None,
-        help="Password (at least 10 characters); default: generate one and print it.",
+        help="Password (12 to 256 characters, not a common one); default: generate one.",
     ),
 ) -> None:
     """Create an account."""
@@ -53,9 +59,21 @@ def user_list(ctx: typer.Context) -> None:
     console.print(table)
 
 
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    role: Role = typer.Argument(..., help="viewer, editor or admin."),
+) -> None:
+    """Change an account's role; its sessions end (its API tokens act with the new role)."""
+    with transaction(ctx) as session:
+        set_role(session, username=username, role=role)
+    console.print(Text(f"{username} is now {role.value}; their sessions were signed out."))
+
+
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
-    """Disable an account: it can no longer sign in or use its tokens."""
+    """Disable an account: its sessions end and its API tokens are revoked for good."""
     with transaction(ctx) as session:
         set_disabled(session, username=username, disabled=True)
     console.print(Text(f"Disabled {username}."))
@@ -63,7 +81,7 @@ def user_disable(ctx: typer.Context, username: str = typer.Argument(...)) -> Non
 
 @user_app.command("enable")
 def user_enable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
-    """Enable a disabled account."""
+    """Enable a disabled account (its old API tokens stay revoked)."""
     with transaction(ctx) as session:
         set_disabled(session, username=username, disabled=False)
     console.print(Text(f"Enabled {username}."))
@@ -75,11 +93,14 @@ def user_password(
     username: str = typer.Argument(...),
     password: str | None = typer.Option(None, help="New password; default: generate one."),
 ) -> None:
-    """Set an account's password (for a forgotten one)."""
+    """Set an account's password (for a forgotten one): its sessions end, its tokens are
+    revoked."""
     chosen = password or secrets.token_urlsafe(12)
     with transaction(ctx) as session:
-        set_password(session, username=username, password=chosen)
-    console.print(Text(f"Password for {username} changed."))
+        revoked = set_password(session, username=username, password=chosen)
+    console.print(
+        Text(f"Password for {username} changed; sessions signed out, {revoked} token(s) revoked.")
+    )
     if password is None:
         console.print(Text(f"New password (shown once): {chosen}"))
 

@@ -208,7 +208,11 @@ def _record(session: Session, row: IncidentRow, **values: Any) -> None:
 def new_key(session: Session, title: str, on: dt.date) -> str:
     """A readable unique key: '2018-01-18-reddit-hugs-mybinder', then '-2', '-3'…"""
     base = f"{on.isoformat()}-{slugify(title)}"
-    taken = set(session.scalars(select(IncidentRow.key).where(IncidentRow.key.like(f"{base}%"))))
+    taken = set(
+        session.scalars(
+            select(IncidentRow.key).where(IncidentRow.key.startswith(base, autoescape=True))
+        )
+    )
     if base not in taken:
         return base
     return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
@@ -395,7 +399,9 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
         tags = select(TagRow.incident_id).where(TagRow.name == filters.tag)
         query = query.where(IncidentRow.id.in_(tags))
     if filters.text:
-        query = query.where(func.lower(IncidentRow.title).contains(filters.text.lower()))
+        # autoescape: '%' and '_' in the search text are letters, not LIKE wildcards.
+        text = filters.text.lower()
+        query = query.where(func.lower(IncidentRow.title).contains(text, autoescape=True))
     if filters.created_from:
         start = dt.datetime.combine(filters.created_from, dt.time(), dt.UTC)
         query = query.where(IncidentRow.created_at >= start)

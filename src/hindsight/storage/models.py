@@ -327,3 +327,18 @@ class HookTokenRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserSessionRow(Base):
+    """A signed-in browser. Only a hash of its secret is kept, so a copy of this table signs
+    nobody in; ending a session is deleting its row, seen at once by every web process."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

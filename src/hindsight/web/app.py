@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hindsight import __version__
 from hindsight.config import Settings
@@ -25,11 +25,10 @@ from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
-from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews
+from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
 from hindsight.web.routes.api import create_api
 
 STATIC = Path(__file__).parent / "static"
-SESSION_AGE = timedelta(days=14)
 
 
 def prepare_database(settings: Settings, database: Database) -> str | None:
@@ -118,10 +117,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=secret,
         session_cookie="hindsight_session",
-        max_age=int(SESSION_AGE.total_seconds()),
+        max_age=settings.session_lifetime_hours * 3600,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    if settings.forwarded_allow_ips:  # `serve` turns uvicorn's own proxy handling off
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     if settings.access_log:
         app.add_middleware(AccessLogMiddleware)  # added last: outermost, times everything
     api = create_api()
@@ -129,7 +130,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, pages, editing, history, reviews, imports, archive):
+    for module in (auth, users, pages, editing, history, reviews, imports, archive):
         app.include_router(module.router)
 
     @app.get("/healthz")

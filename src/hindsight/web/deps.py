@@ -16,9 +16,10 @@ from markupsafe import Markup
 from hindsight.analysis.metrics import format_duration
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import resolve_zone
-from hindsight.services.accounts import get_actor
+from hindsight.services.accounts import actor_for_session
 from hindsight.services.database import Database, Session
 from hindsight.services.documents import render_prose_html
+from hindsight.services.sessions import SessionLimits, touch_session
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["markdown"] = lambda text: Markup(render_prose_html(text or ""))
@@ -26,6 +27,7 @@ TEMPLATES.env.filters["duration"] = format_duration
 TEMPLATES.env.filters["label"] = lambda value: str(value or "").replace("_", " ")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_KEY = "sid"  # the session's secret in the signed cookie; the database has its hash
 
 
 class LoginRequiredError(Exception):
@@ -54,16 +56,35 @@ async def transaction(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
+def session_limits(request: Request) -> SessionLimits:
+    """The idle and absolute session timeouts from the settings."""
+    settings = request.app.state.settings
+    return SessionLimits(
+        idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        lifetime=dt.timedelta(hours=settings.session_lifetime_hours),
+    )
+
+
+def session_secret(request: Request) -> str | None:
+    """The secret of the browser's session, if its cookie carries one."""
+    secret = request.session.get(SESSION_KEY)
+    return secret if isinstance(secret, str) else None
+
+
 def optional_actor(request: Request) -> Actor | None:
-    """The signed-in account, if any (cached on the request)."""
+    """The signed-in account, if any (cached on the request). The session must still exist in
+    the database: signing out, a password or role change and disabling delete it."""
     if hasattr(request.state, "actor"):
         cached: Actor | None = request.state.actor
         return cached
     actor = None
-    user_id = request.session.get("user_id")
-    if isinstance(user_id, int):
+    secret = session_secret(request)
+    if secret is not None:
         with database(request).reading() as session:
-            actor = get_actor(session, user_id=user_id)
+            actor, stale = actor_for_session(session, secret=secret, limits=session_limits(request))
+        if stale:
+            with database(request).transaction() as session:
+                touch_session(session, secret=secret)
         if actor is None:
             request.session.clear()
     request.state.actor = actor

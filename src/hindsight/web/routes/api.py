@@ -28,7 +28,6 @@ from hindsight.errors import (
 from hindsight.rendering.history import describe_changes
 from hindsight.services.accounts import (
     AuthenticationError,
-    RateLimitedError,
     actor_for_token,
     create_token,
     list_tokens,
@@ -48,6 +47,7 @@ from hindsight.services.incidents import (
     new_key,
     update_postmortem,
 )
+from hindsight.services.logins import RateLimitedError
 from hindsight.services.reports import ReportFormat, build_report, prepare_report
 from hindsight.services.reviews import (
     add_comment,

@@ -1,4 +1,4 @@
-"""Signing in and out, and the settings page (profile, password, API tokens)."""
+"""Signing in and out, and the settings page (profile, password, sessions, API tokens)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,44 @@ from hindsight.domain.access import Actor
 from hindsight.errors import HindsightError
 from hindsight.services.accounts import (
     AuthenticationError,
-    RateLimitedError,
-    check_login_allowed,
     create_token,
     list_tokens,
-    record_login_failure,
     revoke_token,
-    set_password,
     update_profile,
-    verify_login,
 )
 from hindsight.services.database import Session
+from hindsight.services.logins import RateLimitedError, change_password, sign_in
+from hindsight.services.sessions import (
+    end_session,
+    end_session_by_id,
+    end_user_sessions,
+    list_sessions,
+)
 from hindsight.web.deps import (
     SESSION,
+    SESSION_KEY,
     csrf_token,
     database,
     form_fields,
     page_actor,
     render,
+    session_limits,
+    session_secret,
     verify_csrf,
 )
 
 router = APIRouter()
+DEVICE_COOKIE = "hindsight_device"
+DEVICE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+
+
+def _address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy (`forwarded_allow_ips`) says."""
+    return request.client.host if request.client else "unknown"
+
+
+def _user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:200]
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,35 +64,51 @@ async def login_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 async def login(request: Request) -> Response:
-    """Check the credentials; failures are counted and limited per name and address."""
+    """Check the credentials (in a worker thread, within the login limits) and start a
+    session recorded in the database."""
     form = await form_fields(request)
     username, password = form.get("username", "").strip(), form.get("password", "")
     target = _safe_next(form.get("next"))
-    address = request.client.host if request.client else "unknown"
-    db = database(request)
     try:
-        with db.transaction() as session:
-            check_login_allowed(session, username=username, address=address)
-            actor = verify_login(session, username=username, password=password)
+        signed = await sign_in(
+            database(request),
+            username=username,
+            password=password,
+            address=_address(request),
+            user_agent=_user_agent(request),
+            limits=session_limits(request),
+            device=request.cookies.get(DEVICE_COOKIE),
+        )
     except RateLimitedError as error:
         context = {"next": target, "error": str(error), "username": username}
         response = render(request, "login.html", context, status=429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     except AuthenticationError as error:
-        with db.transaction() as session:  # the failure must be kept although login failed
-            record_login_failure(session, username=username, address=address)
         context = {"next": target, "error": f"{error}.", "username": username}
         return render(request, "login.html", context, status=401)
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["user_id"] = actor.id
+    request.session[SESSION_KEY] = signed.session_secret
     csrf_token(request)
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        signed.device,
+        max_age=DEVICE_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
 async def logout(request: Request) -> Response:
-    """Sign out."""
+    """Sign out: the session is deleted, so a copy of its cookie is refused too."""
+    secret = session_secret(request)
+    if secret is not None:
+        with database(request).transaction() as session:
+            end_session(session, secret=secret)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -84,6 +116,13 @@ async def logout(request: Request) -> Response:
 def _settings(request: Request, session: Session, actor: Actor, **extra: object) -> Response:
     context = {
         "tokens": list_tokens(session, actor=actor),
+        "sessions": list_sessions(
+            session,
+            user_id=actor.id,
+            limits=session_limits(request),
+            current_secret=session_secret(request),
+        ),
+        "limits": session_limits(request),
         "new_token": "",
         "message": "",
         "error": "",
@@ -121,22 +160,60 @@ async def settings_profile(
 
 
 @router.post("/settings/password", dependencies=[Depends(verify_csrf)])
-async def settings_password(
+async def settings_password(request: Request, actor: Actor = Depends(page_actor)) -> Response:
+    """Change the password (the current one is required): every session ends and every API
+    token is revoked; this browser stays signed in with a new session."""
+    form = await form_fields(request)
+    error = message = ""
+    if form.get("new", "") != form.get("repeat", ""):
+        error = "The new passwords differ."
+    else:
+        try:
+            changed = await change_password(
+                database(request),
+                actor=actor,
+                current=form.get("current", ""),
+                new=form.get("new", ""),
+                address=_address(request),
+                user_agent=_user_agent(request),
+                device=request.cookies.get(DEVICE_COOKIE),
+            )
+        except AuthenticationError:
+            error = "The current password is wrong."
+        except HindsightError as problem:
+            error = str(problem)
+        else:
+            request.session[SESSION_KEY] = changed.session_secret
+            message = "Password changed. Every other session was signed out" + (
+                f" and {changed.tokens_revoked} API token(s) revoked."
+                if changed.tokens_revoked
+                else "."
+            )
+    with database(request).reading() as session:
+        return _settings(request, session, actor, error=error, message=message)
+
+
+@router.post("/settings/sessions/{session_id}/end", dependencies=[Depends(verify_csrf)])
+async def settings_session_end(
+    request: Request,
+    session_id: int,
+    actor: Actor = Depends(page_actor),
+    session: Session = SESSION,
+) -> Response:
+    """Sign one of your sessions out (this one included: then you are signed out here)."""
+    end_session_by_id(session, user_id=actor.id, session_id=session_id)
+    return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/settings/sessions/end-all", dependencies=[Depends(verify_csrf)])
+async def settings_sessions_end_all(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Change the password (the current one is required)."""
-    form = await form_fields(request)
-    try:
-        verify_login(session, username=actor.username, password=form.get("current", ""))
-    except AuthenticationError:
-        return _settings(request, session, actor, error="The current password is wrong.")
-    if form.get("new", "") != form.get("repeat", ""):
-        return _settings(request, session, actor, error="The new passwords differ.")
-    try:
-        set_password(session, username=actor.username, password=form.get("new", ""))
-    except HindsightError as error:
-        return _settings(request, session, actor, error=str(error))
-    return _settings(request, session, actor, message="Password changed.")
+    """Sign out everywhere: every session of the account ends, this one too (API tokens
+    stay; revoke them below)."""
+    end_user_sessions(session, user_id=actor.id)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
 
 
 @router.post("/settings/tokens", dependencies=[Depends(verify_csrf)])
