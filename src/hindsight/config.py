@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     templates_dir: Path | None = None
     default_template: str = "google-sre"
+    # Request bodies past these sizes are refused with 413 while they stream in (web/limits.py);
+    # evidence uploads are bounded by the 1 GB upload limit.
+    max_form_bytes: int = Field(1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    max_hook_bytes: int = Field(1024 * 1024, ge=1024)
+    upload_lifetime_minutes: int = Field(60, ge=1)
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -24,6 +24,7 @@ from hindsight.errors import (
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
+from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import auth, editing, imports, pages, reviews
 from hindsight.web.routes.api import create_api
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))  # outermost
     api = create_api()
     api.state.database = db
     api.state.settings = settings

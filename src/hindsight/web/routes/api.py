@@ -57,7 +57,14 @@ from hindsight.services.reviews import (
     reopen,
     request_review,
 )
-from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
+from hindsight.web.deps import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION,
+    database,
+    optional_actor,
+    verify_hook_token,
+)
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
@@ -455,7 +462,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.include_router(router)
-    api.include_router(hooks)
+    api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
 
     @api.exception_handler(ApiUnauthorizedError)
     def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:

@@ -42,7 +42,15 @@ from hindsight.services.reports import (
 )
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.taxonomy import list_categories
-from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
+from hindsight.web.deps import (
+    PROSE_CONTEXT_KEY,
+    SESSION,
+    form_fields,
+    page_actor,
+    prose_html,
+    render,
+    verify_csrf,
+)
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 from hindsight.web.routes.imports import evidence_context
 
@@ -230,7 +238,22 @@ async def postmortem_page(
 ) -> Response:
     """The postmortem: all six parts, review, comments."""
     context = postmortem_context(session, key, actor, request.app.state.settings)
+    context[PROSE_CONTEXT_KEY] = await prose_html(_prose_texts(context))
     return render(request, "postmortem.html", context)
+
+
+def _prose_texts(context: dict[str, Any]) -> list[str]:
+    """The Markdown the page shows: rendered on a worker thread, not on the event loop."""
+    pm = context["pm"]
+    fields = [
+        pm.summary,
+        pm.analysis.trigger,
+        pm.impact.narrative,
+        pm.response.detection_notes,
+        pm.response.communications,
+    ]
+    comments = [c.body for section in context["comments"].values() for c in section]
+    return [text for text in (*fields, *comments) if text]
 
 
 @router.get("/incidents/{key}/history")
