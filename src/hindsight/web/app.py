@@ -27,6 +27,7 @@ from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import auth, editing, imports, pages, reviews
 from hindsight.web.routes.api import create_api
+from hindsight.web.uploads import upload_sweeper
 
 STATIC = Path(__file__).parent / "static"
 SESSION_AGE = timedelta(days=14)
@@ -108,11 +109,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     with db.transaction() as session:
         secret = signing_secret(session)
 
+    uploads = settings.data_dir / "uploads"
     app = FastAPI(
-        title="Hindsight", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="Hindsight",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=upload_sweeper(uploads, settings.upload_lifetime_minutes * 60),
     )
     app.state.database = db
-    app.state.upload_dir = settings.data_dir / "uploads"
+    app.state.upload_dir = uploads
     app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,

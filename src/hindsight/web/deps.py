@@ -148,7 +148,12 @@ async def _first_multipart_field(request: Request, name: str) -> str | None:
     if peek is None or not boundary:
         return None
     delimiter = b"--" + boundary
-    head: bytes = await peek(MULTIPART_PEEK_BYTES)
+    head = b""
+    while b"\r\n" + delimiter not in head and len(head) < MULTIPART_PEEK_BYTES:
+        more: bytes = await peek(len(head) + 1)  # only as much as the first part needs
+        if len(more) == len(head):
+            break
+        head = more
     if not head.startswith(delimiter + b"\r\n"):
         return None
     headers, found, rest = head[len(delimiter) + 2 :].partition(b"\r\n\r\n")

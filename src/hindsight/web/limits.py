@@ -119,7 +119,8 @@ class _BodyGuard:
         return await self._next()
 
     async def peek(self, size: int) -> bytes:
-        """Up to `size` bytes from the start of the body, left in place for the app."""
+        """The start of the body, at least `size` bytes unless it is shorter: every byte read
+        so far, all left in place for the app."""
         data = b"".join(m.get("body", b"") for m in self._peeked)
         while len(data) < size and (not self._peeked or self._peeked[-1].get("more_body")):
             message = await self._next()
@@ -127,7 +128,7 @@ class _BodyGuard:
             if message["type"] != "http.request":
                 break
             data += message.get("body", b"")
-        return data[:size]
+        return data
 
     async def send(self, message: Message) -> None:
         if self.overflowed:
