@@ -2,19 +2,26 @@
 
 Rendering is a pure function of the text, so the cache is keyed by a hash of the text and each
 process keeps its own bounded copy: a miss only costs a render, and nothing depends on what
-another process has seen. Callers on the event loop render through a worker thread (a large or
-pathological text takes seconds of CPU).
+another process has seen. Callers on the event loop render through a worker thread; a large
+text (a pathological 400 KB comment takes seconds of pure-Python CPU, holding the GIL) is
+rendered in a helper process, so the event loop's thread never waits for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from hindsight.rendering.html import markdown_to_html
 
 MAX_CACHED_CHARS = 64 * 1024 * 1024
+IN_PROCESS_CHARS = 20_000  # smaller texts render in a few milliseconds, here
 
 
 class _ProseCache:
@@ -54,12 +61,39 @@ class _ProseCache:
 _CACHE = _ProseCache(MAX_CACHED_CHARS)
 
 
+_POOL_LOCK = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _yield_cpu() -> None:
+    """The helper process gives way to the web process on a busy machine."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+def _render_elsewhere(text: str) -> str:
+    """Render in the helper process (started on first use); in this one if it broke."""
+    global _pool
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_cpu
+            )
+        pool = _pool
+    try:
+        return pool.submit(markdown_to_html, text).result()
+    except BrokenProcessPool:  # killed (out of memory?): start afresh next time
+        with _POOL_LOCK:
+            _pool = None
+        return markdown_to_html(text)
+
+
 def render_prose_html(text: str) -> str:
     """A prose field or comment (Markdown) as safe HTML, from the cache when it was seen."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     html = _CACHE.get(digest)
     if html is None:
-        html = markdown_to_html(text)
+        html = markdown_to_html(text) if len(text) <= IN_PROCESS_CHARS else _render_elsewhere(text)
         _CACHE.put(digest, html)
     return html
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
@@ -26,6 +28,7 @@ from hindsight.services.imports import check_hook_token
 from hindsight.services.prose import render_prose_batch, render_prose_html
 
 PROSE_CONTEXT_KEY = "prose_html"
+T = TypeVar("T")
 
 
 @pass_context
@@ -172,6 +175,31 @@ async def _first_multipart_field(request: Request, name: str) -> str | None:
 async def form_fields(request: Request) -> dict[str, str]:
     """The submitted form as text fields (file uploads are not used by any form)."""
     return {name: str(value) for name, value in (await request.form()).items()}
+
+
+HEAVY_WORK_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Make this worker thread yield the CPU to the event loop (Linux: niceness is per
+    thread). Elsewhere, or if not permitted, nothing changes."""
+    try:
+        thread = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, thread) < HEAVY_WORK_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, thread, HEAVY_WORK_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def _at_low_priority(func: Callable[..., T], *args: Any) -> T:
+    _lower_thread_priority()
+    return func(*args)
+
+
+async def run_heavy(func: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy work (password hashing, Markdown, reports) on a worker thread at a lower
+    CPU priority: on a busy machine the event loop, and so every other request, goes first."""
+    return await run_in_threadpool(_at_low_priority, func, *args)
 
 
 async def prose_html(texts: list[str]) -> dict[int, tuple[str, Markup]]:

@@ -102,11 +102,13 @@ class _BodyGuard:
         self.received = 0
         self.overflowed = False
         self.started = False
+        self.complete = False
         self._peeked: list[Message] = []
 
     async def _next(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
+            self.complete = not message.get("more_body", False)
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
                 self.overflowed = True
@@ -135,6 +137,9 @@ class _BodyGuard:
             return  # the app's answer to a body it never got whole (often a 400 or 500)
         if message["type"] == "http.response.start":
             self.started = True
+            if not self.complete:  # answered before the body was read (a refused token):
+                headers = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}  # read none of the rest
         await self._send(message)
 
 
@@ -155,6 +160,9 @@ class BodyLimitMiddleware:
             await _refusal(scope, limit, what)(scope, receive, send)
             return
         guard = _BodyGuard(receive, send, limit)
+        guard.complete = declared == "0" or (
+            not declared and "transfer-encoding" not in Headers(scope=scope)
+        )
         scope[PEEK_SCOPE_KEY] = guard.peek
         with contextlib.suppress(BodyTooLargeError):  # the answer is ours, just below
             await self.app(scope, guard.receive, guard.send)

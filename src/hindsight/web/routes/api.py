@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from hindsight.domain.access import Actor
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
@@ -63,6 +62,7 @@ from hindsight.web.deps import (
     SESSION,
     database,
     optional_actor,
+    run_heavy,
     verify_hook_token,
 )
 from hindsight.web.routes.imports import hooks
@@ -321,7 +321,7 @@ async def incidents_export(
         default_template=settings.default_template,
         actor=actor,
     )
-    report = await run_in_threadpool(
+    report = await run_heavy(
         build_report, postmortem, format, chosen, settings.resolved_templates_dir()
     )
     return Response(report.content, media_type=report.media_type)

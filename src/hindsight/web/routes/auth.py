@@ -19,7 +19,7 @@ from hindsight.services.accounts import (
     update_profile,
     verify_login,
 )
-from hindsight.services.database import Session
+from hindsight.services.database import Database, Session
 from hindsight.web.deps import (
     SESSION,
     csrf_token,
@@ -27,6 +27,7 @@ from hindsight.web.deps import (
     form_fields,
     page_actor,
     render,
+    run_heavy,
     verify_csrf,
 )
 
@@ -46,6 +47,14 @@ async def login_form(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": "", "username": ""})
 
 
+def _check_login(db: Database, username: str, password: str, address: str) -> Actor:
+    """The throttle and the password check, on a worker thread: Argon2 takes tens of
+    milliseconds of CPU, which on the event loop would stall every other request."""
+    with db.transaction() as session:
+        check_login_allowed(session, username=username, address=address)
+        return verify_login(session, username=username, password=password)
+
+
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 async def login(request: Request) -> Response:
     """Check the credentials; failures are counted and limited per name and address."""
@@ -55,9 +64,7 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     db = database(request)
     try:
-        with db.transaction() as session:
-            check_login_allowed(session, username=username, address=address)
-            actor = verify_login(session, username=username, password=password)
+        actor = await run_heavy(_check_login, db, username, password, address)
     except RateLimitedError as error:
         context = {"next": target, "error": str(error), "username": username}
         response = render(request, "login.html", context, status=429)

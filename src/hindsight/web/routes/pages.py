@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.config import Settings
@@ -49,6 +48,7 @@ from hindsight.web.deps import (
     page_actor,
     prose_html,
     render,
+    run_heavy,
     verify_csrf,
 )
 from hindsight.web.forms import LISTS, SECTIONS, list_items
@@ -297,7 +297,7 @@ async def export(
         actor=actor,
     )
     # Rendering (a PDF takes up to a second) runs on a worker thread, off the event loop.
-    report = await run_in_threadpool(
+    report = await run_heavy(
         build_report, postmortem, fmt, chosen, settings.resolved_templates_dir()
     )
     disposition = "inline" if fmt is ReportFormat.HTML else "attachment"
