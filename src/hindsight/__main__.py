@@ -2,4 +2,5 @@
 
 from hindsight.cli.main import run
 
-run()
+if __name__ == "__main__":  # not when a helper process (multiprocessing spawn) imports it
+    run()

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # Comma-separated addresses (or "*") of proxies whose X-Forwarded-For / -Proto headers are
     # believed; none by default, so a client cannot choose the address that login limits see.
     forwarded_allow_ips: str = ""
+    # Request bodies past these sizes are refused with 413 while they stream in (web/limits.py);
+    # evidence uploads are bounded by the 1 GB upload limit.
+    max_form_bytes: int = Field(1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    max_hook_bytes: int = Field(1024 * 1024, ge=1024)
+    upload_lifetime_minutes: int = Field(60, ge=1)
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -130,8 +130,3 @@ def render_body_html(postmortem: Postmortem) -> str:
     document = render_markdown(postmortem)
     body = document.split("\n---\n", 1)[1]
     return markdown_to_html(body)
-
-
-def render_prose_html(text: str) -> str:
-    """A prose field (Markdown) as safe HTML."""
-    return markdown_to_html(text)

@@ -238,6 +238,19 @@ def hook_token_prefix(session: Session, *, key: str, actor: Actor | None = None)
     )
 
 
+def check_hook_token(session: Session, *, key: str, token: str) -> None:
+    """Refuse a token that is not a live hook token of this incident (cheap: one indexed read,
+    so the web layer runs it before reading a delivery's body)."""
+    row = session.scalar(
+        select(HookTokenRow).where(
+            HookTokenRow.token_hash == _digest(token), HookTokenRow.revoked.is_(False)
+        )
+    )
+    incident = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
+    if row is None or incident is None or row.incident_id != incident:
+        raise PermissionDeniedError("unknown or revoked hook token for this incident")
+
+
 def receive_hook(
     session: Session,
     *,
@@ -249,14 +262,7 @@ def receive_hook(
 ) -> ImportSummary:
     """A live webhook delivery (Alertmanager): checked against the incident's hook token,
     then imported like a file. Deliveries repeat; the keys make that harmless."""
-    row = session.scalar(
-        select(HookTokenRow).where(
-            HookTokenRow.token_hash == _digest(token), HookTokenRow.revoked.is_(False)
-        )
-    )
-    incident = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
-    if row is None or incident is None or row.incident_id != incident:
-        raise PermissionDeniedError("unknown or revoked hook token for this incident")
+    check_hook_token(session, key=key, token=token)
     try:
         return import_evidence(
             session,

@@ -32,6 +32,7 @@ from hindsight.storage.models import (
     UserRow,
 )
 
+MAX_COMMENT_CHARS = 20_000
 SECTIONS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
 
 
@@ -293,6 +294,11 @@ def add_comment(
     visible_incident_id(session, key=key, actor=actor)
     if section not in SECTIONS:
         raise HindsightError(f"section: '{section}' is not one of {', '.join(SECTIONS)}")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise HindsightError(
+            f"comment: at most {MAX_COMMENT_CHARS:,} characters (this one has {len(body):,}); "
+            "shorten it, or split it into several comments"
+        )
     try:
         body = clean_prose(body, "comment")
     except ValueError as error:

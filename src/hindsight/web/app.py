@@ -25,8 +25,10 @@ from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import Database, open_database
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
+from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
 from hindsight.web.routes.api import create_api
+from hindsight.web.uploads import upload_sweeper
 
 STATIC = Path(__file__).parent / "static"
 
@@ -107,11 +109,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     with db.transaction() as session:
         secret = signing_secret(session)
 
+    uploads = settings.data_dir / "uploads"
     app = FastAPI(
-        title="Hindsight", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="Hindsight",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=upload_sweeper(uploads, settings.upload_lifetime_minutes * 60),
     )
     app.state.database = db
-    app.state.upload_dir = settings.data_dir / "uploads"
+    app.state.upload_dir = uploads
     app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,
@@ -121,10 +129,13 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     if settings.forwarded_allow_ips:  # `serve` turns uvicorn's own proxy handling off
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     if settings.access_log:
-        app.add_middleware(AccessLogMiddleware)  # added last: outermost, times everything
+        app.add_middleware(
+            AccessLogMiddleware
+        )  # added last: outermost, times everything (413s too)
     api = create_api()
     api.state.database = db
     api.state.settings = settings

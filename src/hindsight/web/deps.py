@@ -3,31 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
+from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import format_duration
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import resolve_zone
 from hindsight.services.accounts import actor_for_session
 from hindsight.services.database import Database, Session
-from hindsight.services.documents import render_prose_html
+from hindsight.services.imports import check_hook_token
+from hindsight.services.prose import render_prose_batch, render_prose_html
 from hindsight.services.sessions import SessionLimits, touch_session
 
+PROSE_CONTEXT_KEY = "prose_html"
+T = TypeVar("T")
+
+
+@pass_context
+def _markdown(context: Context, text: str | None) -> Markup:
+    """A prose field as HTML: the one pre-rendered off the loop for this page (`prose_html`),
+    else rendered here (small texts in fragments)."""
+    ready: tuple[str, Markup] | None = context.get(PROSE_CONTEXT_KEY, {}).get(id(text))
+    if ready is not None and ready[0] is text:
+        return ready[1]
+    return Markup(render_prose_html(text or ""))
+
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["markdown"] = lambda text: Markup(render_prose_html(text or ""))
+TEMPLATES.env.filters["markdown"] = _markdown
 TEMPLATES.env.filters["duration"] = format_duration
 TEMPLATES.env.filters["label"] = lambda value: str(value or "").replace("_", " ")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_KEY = "sid"  # the session's secret in the signed cookie; the database has its hash
+# Where the body-limit middleware (web/limits.py) puts its look-ahead, and how far a multipart
+# form's first field may reach.
+PEEK_SCOPE_KEY = "hindsight.peek_body"
+MULTIPART_PEEK_BYTES = 64 * 1024
 
 
 class LoginRequiredError(Exception):
@@ -100,6 +125,18 @@ async def page_actor(request: Request) -> Actor:
     return actor
 
 
+def bearer_token(request: Request) -> str:
+    """The `Authorization: Bearer …` credential, or ''."""
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+async def verify_hook_token(request: Request, key: str) -> None:
+    """Refuse a webhook delivery without the incident's hook token before its body is read."""
+    with database(request).reading() as session:
+        check_hook_token(session, key=key, token=bearer_token(request))
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token (made on first use)."""
     token = request.session.get(CSRF_FIELD)
@@ -110,20 +147,86 @@ def csrf_token(request: Request) -> str:
 
 
 async def verify_csrf(request: Request) -> None:
-    """Refuse a form post whose token (field or X-CSRF-Token header) is not the session's."""
+    """Refuse a form post whose token (field or X-CSRF-Token header) is not the session's.
+    A multipart body is not parsed for it: its first part must be the token (as our forms
+    put it), read from the start of the stream before anything is spooled."""
     expected = request.session.get(CSRF_FIELD)
+    if not isinstance(expected, str):
+        raise CsrfError
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None:
+    if sent is None and request.headers.get("content-type", "").startswith("multipart/"):
+        sent = await _first_multipart_field(request, CSRF_FIELD)
+    elif sent is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not isinstance(expected, str) or sent is None or not secrets.compare_digest(sent, expected):
+    if sent is None or not secrets.compare_digest(sent.encode(), expected.encode()):
         raise CsrfError
+
+
+async def _first_multipart_field(request: Request, name: str) -> str | None:
+    """The value of the body's first part if it is the text field `name` (else None)."""
+    peek = request.scope.get(PEEK_SCOPE_KEY)
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if peek is None or not boundary:
+        return None
+    delimiter = b"--" + boundary
+    head = b""
+    while b"\r\n" + delimiter not in head and len(head) < MULTIPART_PEEK_BYTES:
+        more: bytes = await peek(len(head) + 1)  # only as much as the first part needs
+        if len(more) == len(head):
+            break
+        head = more
+    if not head.startswith(delimiter + b"\r\n"):
+        return None
+    headers, found, rest = head[len(delimiter) + 2 :].partition(b"\r\n\r\n")
+    value, ended, _ = rest.partition(b"\r\n" + delimiter)
+    if not (found and ended):
+        return None
+    for line in headers.split(b"\r\n"):
+        field, _, header_value = line.partition(b":")
+        if field.strip().lower() == b"content-disposition":
+            disposition, params = parse_options_header(header_value.strip())
+            if disposition == b"form-data" and params.get(b"name") == name.encode():
+                return value.decode("utf-8", "replace")
+    return None
 
 
 async def form_fields(request: Request) -> dict[str, str]:
     """The submitted form as text fields (file uploads are not used by any form)."""
     return {name: str(value) for name, value in (await request.form()).items()}
+
+
+HEAVY_WORK_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Make this worker thread yield the CPU to the event loop (Linux: niceness is per
+    thread). Elsewhere, or if not permitted, nothing changes."""
+    try:
+        thread = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, thread) < HEAVY_WORK_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, thread, HEAVY_WORK_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def _at_low_priority(func: Callable[..., T], *args: Any) -> T:
+    _lower_thread_priority()
+    return func(*args)
+
+
+async def run_heavy(func: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy work (password hashing, Markdown, reports) on a worker thread at a lower
+    CPU priority: on a busy machine the event loop, and so every other request, goes first."""
+    return await run_in_threadpool(_at_low_priority, func, *args)
+
+
+async def prose_html(texts: list[str]) -> dict[int, tuple[str, Markup]]:
+    """Render prose fields on a worker thread for a page's `prose_html` context entry."""
+    rendered = await run_in_threadpool(render_prose_batch, texts)
+    return {id(text): (text, Markup(html)) for text, html in zip(texts, rendered, strict=True)}
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:

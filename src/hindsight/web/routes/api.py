@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from hindsight.domain.access import Actor
 from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
@@ -60,7 +59,15 @@ from hindsight.services.reviews import (
     reopen,
     request_review,
 )
-from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
+from hindsight.web.deps import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION,
+    database,
+    optional_actor,
+    run_heavy,
+    verify_hook_token,
+)
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
@@ -369,7 +376,7 @@ async def incidents_export(
         default_template=settings.default_template,
         actor=actor,
     )
-    report = await run_in_threadpool(
+    report = await run_heavy(
         build_report, postmortem, format, chosen, settings.resolved_templates_dir()
     )
     return Response(report.content, media_type=report.media_type)
@@ -513,7 +520,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.include_router(router)
-    api.include_router(hooks)
+    api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
 
     @api.exception_handler(ApiUnauthorizedError)
     def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 import secrets
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,12 @@ from hindsight.services.imports import (
     receive_hook,
 )
 from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.web.uploads import remove_upload, sweep_uploads
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 hooks = APIRouter()
 
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
-UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -52,20 +51,9 @@ def _uploads(request: Request) -> Path:
     return folder
 
 
-def _sweep(folder: Path) -> None:
-    """Forget uploads previewed but never imported, a day later."""
-    stale = time.time() - UPLOAD_LIFETIME_SECONDS
-    for entry in folder.iterdir():
-        try:
-            if entry.stat().st_mtime < stale:
-                shutil.rmtree(entry, ignore_errors=True)
-        except OSError:
-            continue
-
-
 async def _save_upload(request: Request, upload: UploadFile) -> str:
     """Copy the upload to the uploads folder in chunks; returns its token."""
-    _sweep(_uploads(request))
+    sweep_uploads(_uploads(request), request.app.state.settings.upload_lifetime_minutes * 60)
     token = secrets.token_urlsafe(18)
     name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
     folder = _uploads(request) / token
@@ -168,6 +156,8 @@ async def _preview(request: Request, key: str, actor: Actor, session: Session) -
     except Exception:
         shutil.rmtree(path.parent, ignore_errors=True)
         raise
+    if not (summary.added or summary.merged):
+        remove_upload(path)  # nothing to import: the dialog offers no import button
     context: dict[str, Any] = {
         "key": key,
         "summary": summary,
@@ -196,6 +186,18 @@ async def evidence_import(
         actor=actor,
     )
     shutil.rmtree(path.parent, ignore_errors=True)
+    return RedirectResponse(f"/incidents/{key}#evidence", status_code=303)
+
+
+@router.post("/incidents/{key}/evidence/cancel")
+async def evidence_cancel(
+    request: Request, key: str, actor: Actor = Depends(page_actor)
+) -> Response:
+    """Forget a previewed upload without importing it."""
+    fields, _upload = await _form(request)
+    token = fields.get("upload", "")
+    if _TOKEN.match(token):
+        remove_upload(_uploads(request) / token)
     return RedirectResponse(f"/incidents/{key}#evidence", status_code=303)
 
 

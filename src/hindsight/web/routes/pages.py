@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
 from hindsight.analysis.metrics import compute_response_metrics
 from hindsight.config import Settings
@@ -42,7 +41,16 @@ from hindsight.services.reports import (
 )
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.taxonomy import list_categories
-from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
+from hindsight.web.deps import (
+    PROSE_CONTEXT_KEY,
+    SESSION,
+    form_fields,
+    page_actor,
+    prose_html,
+    render,
+    run_heavy,
+    verify_csrf,
+)
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 from hindsight.web.routes.history import undo_offer
 from hindsight.web.routes.imports import evidence_context
@@ -246,7 +254,22 @@ async def postmortem_page(
     """The postmortem: all six parts, review, comments."""
     context = postmortem_context(session, key, actor, request.app.state.settings)
     context["undo"] = undo_offer(session, key, actor, request.query_params)
+    context[PROSE_CONTEXT_KEY] = await prose_html(_prose_texts(context))
     return render(request, "postmortem.html", context)
+
+
+def _prose_texts(context: dict[str, Any]) -> list[str]:
+    """The Markdown the page shows: rendered on a worker thread, not on the event loop."""
+    pm = context["pm"]
+    fields = [
+        pm.summary,
+        pm.analysis.trigger,
+        pm.impact.narrative,
+        pm.response.detection_notes,
+        pm.response.communications,
+    ]
+    comments = [c.body for section in context["comments"].values() for c in section]
+    return [text for text in (*fields, *comments) if text]
 
 
 _SUFFIXES = {
@@ -280,7 +303,7 @@ async def export(
         actor=actor,
     )
     # Rendering (a PDF takes up to a second) runs on a worker thread, off the event loop.
-    report = await run_in_threadpool(
+    report = await run_heavy(
         build_report, postmortem, fmt, chosen, settings.resolved_templates_dir()
     )
     disposition = "inline" if fmt is ReportFormat.HTML else "attachment"
