@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from hindsight.analysis.diff import FieldChange, diff_postmortems
@@ -31,6 +31,12 @@ from hindsight.storage.models import (
     TagRow,
 )
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
+from hindsight.storage.visibility import (
+    count_statement,
+    count_visible,
+    visible_incidents,
+    where_visible,
+)
 
 
 def utc_now() -> dt.datetime:
@@ -116,35 +122,10 @@ def _stored(row: IncidentRow) -> StoredPostmortem:
     return StoredPostmortem(postmortem_from_row(row), row.version, row.created_at, row.updated_at)
 
 
-def _count_visible(session: Session, filters: IncidentFilter, actor: Actor | None) -> int:
-    """How many incidents match and are visible: all that match, less the restricted ones the
-    reader is not a member of. Two cheap counts (one over an index, one over the few
-    restricted incidents) instead of a scan that checks membership on every row."""
-    total = session.scalar(_filtered(select(func.count(IncidentRow.id)), filters)) or 0
-    if actor is None or actor.role is Role.ADMIN:
-        return total
-    memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    hidden = _filtered(select(func.count(IncidentRow.id)), filters).where(
-        # A literal, not a bound parameter, so the planner can use the partial index.
-        text("incidents.visibility = 'restricted'"),
-        IncidentRow.id.not_in(memberships),
-    )
-    return total - (session.scalar(hidden) or 0)
-
-
-def visible_to(query: Select[Any], actor: Actor | None) -> Select[Any]:
-    """Narrow an incident query to what `actor` may see (None: the local operator, sees all)."""
-    if actor is None or actor.role is Role.ADMIN:
-        return query
-    memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    return query.where((IncidentRow.visibility == "internal") | IncidentRow.id.in_(memberships))
-
-
 def _find_row(
     session: Session, key: str, *, for_update: bool = False, actor: Actor | None = None
 ) -> IncidentRow:
-    query = visible_to(select(IncidentRow).where(IncidentRow.key == key), actor)
-    query = query.options(*_ALL_PARTS)
+    query = visible_incidents(actor).where(IncidentRow.key == key).options(*_ALL_PARTS)
     if for_update:
         # PostgreSQL: a second writer waits here until the first commits, then sees its version.
         # SQLite: BEGIN IMMEDIATE has already serialised writers.
@@ -197,8 +178,25 @@ def create_postmortem(
     """Store a new postmortem; its key must be free. The creating account becomes a member."""
     now = now or utc_now()
     _require_editor(actor)
+    if actor is not None and postmortem.review_status is not ReviewStatus.DRAFT:
+        # Only the review workflow moves a postmortem past draft (reviewers, the lint gate).
+        raise InvalidPostmortemError(
+            [
+                Problem(
+                    ("review_status",),
+                    "a new postmortem starts as a draft; request review, approve and publish "
+                    "through the review workflow",
+                )
+            ]
+        )
     if session.scalars(select(IncidentRow.id).where(IncidentRow.key == postmortem.key)).first():
-        raise ConflictError(f"an incident with key '{postmortem.key}' already exists", 0)
+        # The same words whether or not the asker may see the incident holding the key, so
+        # creating cannot tell a restricted incident from a visible one.
+        raise ConflictError(
+            f"the key '{postmortem.key}' is taken; choose another key, or leave it out "
+            "to have one made from the title",
+            0,
+        )
     check_categories(session, postmortem)
     row = IncidentRow(created_at=now)
     write_postmortem(row, postmortem, now)
@@ -215,7 +213,9 @@ def create_postmortem(
 def visible_incident_id(session: Session, *, key: str, actor: Actor | None = None) -> int:
     """The row id of the incident with this key if `actor` may see it (NotFoundError if not);
     a cheap check for use cases that need access, not the whole postmortem."""
-    found = session.scalar(visible_to(select(IncidentRow.id).where(IncidentRow.key == key), actor))
+    found = session.scalar(
+        where_visible(select(IncidentRow.id).where(IncidentRow.key == key), actor)
+    )
     if found is None:
         raise NotFoundError(f"no incident with key '{key}'")
     return int(found)
@@ -346,7 +346,10 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
         tags = select(TagRow.incident_id).where(TagRow.name == filters.tag)
         query = query.where(IncidentRow.id.in_(tags))
     if filters.text:
-        query = query.where(func.lower(IncidentRow.title).contains(filters.text.lower()))
+        # autoescape: '%' and '_' in the search are letters, not wildcards.
+        query = query.where(
+            func.lower(IncidentRow.title).contains(filters.text.lower(), autoescape=True)
+        )
     if filters.created_from:
         start = dt.datetime.combine(filters.created_from, dt.time(), dt.UTC)
         query = query.where(IncidentRow.created_at >= start)
@@ -393,9 +396,9 @@ def list_postmortems(
     _check_filter_values(filters)
     if sort not in SORTS:
         raise HindsightError(f"sort: '{sort}' is not one of {', '.join(SORTS)}")
-    total = _count_visible(session, filters, actor)
+    total = count_visible(session, _filtered(count_statement(), filters), actor)
     rows = session.scalars(
-        visible_to(_filtered(select(IncidentRow), filters), actor)
+        _filtered(visible_incidents(actor), filters)
         .options(
             load_only(*_SUMMARY_COLUMNS),  # the list never reads prose or JSON parts
             selectinload(IncidentRow.services),

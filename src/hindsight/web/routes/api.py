@@ -161,6 +161,10 @@ def _edit(
     return _read(stored)
 
 
+# Fields a PUT that leaves them out keeps rather than resets: losing either silently would
+# widen who can read the incident, or skip the review workflow.
+KEPT_BY_REPLACE = ("visibility", "review_status")
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
 }
@@ -229,9 +233,15 @@ async def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSI
 async def incidents_replace(
     key: str, body: IncidentReplace, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
-    """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
-    new = postmortem_from_dict({**body.postmortem, "key": key})
-    return _edit(session, key, actor, lambda _: new, body.version)
+    """Replace the whole postmortem (its key stays); 409 if `version` is stale. Left out,
+    `visibility` and `review_status` keep their current values (a restricted incident stays
+    restricted); every other field left out takes its default."""
+
+    def change(current: Postmortem) -> Postmortem:
+        kept = {name: postmortem_to_dict(current)[name] for name in KEPT_BY_REPLACE}
+        return postmortem_from_dict({**kept, **body.postmortem, "key": key})
+
+    return _edit(session, key, actor, change, body.version)
 
 
 @router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
