@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     templates_dir: Path | None = None
     default_template: str = "google-sre"
+    # Hosts whose images Markdown may show (e.g. "grafana.example.com"); images from anywhere
+    # else are shown as links, so reading a postmortem fetches nothing from other servers.
+    allowed_image_hosts: list[str] = []
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

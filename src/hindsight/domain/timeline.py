@@ -58,7 +58,7 @@ def resolve_zone(name: str) -> dt.tzinfo:
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValueError(
             f"zone: {name!r} is not a known time zone; use an IANA name such as "
             "'Europe/London', 'UTC', or an offset such as '-08:00'"

@@ -132,6 +132,6 @@ def render_body_html(postmortem: Postmortem) -> str:
     return markdown_to_html(body)
 
 
-def render_prose_html(text: str) -> str:
-    """A prose field (Markdown) as safe HTML."""
-    return markdown_to_html(text)
+def render_prose_html(text: str, *, image_hosts: Sequence[str] = ()) -> str:
+    """A prose field (Markdown) as safe HTML; images only from the app or `image_hosts`."""
+    return markdown_to_html(text, image_hosts=image_hosts)

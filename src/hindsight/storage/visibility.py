@@ -11,7 +11,7 @@ A new reason to hide an incident from every reader (the archive, say) belongs in
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor, Role
 from hindsight.storage.models import IncidentMemberRow, IncidentRow
 
-Query = TypeVar("Query", bound=Select[Any])
+Query = TypeVar("Query", bound=Select[Unpack[tuple[Any, ...]]])
 
 # Conditions that hide an incident from every reader, admins included (none yet: the archive
 # adds `IncidentRow.archived_at.is_(None)` here). Both `where_visible` and `count_visible`
@@ -32,7 +32,7 @@ def sees_everything(actor: Actor | None) -> bool:
     return actor is None or actor.role is Role.ADMIN
 
 
-def _memberships(actor: Actor) -> Select[tuple[int]]:
+def _memberships(actor: Actor) -> Select[int]:
     return select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
 
 
@@ -48,7 +48,7 @@ def where_visible(query: Query, actor: Actor | None) -> Query:
     )
 
 
-def visible_incidents(actor: Actor | None) -> Select[tuple[IncidentRow]]:
+def visible_incidents(actor: Actor | None) -> Select[IncidentRow]:
     """`select(IncidentRow)` narrowed to what `actor` may see."""
     return where_visible(select(IncidentRow), actor)
 
@@ -72,6 +72,6 @@ def count_visible(session: Session, filtered: Select[Any], actor: Actor | None) 
     return int(total) - int(session.scalar(hidden) or 0)
 
 
-def count_statement() -> Select[tuple[int]]:
+def count_statement() -> Select[int]:
     """The statement `count_visible` expects, before filters."""
     return select(func.count(IncidentRow.id))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from hindsight.analysis.metrics import format_duration
@@ -21,7 +22,18 @@ from hindsight.services.database import Database, Session
 from hindsight.services.documents import render_prose_html
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["markdown"] = lambda text: Markup(render_prose_html(text or ""))
+
+
+@pass_context
+def _markdown(context: Mapping[str, Any], text: str | None) -> Markup:
+    """Prose as HTML; images from the hosts the settings allow (the app's own always)."""
+    request = context.get("request")
+    settings = getattr(request.app.state, "settings", None) if request is not None else None
+    hosts = settings.allowed_image_hosts if settings is not None else ()
+    return Markup(render_prose_html(text or "", image_hosts=hosts))
+
+
+TEMPLATES.env.filters["markdown"] = _markdown
 TEMPLATES.env.filters["duration"] = format_duration
 TEMPLATES.env.filters["label"] = lambda value: str(value or "").replace("_", " ")
 CSRF_FIELD = "csrf_token"

@@ -10,24 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hindsight.domain.access import Actor
-from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
-from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_field
+from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
+from hindsight.domain.editing import append_item, remove_item, set_field
 from hindsight.domain.incidents import Postmortem
-from hindsight.errors import (
-    ConflictError,
-    HindsightError,
-    NotFoundError,
-    PermissionDeniedError,
-)
 from hindsight.services.accounts import (
-    AuthenticationError,
-    RateLimitedError,
     actor_for_token,
     create_token,
     list_tokens,
@@ -57,14 +48,15 @@ from hindsight.services.reviews import (
     reopen,
     request_review,
 )
+from hindsight.web.api_errors import ApiUnauthorizedError, install_api_errors
 from hindsight.web.deps import CSRF_FIELD, CSRF_HEADER, SESSION, database, optional_actor
+from hindsight.web.routes import api_docs
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
     CommentRead,
     DecisionBody,
     ErrorBody,
-    ErrorDetail,
     IncidentCreate,
     IncidentPageRead,
     IncidentRead,
@@ -86,10 +78,6 @@ from hindsight.web.schemas import (
 )
 
 # -- authentication --------------------------------------------------------------------------
-
-
-class ApiUnauthorizedError(Exception):
-    """No valid token or session."""
 
 
 async def api_actor(request: Request) -> Actor:
@@ -439,67 +427,18 @@ async def tokens_revoke(
     return Response(status_code=204)
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-
-def _error(
-    status: int,
-    message: str,
-    field: str | None = None,
-    current_version: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    detail = ErrorDetail(message=message, field=field, current_version=current_version)
-    return JSONResponse(
-        ErrorBody(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
-    )
-
-
 def create_api() -> FastAPI:
-    """The API application, mounted at /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+    """The API application, mounted at /api/v1 (OpenAPI at /api/v1/openapi.json, the explorer
+    at /api/v1/docs)."""
     api = FastAPI(
         title="Hindsight API",
         version="1",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     api.include_router(router)
     api.include_router(hooks)
-
-    @api.exception_handler(ApiUnauthorizedError)
-    def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:
-        return _error(
-            401,
-            "send a valid API token: 'Authorization: Bearer hs_…' (create one "
-            "in Settings or with POST /api/v1/tokens)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-    @api.exception_handler(InvalidPostmortemError)
-    def invalid(_: Request, error: InvalidPostmortemError) -> JSONResponse:
-        first = error.problems[0]
-        return _error(422, str(error), field=first.field)
-
-    @api.exception_handler(RequestValidationError)
-    def malformed(_: Request, error: RequestValidationError) -> JSONResponse:
-        problem = error.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"] if part != "body")
-        return _error(422, f"{field}: {problem['msg']}", field=field)
-
-    @api.exception_handler(HindsightError)
-    def domain_error(_: Request, error: HindsightError) -> JSONResponse:
-        if isinstance(error, ConflictError):
-            return _error(409, str(error), current_version=error.current_version or None)
-        if isinstance(error, NotFoundError):
-            return _error(404, str(error))
-        if isinstance(error, PermissionDeniedError):
-            return _error(403, str(error))
-        if isinstance(error, RateLimitedError):
-            return _error(429, str(error), headers={"Retry-After": str(error.retry_after)})
-        if isinstance(error, AuthenticationError):
-            return _error(401, str(error))
-        field = str(error).split(":", 1)[0] if isinstance(error, FieldPathError) else None
-        return _error(400, str(error), field=field)
-
+    api.include_router(api_docs.router)
+    install_api_errors(api)
     return api

@@ -179,7 +179,7 @@ def _list_context(
     values: dict[str, str] = {"zone": actor.timezone, "source": "manual"}
     if index is not None:
         items = list_items(editor, stored.postmortem)
-        if index >= len(items):
+        if not 0 <= index < len(items):
             raise NotFoundError(f"{editor.title} has no item {index + 1}")
         values = editor.to_form(items[index], actor.timezone)
     target = f"/incidents/{key}/lists/{editor.name}" + (f"/{index}" if index is not None else "")

@@ -220,9 +220,7 @@ def postmortem_context(
         "lint": lint_stored(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),
-        "template": template_for(
-            session, key=key, default=settings.default_template, actor=actor
-        ),
+        "template": template_for(session, key=key, default=settings.default_template, actor=actor),
     }
 
 
