@@ -11,7 +11,7 @@ A new reason to hide an incident from every reader (the archive, say) belongs in
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor, Role
 from hindsight.storage.models import IncidentMemberRow, IncidentRow
 
-Query = TypeVar("Query", bound=Select[Unpack[tuple[Any, ...]]])
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 # Conditions that hide an incident from every reader, admins included (none yet: the archive
 # adds `IncidentRow.archived_at.is_(None)` here). Both `where_visible` and `count_visible`

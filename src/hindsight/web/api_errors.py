@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.editing import FieldPathError
@@ -19,6 +20,7 @@ from hindsight.services.database import OUTAGE_ERRORS, OUTAGE_MESSAGE
 from hindsight.web.schemas import ErrorBody, ErrorDetail
 
 LOG = logging.getLogger("hindsight.web")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 RETRY_AFTER_OUTAGE = "5"
 
 
@@ -40,11 +42,33 @@ def error_response(
     )
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this app answers at the request's path (Starlette's own
+    Allow header names only the first route that matched, and FastAPI makes one per method)."""
+    methods = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    }
+    return ", ".join(sorted(methods))
+
+
+def http_error_headers(request: Request, error: StarletteHTTPException) -> dict[str, str]:
+    """The error's headers, with a complete Allow header on a 405."""
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+    return headers
+
+
 def _http_message(request: Request, error: StarletteHTTPException) -> str:
     if error.status_code == 404:
         return f"no API endpoint at {request.url.path}; the endpoints are in /api/v1/openapi.json"
     if error.status_code == 405:
-        allowed = (error.headers or {}).get("Allow", "")
+        allowed = allowed_methods(request)
         return f"{request.method} is not allowed here; use {allowed or 'another method'}"
     return str(error.detail)
 
@@ -94,7 +118,8 @@ def install_api_errors(api: FastAPI) -> None:
     def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # Unknown paths (404) and methods (405, with the Allow header kept).
         message = _http_message(request, error)
-        return error_response(error.status_code, message, headers=dict(error.headers or {}))
+        headers = http_error_headers(request, error)
+        return error_response(error.status_code, message, headers=headers)
 
     def outage(_: Request, error: Exception) -> JSONResponse:
         LOG.warning("database unavailable: %s", error)

@@ -23,7 +23,7 @@ from hindsight.errors import (
 )
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
-from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response
+from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.routes import auth, editing, imports, pages, reviews
 from hindsight.web.routes.api import create_api
@@ -84,7 +84,7 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        headers = dict(error.headers or {})  # 405 keeps its Allow header
+        headers = http_error_headers(request, error)  # a 405 says what is allowed
         if request.url.path.startswith("/api/"):
             message = f"no API at {request.url.path}; the API is under /api/v1"
             return error_response(error.status_code, message, headers=headers)
@@ -152,10 +152,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/healthz")
-    def health() -> Response:
+    def health(request: Request) -> Response:
         """200 when this process can reach its database, 503 when it cannot (a load balancer
         then sends users elsewhere)."""
-        if db.is_up():
+        if request.app.state.database.is_up():
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable"},

@@ -76,6 +76,7 @@ from hindsight.web.schemas import (
     TokenRead,
     metrics_of,
 )
+from hindsight.web.security import EXPORT_POLICY
 
 # -- authentication --------------------------------------------------------------------------
 
@@ -315,7 +316,11 @@ async def incidents_export(
     report = await run_in_threadpool(
         build_report, postmortem, format, chosen, settings.resolved_templates_dir()
     )
-    return Response(report.content, media_type=report.media_type)
+    return Response(
+        report.content,
+        media_type=report.media_type,
+        headers={"Content-Security-Policy": EXPORT_POLICY},
+    )
 
 
 @router.get("/incidents/{key}/reviewers", response_model=list[ReviewerRead], responses=ERRORS)

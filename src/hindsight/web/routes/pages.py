@@ -45,6 +45,7 @@ from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_csrf
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 from hindsight.web.routes.imports import evidence_context
+from hindsight.web.security import EXPORT_POLICY
 
 router = APIRouter()
 PAGE_SIZES = (25, 50, 100)
@@ -281,7 +282,10 @@ async def export(
     return Response(
         report.content,
         media_type=report.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{report.filename}"'},
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{report.filename}"',
+            "Content-Security-Policy": EXPORT_POLICY,
+        },
     )
 
 
