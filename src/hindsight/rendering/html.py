@@ -33,9 +33,11 @@ def image_is_allowed(src: str, hosts: Sequence[str] = ()) -> bool:
 def _image(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if not env.get("images", True):
+        return str(escapeHtml(alt))  # exports fetch nothing and name no host
     if image_is_allowed(src, env.get("image_hosts", ())):
         return str(self.image(tokens, idx, options, env))
-    alt = self.renderInlineAsText(token.children or [], options, env)
     return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
 
 
@@ -45,7 +47,7 @@ _MARKDOWN.add_render_rule("image", _image)
 def markdown_to_html(text: str, *, images: bool = True, image_hosts: Sequence[str] = ()) -> str:
     """Render Markdown with GitHub-style tables; HTML and scripts in the text come out inert.
     Images from the app itself or from `image_hosts` show; any other becomes a link to it.
-    Without `images`, image tags are dropped (exports must not fetch anything)."""
-    html: str = _MARKDOWN.render(text, {"image_hosts": tuple(image_hosts)})
+    Without `images`, an image becomes its alt text (exports must not fetch anything)."""
+    html: str = _MARKDOWN.render(text, {"image_hosts": tuple(image_hosts), "images": images})
     tags = None if images else _NO_IMAGES
     return nh3.clean(html, tags=tags, url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow")
