@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     max_hook_bytes: int = Field(1024 * 1024, ge=1024)
     upload_lifetime_minutes: int = Field(60, ge=1)
+    # Hosts whose images Markdown may show (e.g. "grafana.example.com"); images from anywhere
+    # else are shown as links, so reading a postmortem fetches nothing from other servers.
+    allowed_image_hosts: list[str] = []
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -295,7 +295,9 @@ def test_review_request_approve_publish_and_reopen(session: Session) -> None:
     ]
     assert history[-1].note == "New evidence" and history[-1].author == "owner"
     assert [(c.field, c.old, c.new) for c in history[-1].changes] == [
-        ("review_status", "published", "draft")
+        ("review_status", "published", "draft"),
+        ("reviewers.boss", "approved", "requested"),
+        ("reviewers.teammate", "approved", "requested"),
     ]
 
 

@@ -20,7 +20,6 @@ from hindsight.importers.base import ImportOptions, Source
 from hindsight.services.accounts import (
     create_token,
     create_user,
-    record_login_failure,
     revoke_token,
     set_disabled,
     signing_secret,
@@ -31,6 +30,7 @@ from hindsight.services.database import Database, open_database
 from hindsight.services.demo import load_demo
 from hindsight.services.imports import create_hook_token, import_evidence
 from hindsight.services.incidents import update_postmortem
+from hindsight.services.logins import record_login_failure
 from hindsight.services.reviews import add_comment, add_member, decide, request_review
 from hindsight.services.taxonomy import add_category
 from hindsight.storage.backup import table_specs

@@ -37,7 +37,7 @@ def test_an_unknown_key_is_not_found(session: Session) -> None:
 
 def test_a_key_cannot_be_used_twice(session: Session) -> None:
     make_incident(session)
-    with pytest.raises(ConflictError, match="already exists"):
+    with pytest.raises(ConflictError, match="is taken; choose another key"):
         make_incident(session)
 
 

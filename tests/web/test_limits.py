@@ -8,7 +8,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -248,14 +248,14 @@ def test_finding_3_markdown_is_rendered_on_a_worker_thread_once_per_text(
     renders: list[tuple[str, bool]] = []
     original = prose.markdown_to_html
 
-    def spy(text: str, *, images: bool = True) -> str:
+    def spy(text: str, *, images: bool = True, image_hosts: Sequence[str] = ()) -> str:
         try:
             asyncio.get_running_loop()
             on_loop = True
         except RuntimeError:
             on_loop = False
         renders.append((text, on_loop))
-        return original(text, images=images)
+        return original(text, images=images, image_hosts=image_hosts)
 
     prose.clear_prose_cache()
     monkeypatch.setattr(prose, "markdown_to_html", spy)

@@ -52,8 +52,9 @@ def resolve_zone(name: str) -> dt.tzinfo:
         return dt.UTC
     if len(name) > 64:
         raise ValueError(
-            f"zone: {name[:40]!r}… is {len(name)} characters long; zone names are at most 64 "
-            "(use an IANA name such as 'Europe/London' or an offset such as '-08:00')"
+            f"zone: {name[:40]!r}… is not a known time zone: it is {len(name)} characters long "
+            "and zone names are at most 64 (use an IANA name such as 'Europe/London' or an "
+            "offset such as '-08:00')"
         )
     match = _OFFSET.match(name)
     if match:
@@ -64,7 +65,7 @@ def resolve_zone(name: str) -> dt.tzinfo:
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValueError(
             f"zone: {name!r} is not a known time zone; use an IANA name such as "
             "'Europe/London', 'UTC', or an offset such as '-08:00'"

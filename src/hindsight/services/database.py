@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hindsight.errors import HindsightError
@@ -21,7 +21,21 @@ from hindsight.storage.db import (
 )
 from hindsight.storage.models import IncidentRow
 
-__all__ = ["Database", "DatabaseInfo", "Session", "describe_database", "open_database"]
+__all__ = [
+    "OUTAGE_ERRORS",
+    "Database",
+    "DatabaseInfo",
+    "Session",
+    "database_is_up",
+    "describe_database",
+    "open_database",
+]
+
+# What the driver raises when the database cannot be reached or stops answering (server
+# down, connection dropped, SQLite file locked past the busy timeout). Interfaces answer these
+# with "try again" (the web with 503), not with a traceback.
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+OUTAGE_MESSAGE = "the database is not answering; try again in a moment"
 
 
 @dataclass
@@ -44,9 +58,23 @@ class Database:
         with self.readers.begin() as session:
             yield session
 
+    def is_up(self) -> bool:
+        """True if the database answers a trivial query now."""
+        try:
+            with self.readers.begin() as session:
+                session.execute(text("SELECT 1"))
+        except OUTAGE_ERRORS:
+            return False
+        return True
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def database_is_up(database: Database) -> bool:
+    """True if the database answers now (for health checks)."""
+    return database.is_up()
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

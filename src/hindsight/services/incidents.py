@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from hindsight.analysis.diff import FieldChange, diff_postmortems
@@ -32,6 +32,13 @@ from hindsight.storage.models import (
     TagRow,
 )
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
+from hindsight.storage.visibility import (
+    count_statement,
+    count_visible,
+    member_of,
+    sees_everything,
+    where_visible,
+)
 
 
 def utc_now() -> dt.datetime:
@@ -129,21 +136,12 @@ def _stored(row: IncidentRow) -> StoredPostmortem:
 def _count_visible(
     session: Session, filters: IncidentFilter, actor: Actor | None, archived: bool
 ) -> int:
-    """How many incidents match and are visible: all that match, less the restricted ones the
-    reader is not a member of. Two cheap counts (one over an index, one over the few
-    restricted incidents) instead of a scan that checks membership on every row. The few
+    """How many incidents match and are visible (storage/visibility.py's cheap count); the few
     archived ones are counted directly."""
-    count = _filtered(select(func.count(IncidentRow.id)), filters)
-    if archived or actor is None or actor.role is Role.ADMIN:
-        return session.scalar(visible_to(count, actor, archived=archived)) or 0
-    total = session.scalar(visible_to(count, None)) or 0
-    memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    hidden = visible_to(count, None).where(
-        # A literal, not a bound parameter, so the planner can use the partial index.
-        text("incidents.visibility = 'restricted'"),
-        IncidentRow.id.not_in(memberships),
-    )
-    return total - (session.scalar(hidden) or 0)
+    count = _filtered(count_statement(), filters)
+    if archived:
+        return session.scalar(visible_to(count, actor, archived=True)) or 0
+    return count_visible(session, count.where(IncidentRow.archived_at.is_(None)), actor)
 
 
 def visible_to(
@@ -159,13 +157,13 @@ def visible_to(
         query = query.where(IncidentRow.archived_at.is_(None))
     elif archived is True:
         query = query.where(IncidentRow.archived_at.is_not(None))
-    if actor is None or actor.role is Role.ADMIN:
-        return query
-    memberships = select(IncidentMemberRow.incident_id).where(IncidentMemberRow.user_id == actor.id)
-    member = IncidentRow.id.in_(memberships)
-    query = query.where((IncidentRow.visibility == "internal") | member)
-    if archived is not False:
-        query = query.where(IncidentRow.archived_at.is_(None) | member)
+    # The rule for restricted incidents is storage/visibility.py's, the one every read uses.
+    query = where_visible(query, actor)
+    if archived is not False and not sees_everything(actor):
+        assert actor is not None
+        query = query.where(
+            IncidentRow.archived_at.is_(None) | IncidentRow.id.in_(member_of(actor))
+        )
     return query
 
 
@@ -230,8 +228,25 @@ def create_postmortem(
     """Store a new postmortem; its key must be free. The creating account becomes a member."""
     now = now or utc_now()
     _require_editor(actor)
+    if actor is not None and postmortem.review_status is not ReviewStatus.DRAFT:
+        # Only the review workflow moves a postmortem past draft (reviewers, the lint gate).
+        raise InvalidPostmortemError(
+            [
+                Problem(
+                    ("review_status",),
+                    "a new postmortem starts as a draft; request review, approve and publish "
+                    "through the review workflow",
+                )
+            ]
+        )
     if session.scalars(select(IncidentRow.id).where(IncidentRow.key == postmortem.key)).first():
-        raise ConflictError(f"an incident with key '{postmortem.key}' already exists", 0)
+        # The same words whether or not the asker may see the incident holding the key, so
+        # creating cannot tell a restricted incident from a visible one.
+        raise ConflictError(
+            f"the key '{postmortem.key}' is taken; choose another key, or leave it out "
+            "to have one made from the title",
+            0,
+        )
     check_categories(session, postmortem)
     row = IncidentRow(created_at=now)
     write_postmortem(row, postmortem, now)

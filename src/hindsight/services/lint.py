@@ -18,17 +18,20 @@ from hindsight.errors import DocumentError
 from hindsight.rendering.markdown_reader import read_markdown
 from hindsight.services.incidents import get_postmortem
 from hindsight.storage.models import ActionItemRow, IncidentRow
+from hindsight.storage.visibility import where_visible
 
 
 def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> LintReport:
-    """Lint the stored postmortem `key`, comparing its actions with other incidents' open ones."""
+    """Lint the stored postmortem `key`, comparing its actions with the open ones of other
+    incidents `actor` may see (a finding quotes their key and title)."""
     postmortem = get_postmortem(session, key=key, actor=actor).postmortem
-    rows = session.execute(
+    query = (
         select(IncidentRow.key, ActionItemRow.title)
         .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
         .where(ActionItemRow.status.in_(["open", "in_progress"]), IncidentRow.key != key)
         .limit(5000)
     )
+    rows = session.execute(where_visible(query, actor))
     return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
 
 

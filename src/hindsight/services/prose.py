@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -71,7 +72,7 @@ def _yield_cpu() -> None:
         os.nice(10)
 
 
-def _render_elsewhere(text: str) -> str:
+def _render_elsewhere(text: str, image_hosts: tuple[str, ...]) -> str:
     """Render in the helper process (started on first use); in this one if it broke."""
     global _pool
     with _POOL_LOCK:
@@ -81,26 +82,33 @@ def _render_elsewhere(text: str) -> str:
             )
         pool = _pool
     try:
-        return pool.submit(markdown_to_html, text).result()
+        return pool.submit(markdown_to_html, text, image_hosts=image_hosts).result()
     except BrokenProcessPool:  # killed (out of memory?): start afresh next time
         with _POOL_LOCK:
             _pool = None
-        return markdown_to_html(text)
+        return markdown_to_html(text, image_hosts=image_hosts)
 
 
-def render_prose_html(text: str) -> str:
-    """A prose field or comment (Markdown) as safe HTML, from the cache when it was seen."""
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+def render_prose_html(text: str, *, image_hosts: Sequence[str] = ()) -> str:
+    """A prose field or comment (Markdown) as safe HTML, from the cache when it was seen;
+    images only from the app or `image_hosts` (the allowed hosts are part of the cache key)."""
+    hosts = tuple(image_hosts)
+    key = "\x1f".join((*hosts, text))
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
     html = _CACHE.get(digest)
     if html is None:
-        html = markdown_to_html(text) if len(text) <= IN_PROCESS_CHARS else _render_elsewhere(text)
+        html = (
+            markdown_to_html(text, image_hosts=hosts)
+            if len(text) <= IN_PROCESS_CHARS
+            else _render_elsewhere(text, hosts)
+        )
         _CACHE.put(digest, html)
     return html
 
 
-def render_prose_batch(texts: list[str]) -> list[str]:
+def render_prose_batch(texts: list[str], image_hosts: Sequence[str] = ()) -> list[str]:
     """Each text as HTML, in order (one call for a worker thread)."""
-    return [render_prose_html(text) for text in texts]
+    return [render_prose_html(text, image_hosts=image_hosts) for text in texts]
 
 
 def clear_prose_cache() -> None:

@@ -34,6 +34,7 @@ from hindsight.services.documents import DocumentFormat as _RoundTrip
 from hindsight.services.documents import render_document
 from hindsight.services.incidents import get_postmortem, visible_incident_id
 from hindsight.storage.models import IncidentRow
+from hindsight.storage.visibility import where_visible
 
 
 class ReportFormat(StrEnum):
@@ -62,9 +63,10 @@ class Report:
     filename: str
 
 
-def template_for(session: Session, *, key: str, default: str) -> str:
+def template_for(session: Session, *, key: str, default: str, actor: Actor | None = None) -> str:
     """The template this postmortem is read with: its own choice, else the team default."""
-    chosen = session.scalar(select(IncidentRow.report_template).where(IncidentRow.key == key))
+    query = select(IncidentRow.report_template).where(IncidentRow.key == key)
+    chosen = session.scalar(where_visible(query, actor))
     return chosen or default
 
 
@@ -121,7 +123,9 @@ def prepare_report(
         raise InvalidInputError(
             "a template applies to html and pdf; Markdown and JSON are the round-trip forms"
         )
-    return postmortem, template or template_for(session, key=key, default=default_template)
+    return postmortem, template or template_for(
+        session, key=key, default=default_template, actor=actor
+    )
 
 
 def build_report(

@@ -15,7 +15,7 @@ from hindsight.domain.access import Actor, Role
 from hindsight.domain.incidents import Postmortem, ReviewStatus
 from hindsight.domain.reviews import ReviewAction, ReviewDecision, ReviewError, status_after
 from hindsight.domain.text import clean_line, clean_prose
-from hindsight.errors import HindsightError, InvalidInputError, NotFoundError, PermissionDeniedError
+from hindsight.errors import HindsightError, InvalidInputError, PermissionDeniedError
 from hindsight.services.incidents import (
     StoredPostmortem,
     get_postmortem,
@@ -29,8 +29,10 @@ from hindsight.storage.models import (
     IncidentMemberRow,
     IncidentRow,
     ReviewRow,
+    RevisionRow,
     UserRow,
 )
+from hindsight.storage.visibility import where_visible
 
 MAX_COMMENT_CHARS = 20_000
 SECTIONS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
@@ -47,32 +49,51 @@ class ReviewerState:
     updated_at: dt.datetime
 
 
-def _incident_id(session: Session, key: str) -> int:
-    found = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
-    if found is None:
-        raise NotFoundError(f"no incident with key '{key}'")
-    return int(found)
-
-
-def _users(session: Session, usernames: Sequence[str]) -> list[UserRow]:
+def _users(session: Session, usernames: Sequence[str], what: str) -> list[UserRow]:
     rows = []
     for name in usernames:
         row = session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
         if row is None or row.disabled:
-            raise HindsightError(f"reviewers: no active account named '{name}'")
+            raise HindsightError(f"{what}: no active account named '{name}'")
         rows.append(row)
     return rows
+
+
+def _author(session: Session, incident_id: int) -> str | None:
+    """Who wrote the postmortem: the author of its first revision."""
+    query = select(RevisionRow.author).where(RevisionRow.incident_id == incident_id)
+    return session.scalar(query.order_by(RevisionRow.version).limit(1))
+
+
+def _check_reviewer(session: Session, incident_id: int, user: UserRow, author: str | None) -> None:
+    """A reviewer must be able to decide: an editor or admin who can see the incident, and not
+    the person who wrote it (a review is someone else's eyes)."""
+    if user.username == author:
+        raise HindsightError(
+            f"reviewers: '{user.username}' wrote this postmortem; ask someone else to review it"
+        )
+    if Role(user.role) is Role.VIEWER:
+        raise HindsightError(
+            f"reviewers: '{user.username}' is a viewer and cannot approve; choose an editor"
+        )
+    reviewer = Actor(user.id, user.username, user.display_name, Role(user.role))
+    query = where_visible(select(IncidentRow.id).where(IncidentRow.id == incident_id), reviewer)
+    if session.scalar(query) is None:
+        raise HindsightError(
+            f"reviewers: '{user.username}' cannot see this restricted incident; "
+            "add them as a member first"
+        )
 
 
 def list_reviewers(
     session: Session, *, key: str, actor: Actor | None = None
 ) -> list[ReviewerState]:
     """The requested reviewers of a postmortem and where each stands."""
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     query = (
         select(ReviewRow, UserRow)
         .join(UserRow, UserRow.id == ReviewRow.reviewer_id)
-        .where(ReviewRow.incident_id == _incident_id(session, key))
+        .where(ReviewRow.incident_id == incident)
         .order_by(UserRow.username)
     )
     return [
@@ -137,13 +158,18 @@ def request_review(
     reviewers: Sequence[str],
     now: dt.datetime | None = None,
 ) -> StoredPostmortem:
-    """Ask people to review; each starts as 'requested' (asking again resets their decision)."""
+    """Ask people to review; each starts as 'requested' (asking again resets their decision).
+    Reviewers are editors or admins who can see the incident, neither the author nor the
+    person asking."""
     now = now or utc_now()
-    incident = _incident_id(session, key)
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     decisions = _decisions(session, incident)
     decided = []
-    for user in _users(session, reviewers):
+    author = _author(session, incident)
+    for user in _users(session, reviewers, "reviewers"):
+        if user.id == actor.id:
+            raise HindsightError("reviewers: ask someone else; you cannot review your own request")
+        _check_reviewer(session, incident, user, author)
         row = decisions.get(user.id) or ReviewRow(incident_id=incident, reviewer_id=user.id)
         old = row.decision if row.decision else None
         decided.append(FieldChange(f"reviewers.{user.username}", old, ReviewDecision.REQUESTED))
@@ -170,12 +196,17 @@ def decide(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> StoredPostmortem:
-    """A requested reviewer approves or asks for changes (with a note saying what)."""
-    incident = _incident_id(session, key)
+    """A requested reviewer approves or asks for changes (with a note saying what); the author
+    cannot approve their own postmortem."""
+    # Visibility first: a restricted incident the actor cannot see answers exactly as a
+    # missing one does (404), never "you are not a reviewer" (403).
+    incident = visible_incident_id(session, key=key, actor=actor)
     decisions = _decisions(session, incident)
     row = decisions.get(actor.id)
     if row is None:
         raise PermissionDeniedError("only a requested reviewer can approve or request changes")
+    if approve and actor.username == _author(session, incident):
+        raise PermissionDeniedError("you wrote this postmortem; someone else must approve it")
     note = clean_line(note, "note")
     if not approve and not note:
         raise HindsightError("note: say what needs to change")
@@ -202,7 +233,7 @@ def publish(session: Session, *, key: str, actor: Actor, override: str = "") -> 
     The lint gate: with error-level lint findings, publishing needs an `override` reason,
     which the history records with the number of findings overridden.
     """
-    incident = _incident_id(session, key)
+    incident = visible_incident_id(session, key=key, actor=actor)
     errors = lint_stored(session, key=key, actor=actor).errors
     note = ""
     if errors:
@@ -225,29 +256,45 @@ def publish(session: Session, *, key: str, actor: Actor, override: str = "") -> 
 
 
 def reopen(session: Session, *, key: str, actor: Actor, reason: str) -> StoredPostmortem:
-    """Reopen a published postmortem for editing; the reason goes into the history."""
+    """Reopen a published postmortem for editing; the reason goes into the history. Every
+    approval is withdrawn (back to 'requested'): what gets published next must be reviewed
+    again."""
     try:
         reason = clean_line(reason, "reason", required=True)
     except ValueError as error:
         raise HindsightError(f"{error}: say why it is reopened") from None
-    incident = _incident_id(session, key)
+    incident = visible_incident_id(session, key=key, actor=actor)
+    decisions = _decisions(session, incident)
+    status = session.scalar(select(IncidentRow.review_status).where(IncidentRow.id == incident))
+    if status != ReviewStatus.PUBLISHED:
+        raise HindsightError("only a published postmortem can be reopened")
+    query = select(UserRow.id, UserRow.username).where(UserRow.id.in_(list(decisions)))
+    names: dict[int, str] = {user_id: name for user_id, name in session.execute(query)}
+    withdrawn = []
+    for user_id, row in sorted(decisions.items(), key=lambda item: names.get(item[0], "")):
+        if row.decision != ReviewDecision.REQUESTED:
+            withdrawn.append(
+                FieldChange(f"reviewers.{names[user_id]}", row.decision, ReviewDecision.REQUESTED)
+            )
+            row.decision, row.note, row.updated_at = ReviewDecision.REQUESTED, "", utc_now()
+    session.flush()
     return _transition(
         session,
         key=key,
         actor=actor,
         action=ReviewAction.REOPEN,
-        decisions=_decisions(session, incident),
+        decisions=decisions,
         note=reason,
+        decided=withdrawn,
     )
 
 
 def add_member(session: Session, *, key: str, actor: Actor, username: str) -> None:
     """Give an account access to a (restricted) incident."""
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     if actor.role is Role.VIEWER:
         raise PermissionDeniedError("viewers cannot add members")
-    incident = _incident_id(session, key)
-    [user] = _users(session, [username])
+    [user] = _users(session, [username], "members")
     exists = session.scalar(
         select(IncidentMemberRow.id).where(
             IncidentMemberRow.incident_id == incident, IncidentMemberRow.user_id == user.id
@@ -260,11 +307,11 @@ def add_member(session: Session, *, key: str, actor: Actor, username: str) -> No
 
 def list_members(session: Session, *, key: str, actor: Actor | None = None) -> list[str]:
     """Usernames of the incident's members."""
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     query = (
         select(UserRow.username)
         .join(IncidentMemberRow, IncidentMemberRow.user_id == UserRow.id)
-        .where(IncidentMemberRow.incident_id == _incident_id(session, key))
+        .where(IncidentMemberRow.incident_id == incident)
         .order_by(UserRow.username)
     )
     return list(session.scalars(query))
@@ -291,7 +338,7 @@ def add_comment(
     now: dt.datetime | None = None,
 ) -> Comment:
     """Comment on a section; anyone who can see the postmortem may comment."""
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     if section not in SECTIONS:
         raise HindsightError(f"section: '{section}' is not one of {', '.join(SECTIONS)}")
     if len(body) > MAX_COMMENT_CHARS:
@@ -306,7 +353,7 @@ def add_comment(
     if not body:
         raise HindsightError("comment: write something first")
     row = CommentRow(
-        incident_id=_incident_id(session, key),
+        incident_id=incident,
         section=section,
         author_id=actor.id,
         body=body,
@@ -319,11 +366,11 @@ def add_comment(
 
 def list_comments(session: Session, *, key: str, actor: Actor | None = None) -> list[Comment]:
     """Every comment on the postmortem, oldest first."""
-    visible_incident_id(session, key=key, actor=actor)
+    incident = visible_incident_id(session, key=key, actor=actor)
     query = (
         select(CommentRow, UserRow.username)
         .join(UserRow, UserRow.id == CommentRow.author_id)
-        .where(CommentRow.incident_id == _incident_id(session, key))
+        .where(CommentRow.incident_id == incident)
         .order_by(CommentRow.created_at, CommentRow.id)
     )
     return [

@@ -22,12 +22,14 @@ from hindsight.errors import (
     PermissionDeniedError,
 )
 from hindsight.services.accounts import ensure_first_admin, signing_secret
-from hindsight.services.database import Database, open_database
+from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
+from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
 from hindsight.web.routes.api import create_api
+from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
 
 STATIC = Path(__file__).parent / "static"
@@ -47,6 +49,15 @@ def _status_for(error: HindsightError) -> int:
     if isinstance(error, ConflictError):
         return 409
     return 400
+
+
+def _outage_page(request: Request, _: Exception) -> Response:
+    """The database is down: say so (503), without looking up the account, which needs it."""
+    request.state.actor = None
+    message = "The database is not answering. Try again in a moment."
+    response = render(request, "error.html", {"status": 503, "message": message}, status=503)
+    response.headers["Retry-After"] = RETRY_AFTER_OUTAGE
+    return response
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -75,13 +86,22 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = http_error_headers(request, error)  # a 405 says what is allowed
+        if request.url.path.startswith("/api/"):
+            message = f"no API at {request.url.path}; the API is under /api/v1"
+            return error_response(error.status_code, message, headers=headers)
         message = "There is no page here." if error.status_code == 404 else str(error.detail)
-        return render(
+        response = render(
             request,
             "error.html",
             {"status": error.status_code, "message": message},
             status=error.status_code,
         )
+        response.headers.update(headers)
+        return response
+
+    for kind in OUTAGE_ERRORS:
+        app.add_exception_handler(kind, _outage_page)
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, error: RequestValidationError) -> Response:
@@ -132,10 +152,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     if settings.forwarded_allow_ips:  # `serve` turns uvicorn's own proxy handling off
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    if settings.access_log:
-        app.add_middleware(
-            AccessLogMiddleware
-        )  # added last: outermost, times everything (413s too)
+    # Its headers are on every answer, the limits' 413s and errors included.
+    app.add_middleware(SecurityHeadersMiddleware, image_hosts=settings.allowed_image_hosts)
+    if settings.access_log:  # added last: outermost, times and logs everything
+        app.add_middleware(AccessLogMiddleware)
     api = create_api()
     api.state.database = db
     api.state.settings = settings
@@ -145,8 +165,16 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health(request: Request) -> Response:
+        """200 when this process can reach its database, 503 when it cannot (a load balancer
+        then sends users elsewhere)."""
+        if request.app.state.database.is_up():
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_OUTAGE},
+        )
 
     _install_error_pages(app)
     return app

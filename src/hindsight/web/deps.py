@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -39,7 +39,10 @@ def _markdown(context: Context, text: str | None) -> Markup:
     ready: tuple[str, Markup] | None = context.get(PROSE_CONTEXT_KEY, {}).get(id(text))
     if ready is not None and ready[0] is text:
         return ready[1]
-    return Markup(render_prose_html(text or ""))
+    request = context.get("request")
+    settings = getattr(request.app.state, "settings", None) if request is not None else None
+    hosts = settings.allowed_image_hosts if settings is not None else ()
+    return Markup(render_prose_html(text or "", image_hosts=hosts))
 
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -223,9 +226,11 @@ async def run_heavy(func: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(_at_low_priority, func, *args)
 
 
-async def prose_html(texts: list[str]) -> dict[int, tuple[str, Markup]]:
+async def prose_html(
+    texts: list[str], image_hosts: Sequence[str] = ()
+) -> dict[int, tuple[str, Markup]]:
     """Render prose fields on a worker thread for a page's `prose_html` context entry."""
-    rendered = await run_in_threadpool(render_prose_batch, texts)
+    rendered = await run_in_threadpool(render_prose_batch, texts, image_hosts)
     return {id(text): (text, Markup(html)) for text, html in zip(texts, rendered, strict=True)}
 
 

@@ -87,13 +87,18 @@ class IncidentCreate(BaseModel):
     key: str | None = Field(default=None, max_length=80)
     date: dt.date | None = None
     postmortem: dict[str, Any] = Field(
-        default_factory=dict, description="Any other fields of the postmortem's JSON form."
+        default_factory=dict,
+        description="Any other fields of the postmortem's JSON form. `review_status`, if "
+        "given, must be `draft`: a postmortem moves on only through the review workflow.",
     )
 
 
 class IncidentReplace(BaseModel):
     version: int
-    postmortem: dict[str, Any]
+    postmortem: dict[str, Any] = Field(
+        description="The whole postmortem's JSON form. Left out, `visibility` and "
+        "`review_status` keep their current values; other fields left out take their defaults."
+    )
 
 
 class IncidentUpdate(BaseModel):

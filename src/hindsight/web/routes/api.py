@@ -10,23 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from hindsight.domain.access import Actor
-from hindsight.domain.codec import InvalidPostmortemError, postmortem_from_dict, postmortem_to_dict
-from hindsight.domain.editing import FieldPathError, append_item, remove_item, set_fields
+from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
+from hindsight.domain.editing import append_item, remove_item, set_fields
 from hindsight.domain.incidents import Postmortem
-from hindsight.errors import (
-    ConflictError,
-    HindsightError,
-    NotFoundError,
-    PermissionDeniedError,
-)
 from hindsight.rendering.history import describe_changes
 from hindsight.services.accounts import (
-    AuthenticationError,
     actor_for_token,
     create_token,
     list_tokens,
@@ -46,7 +38,6 @@ from hindsight.services.incidents import (
     new_key,
     update_postmortem,
 )
-from hindsight.services.logins import RateLimitedError
 from hindsight.services.reports import ReportFormat, build_report, prepare_report
 from hindsight.services.reviews import (
     add_comment,
@@ -59,6 +50,7 @@ from hindsight.services.reviews import (
     reopen,
     request_review,
 )
+from hindsight.web.api_errors import ApiUnauthorizedError, install_api_errors
 from hindsight.web.deps import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -68,14 +60,13 @@ from hindsight.web.deps import (
     run_heavy,
     verify_hook_token,
 )
+from hindsight.web.routes import api_docs
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
     CommentRead,
-    ConflictRead,
     DecisionBody,
     ErrorBody,
-    ErrorDetail,
     IncidentCreate,
     IncidentPageRead,
     IncidentRead,
@@ -96,12 +87,9 @@ from hindsight.web.schemas import (
     TokenRead,
     metrics_of,
 )
+from hindsight.web.security import EXPORT_POLICY
 
 # -- authentication --------------------------------------------------------------------------
-
-
-class ApiUnauthorizedError(Exception):
-    """No valid token or session."""
 
 
 async def api_actor(request: Request) -> Actor:
@@ -178,6 +166,10 @@ def _edit(
     return _read(stored)
 
 
+# Fields a PUT that leaves them out keeps rather than resets: losing either silently would
+# widen who can read the incident, or skip the review workflow.
+KEPT_BY_REPLACE = ("visibility", "review_status")
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
 }
@@ -249,9 +241,15 @@ async def incidents_get(key: str, actor: Actor = ACTOR, session: Session = SESSI
 async def incidents_replace(
     key: str, body: IncidentReplace, actor: Actor = ACTOR, session: Session = SESSION
 ) -> Response:
-    """Replace the whole postmortem (its key stays); 409 if `version` is stale."""
-    new = postmortem_from_dict({**body.postmortem, "key": key})
-    return _edit(session, key, actor, lambda _: new, body.version)
+    """Replace the whole postmortem (its key stays); 409 if `version` is stale. Left out,
+    `visibility` and `review_status` keep their current values (a restricted incident stays
+    restricted); every other field left out takes its default."""
+
+    def change(current: Postmortem) -> Postmortem:
+        kept = {name: postmortem_to_dict(current)[name] for name in KEPT_BY_REPLACE}
+        return postmortem_from_dict({**kept, **body.postmortem, "key": key})
+
+    return _edit(session, key, actor, change, body.version)
 
 
 @router.patch("/incidents/{key}", response_model=IncidentRead, responses=ERRORS)
@@ -379,7 +377,11 @@ async def incidents_export(
     report = await run_heavy(
         build_report, postmortem, format, chosen, settings.resolved_templates_dir()
     )
-    return Response(report.content, media_type=report.media_type)
+    return Response(
+        report.content,
+        media_type=report.media_type,
+        headers={"Content-Security-Policy": EXPORT_POLICY},
+    )
 
 
 @router.get("/incidents/{key}/reviewers", response_model=list[ReviewerRead], responses=ERRORS)
@@ -491,79 +493,18 @@ async def tokens_revoke(
     return Response(status_code=204)
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-
-def _error(
-    status: int,
-    message: str,
-    field: str | None = None,
-    current_version: int | None = None,
-    headers: dict[str, str] | None = None,
-    conflicts: list[ConflictRead] | None = None,
-) -> JSONResponse:
-    detail = ErrorDetail(
-        message=message, field=field, current_version=current_version, conflicts=conflicts
-    )
-    return JSONResponse(
-        ErrorBody(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
-    )
-
-
 def create_api() -> FastAPI:
-    """The API application, mounted at /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+    """The API application, mounted at /api/v1 (OpenAPI at /api/v1/openapi.json, the explorer
+    at /api/v1/docs)."""
     api = FastAPI(
         title="Hindsight API",
         version="1",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     api.include_router(router)
     api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
-
-    @api.exception_handler(ApiUnauthorizedError)
-    def unauthorized(_: Request, __: ApiUnauthorizedError) -> JSONResponse:
-        return _error(
-            401,
-            "send a valid API token: 'Authorization: Bearer hs_…' (create one "
-            "in Settings or with POST /api/v1/tokens)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-    @api.exception_handler(InvalidPostmortemError)
-    def invalid(_: Request, error: InvalidPostmortemError) -> JSONResponse:
-        first = error.problems[0]
-        return _error(422, str(error), field=first.field)
-
-    @api.exception_handler(RequestValidationError)
-    def malformed(_: Request, error: RequestValidationError) -> JSONResponse:
-        problem = error.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"] if part != "body")
-        return _error(422, f"{field}: {problem['msg']}", field=field)
-
-    @api.exception_handler(HindsightError)
-    def domain_error(_: Request, error: HindsightError) -> JSONResponse:
-        if isinstance(error, ConflictError):
-            return _error(
-                409,
-                str(error),
-                current_version=error.current_version or None,
-                conflicts=[
-                    ConflictRead(field=f, label=label, mine=mine, theirs=theirs)
-                    for f, label, mine, theirs in error.conflicts
-                ]
-                or None,
-            )
-        if isinstance(error, NotFoundError):
-            return _error(404, str(error))
-        if isinstance(error, PermissionDeniedError):
-            return _error(403, str(error))
-        if isinstance(error, RateLimitedError):
-            return _error(429, str(error), headers={"Retry-After": str(error.retry_after)})
-        if isinstance(error, AuthenticationError):
-            return _error(401, str(error))
-        field = str(error).split(":", 1)[0] if isinstance(error, FieldPathError) else None
-        return _error(400, str(error), field=field)
-
+    api.include_router(api_docs.router)
+    install_api_errors(api)
     return api

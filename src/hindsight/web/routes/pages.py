@@ -54,6 +54,7 @@ from hindsight.web.deps import (
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 from hindsight.web.routes.history import undo_offer
 from hindsight.web.routes.imports import evidence_context
+from hindsight.web.security import EXPORT_POLICY
 
 router = APIRouter()
 PAGE_SIZES = (25, 50, 100)
@@ -243,7 +244,7 @@ def postmortem_context(
         "lint": lint_stored(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),
-        "template": template_for(session, key=key, default=settings.default_template),
+        "template": template_for(session, key=key, default=settings.default_template, actor=actor),
     }
 
 
@@ -254,7 +255,8 @@ async def postmortem_page(
     """The postmortem: all six parts, review, comments."""
     context = postmortem_context(session, key, actor, request.app.state.settings)
     context["undo"] = undo_offer(session, key, actor, request.query_params)
-    context[PROSE_CONTEXT_KEY] = await prose_html(_prose_texts(context))
+    hosts = request.app.state.settings.allowed_image_hosts
+    context[PROSE_CONTEXT_KEY] = await prose_html(_prose_texts(context), hosts)
     return render(request, "postmortem.html", context)
 
 
@@ -310,7 +312,10 @@ async def export(
     return Response(
         report.content,
         media_type=report.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{report.filename}"'},
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{report.filename}"',
+            "Content-Security-Policy": EXPORT_POLICY,
+        },
     )
 
 

@@ -1,0 +1,23 @@
+// The page's few behaviours, as a file: the Content-Security-Policy allows no inline script
+// (no onclick attributes either), so buttons say what they do in data attributes.
+// One listener on the document also covers parts HTMX swaps in later.
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target) return;
+  const opener = target.closest("[data-opens]");
+  if (opener) {
+    const dialog = document.getElementById(opener.getAttribute("data-opens"));
+    if (dialog && typeof dialog.showModal === "function") dialog.showModal();
+    return;
+  }
+  const closer = target.closest("[data-closes-dialog]");
+  if (closer) {
+    const dialog = closer.closest("dialog");
+    if (dialog) dialog.close();
+    return;
+  }
+  if (target.closest("[data-prints]")) {
+    event.preventDefault();
+    window.print();
+  }
+});
