@@ -14,7 +14,7 @@ from hindsight.cli.incidents import read_text_argument
 from hindsight.domain.editing import append_item, remove_item, set_field
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import localize
-from hindsight.errors import HindsightError
+from hindsight.errors import BadUsageError
 from hindsight.services.incidents import update_postmortem
 
 IF_VERSION = typer.Option(
@@ -56,7 +56,7 @@ def set_fields(
     for assignment in assignments:
         path, sep, value = assignment.partition("=")
         if not sep:
-            raise HindsightError(f"{assignment!r}: write FIELD=VALUE, e.g. severity=SEV2")
+            raise BadUsageError(f"{assignment!r}: write FIELD=VALUE, e.g. severity=SEV2")
         pairs.append((path.strip(), read_text_argument(value)))
 
     def change(postmortem: Postmortem) -> Postmortem:
@@ -139,7 +139,7 @@ def add_event(
     try:
         when = localize(dt.datetime.fromisoformat(at), zone)
     except ValueError as error:
-        raise HindsightError(
+        raise BadUsageError(
             f"--at: {at!r} is not a time like 2018-01-18T04:19:00-08:00 ({error})"
         ) from None
     item = {
