@@ -32,7 +32,8 @@ class PipeFriendlyConsole(Console):
 
 
 console = PipeFriendlyConsole(highlight=False)
-errors = PipeFriendlyConsole(stderr=True, highlight=False)
+# Errors are one line each even on a terminal (which then wraps them itself, without newlines).
+errors = PipeFriendlyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
