@@ -58,3 +58,13 @@ class DocumentError(HindsightError):
     def __init__(self, problems: list[Located]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(problem) for problem in problems))
+
+
+class BadUsageError(HindsightError):
+    """The request cannot be carried out as asked: a bad option value, or a file that is missing,
+    unreadable or not of the expected kind (the CLI exits 2 for these, 1 for refused input)."""
+
+
+class UnreadableDocumentError(DocumentError, BadUsageError):
+    """A file could not be read at all (missing, not text, not a postmortem), as opposed to a
+    postmortem whose content is refused; `problems` lists every file and why."""

@@ -10,6 +10,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from hindsight.cli.main import app
+from hindsight.services.demo import demo_document
+
+DEMO_KEY = "2018-01-18-reddit-hugs-mybinder"
 
 
 class Cli:
@@ -19,12 +22,14 @@ class Cli:
         self.url = url
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, ok: bool = True, stdin: str | None = None) -> Result:
+    def __call__(
+        self, *args: str, ok: bool = True, stdin: str | None = None, columns: int = 200
+    ) -> Result:
         result = self.runner.invoke(
             app,
             ["--database-url", self.url, "--author", "cli-test", *args],
             input=stdin,
-            env={"COLUMNS": "200"},
+            env={"COLUMNS": str(columns)},
         )
         if ok:
             assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
@@ -163,22 +168,33 @@ def test_bad_input_exits_non_zero_with_a_reason_and_changes_nothing(
     cli: Cli, tmp_path: Path
 ) -> None:
     key = _new(cli)
+    refused, usage = 1, 2
     cases = [
-        (["set", key, "severity=SEV9"], "severity: Input should be"),
-        (["set", key, "impact.users=3"], "unknown field 'users'"),
-        (["set", key, "severity"], "write FIELD=VALUE"),
-        (["action", "add", key, "--title", "Fix", "--status", "wont_do"], "needs a reason"),
-        (["event", "add", key, "--at", "noon", "--text", "x"], "--at: 'noon'"),
-        (["event", "add", key, "--at", "2024-03-05T10:00", "--text", "x"], "no time zone"),
-        (["show", "missing"], "no incident with key 'missing'"),
-        (["set", key, "title=Changed", "--if-version", "7"], "changed by someone else"),
-        (["new", "--title", "x", "--severity", "SEV3", "--date", "yesterday"], "--date"),
+        (["set", key, "severity=SEV9"], refused, "severity: Input should be"),
+        (["set", key, "impact.users=3"], refused, "unknown field 'users'"),
+        (["set", key, "severity"], usage, "write FIELD=VALUE"),
+        (["set", key, f"summary=@{tmp_path / 'none.md'}"], usage, "cannot read"),
+        (
+            ["action", "add", key, "--title", "Fix", "--status", "wont_do"],
+            refused,
+            "needs a reason",
+        ),
+        (["event", "add", key, "--at", "noon", "--text", "x"], usage, "--at: 'noon'"),
+        (["event", "add", key, "--at", "2024-03-05T10:00", "--text", "x"], refused, "no time zone"),
+        (["show", "missing"], refused, "no incident with key 'missing'"),
+        (["set", key, "title=Changed", "--if-version", "7"], refused, "changed by someone else"),
+        (["new", "--title", "x", "--severity", "SEV3", "--date", "yesterday"], usage, "--date"),
+        (["list", "--limit", "0"], usage, "Invalid value for '--limit'"),
+        (["list", "--bogus"], usage, "No such option: --bogus (see `"),
+        (["lsit"], usage, "No such command 'lsit'"),
+        (["show"], usage, "Missing argument"),
     ]
-    for args, reason in cases:
+    for args, code, reason in cases:
         result = cli(*args, ok=False)
-        assert result.exit_code == 1, args
+        assert result.exit_code == code, (args, result.stderr)
         stderr = result.stderr
         assert stderr.startswith("error: ") and reason in stderr, (args, stderr)
+        assert stderr.count("\n") == 1, (args, stderr)
     history = json.loads(cli("history", key, "--json").stdout)
     assert len(history) == 1
 
@@ -289,3 +305,129 @@ def test_user_role_changes_a_role_and_never_demotes_the_last_admin(cli: Cli) -> 
     assert weak.exit_code != 0 and "repeated" in weak.stderr
     listed = cli("user", "list").stdout
     assert "viewer" in listed and "admin" in listed
+
+
+# -- issue 9, finding 10: the CLI's errors, layout and paging ---------------------------------
+
+
+def test_import_evidence_with_an_unknown_zone_is_one_line_exit_2_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}")
+    result = cli("import-evidence", DEMO_KEY, "git", str(GIT_HISTORY), "--tz", "PST", ok=False)
+    assert result.exit_code == 2, result.exception
+    assert result.stderr == (
+        "error: --tz: 'PST' is not a known time zone; use an IANA name such as "
+        "'Europe/London', 'UTC', or an offset such as '-08:00'\n"
+    )
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_an_unexpected_failure_is_one_line_internal_error_and_debug_shows_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object) -> list[str]:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr("hindsight.cli.documents.template_names", fail)
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}")
+    result = cli("templates", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: internal error: RuntimeError: the disk is on fire")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    debugged = cli("--debug", "templates", ok=False)
+    assert isinstance(debugged.exception, RuntimeError)
+
+
+def _bad_copy(tmp_path: Path, name: str, **replacements: str) -> Path:
+    text = demo_document().replace(f"key: {DEMO_KEY}", f"key: {name}")
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_errors_piped_at_80_columns_are_one_line_each_not_hard_wrapped(
+    cli: Cli, tmp_path: Path
+) -> None:
+    long_name = "a-postmortem-with-a-name-long-enough-to-pass-eighty-columns-when-printed"
+    bad = _bad_copy(
+        tmp_path,
+        long_name,
+        **{
+            "severity: SEV2": "severity: SEV9",
+            "status: resolved": "status: fine",
+            "visibility: internal": "visibility: everyone",
+        },
+    )
+    result = cli("import", str(bad), ok=False, columns=80)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[2] for line in lines] == ["severity", "status", "visibility"]
+    assert all(line.startswith(f"error: {bad}:") and len(line) > 80 for line in lines)
+
+
+def test_importing_several_bad_files_reports_every_files_problems_and_writes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    good = _bad_copy(tmp_path, "good-one")
+    first = _bad_copy(tmp_path, "first-bad", **{"severity: SEV2": "severity: SEV9"})
+    second = _bad_copy(tmp_path, "second-bad", **{"status: resolved": "status: fine"})
+    third = _bad_copy(tmp_path, "third-bad", **{"| capacity |": "| weather |"})
+    result = cli("import", str(good), str(first), str(second), str(third), ok=False)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    severity_line = demo_document().split("\n").index("severity: SEV2") + 1
+    status_line = demo_document().split("\n").index("status: resolved") + 1
+    assert lines[0] == f"error: {first}:{severity_line}: severity: " + lines[0].split(": ", 3)[3]
+    assert lines[1].startswith(f"error: {second}:{status_line}: status: ")
+    assert lines[2].startswith(f"error: {third}: analysis.contributing_factors[")
+    assert "'weather' is not in the taxonomy" in lines[2] and len(lines) == 3
+    assert "No incidents match" in cli("list").stdout
+
+    missing = tmp_path / "missing.md"
+    unreadable = cli("import", str(first), str(missing), ok=False)
+    assert unreadable.exit_code == 2
+    assert unreadable.stderr.splitlines()[1] == f"error: {missing}: No such file or directory"
+    assert "No incidents match" in cli("list").stdout
+
+
+def _table_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.strip()]
+
+
+def test_list_at_80_columns_keeps_key_severity_title_and_status_and_all_at_200(cli: Cli) -> None:
+    cli("demo")
+    cli(
+        "new",
+        "--title",
+        "Checkout errors after the payment provider rotated its TLS certificate without notice",
+        "--severity",
+        "SEV1",
+        "--key",
+        "2024-03-05-checkout-tls",
+        "--service",
+        "checkout",
+    )
+    narrow = _table_lines(cli("list", columns=80).stdout)
+    assert narrow[0].split() == ["Key", "Title", "Severity", "Status"]
+    assert len(narrow) == 4 and all(len(line) <= 80 for line in narrow)
+    assert "2024-03-05-checkout-tls" in narrow[1] and "Checkout errors aft…" in narrow[1]
+    assert f"{DEMO_KEY}  reddit hugs mybinder" in narrow[2]
+
+    wide = _table_lines(cli("list", columns=200).stdout)
+    assert wide[0].split() == ["Key", "Title", "Severity", "Status", "Review", "Services"]
+    assert len(wide) == 4 and all(len(line) <= 200 for line in wide)
+    assert "rotated its TLS certificate without notice" in wide[1]
+    assert "mybinder.org, binderhub, jupyterhub, ingress" in wide[2]
+
+
+def test_a_page_past_the_last_one_says_so_and_exits_2(cli: Cli) -> None:
+    cli("demo")
+    for args in (["list", "--page", "99"], ["list", "--page", "99", "--json"]):
+        result = cli(*args, ok=False)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: page 99 is past the last page (1);")
+        assert result.stdout == ""
+    assert "1-1 of 1" in cli("list", "--page", "1").stdout

@@ -75,3 +75,43 @@ def test_timeline_rows_written_out_of_order_are_pointed_to(tmp_path: Path) -> No
     ]
     assert order["line"] == second + 1
     assert "written after a later one" in order["message"]
+
+
+# A 1x1 PNG: what `hindsight lint *` meets in a folder with screenshots.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def test_lint_of_a_missing_file_an_image_or_a_non_postmortem_is_an_error_exit_2_never_a_score(
+    tmp_path: Path,
+) -> None:
+    picture = tmp_path / "diagram.png"
+    picture.write_bytes(PNG)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Our postmortems\n\nOne file per incident.\n", encoding="utf-8")
+    missing = tmp_path / "missing.md"
+    for fmt in ("human", "json", "sarif"):
+        result = CliRunner().invoke(
+            app, ["lint", str(missing), str(picture), str(readme), "--format", fmt]
+        )
+        assert result.exit_code == 2, (fmt, result.output)
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            f"error: {missing}: no such file or folder",
+            f"error: {picture}:1: is not UTF-8 text",
+            f"error: {readme}:1: is not a postmortem: it must start with a '---' line "
+            "opening the YAML front matter",
+        ]
+
+
+def test_lint_of_a_folder_sets_aside_markdown_that_is_not_a_postmortem(tmp_path: Path) -> None:
+    _demo(tmp_path)
+    (tmp_path / "README.md").write_text("# Our postmortems\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["lint", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"skipped {tmp_path / 'README.md'}: not a postmortem" in result.stdout
+    assert result.stdout.count("score") == 1
+    data = json.loads(CliRunner().invoke(app, ["lint", str(tmp_path), "-f", "json"]).stdout)
+    assert data["skipped"] == [str(tmp_path / "README.md")] and len(data["files"]) == 1

@@ -6,15 +6,34 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from hindsight.config import Settings
 from hindsight.services.database import Database, Session, open_database
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+
+class PipeFriendlyConsole(Console):
+    """A console that never hard-wraps lines of text written to a file or a pipe (a script or
+    `grep` wants one line per message); on a terminal it wraps at the terminal's width.
+
+    Tables and panels are still laid out to the console's width ($COLUMNS, else the terminal's,
+    else 80): without wrapping, their cells would spill over their borders.
+    """
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
+        """Print as Rich does, but leave lines of text whole when the output is not a terminal."""
+        if soft_wrap is None and not self.is_terminal:
+            soft_wrap = all(isinstance(item, str | Text) for item in objects)
+        super().print(*objects, soft_wrap=soft_wrap, **options)
+
+
+console = PipeFriendlyConsole(highlight=False)
+# Errors are one line each even on a terminal (which then wraps them itself, without newlines).
+errors = PipeFriendlyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

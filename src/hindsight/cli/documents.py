@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hindsight.cli.context import console, state, transaction
-from hindsight.errors import HindsightError
+from hindsight.errors import BadUsageError
 from hindsight.rendering.reports import BUILT_IN, template_names
 from hindsight.services.documents import import_documents
 from hindsight.services.reports import ReportFormat, export_report
@@ -32,7 +32,7 @@ def export(
     a report as standalone HTML or PDF through a template."""
     settings = state(ctx).settings
     if fmt is ReportFormat.PDF and output is None:
-        raise HindsightError("a PDF needs --output FILE")
+        raise BadUsageError("a PDF needs --output FILE")
     with transaction(ctx) as session:
         report = export_report(
             session,
@@ -48,7 +48,7 @@ def export(
     try:
         output.write_bytes(report.content)
     except OSError as error:
-        raise HindsightError(f"cannot write {output}: {error.strerror or error}") from None
+        raise BadUsageError(f"cannot write {output}: {error.strerror or error}") from None
     console.print(Text(f"wrote {output}"))
 
 

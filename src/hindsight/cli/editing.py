@@ -15,7 +15,7 @@ from hindsight.domain.editing import append_item, remove_item, resolve_path
 from hindsight.domain.editing import set_fields as edit_fields
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import localize
-from hindsight.errors import HindsightError
+from hindsight.errors import BadUsageError
 from hindsight.services.history import restore_item, revert_revision
 from hindsight.services.incidents import update_postmortem
 
@@ -59,7 +59,7 @@ def set_fields(
     for assignment in assignments:
         path, sep, value = assignment.partition("=")
         if not sep:
-            raise HindsightError(f"{assignment!r}: write FIELD=VALUE, e.g. severity=SEV2")
+            raise BadUsageError(f"{assignment!r}: write FIELD=VALUE, e.g. severity=SEV2")
         pairs.append((path.strip(), read_text_argument(value)))
 
     def change(postmortem: Postmortem) -> Postmortem:
@@ -103,7 +103,7 @@ def remove(
     _apply(ctx, key, lambda postmortem: remove_item(postmortem, path), if_version)
 
 
-def restore(
+def restore_removed_item(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Incident key."),
     version: int = typer.Argument(..., help="The version that removed the item (see history)."),
@@ -169,7 +169,7 @@ def add_event(
     try:
         when = localize(dt.datetime.fromisoformat(at), zone)
     except ValueError as error:
-        raise HindsightError(
+        raise BadUsageError(
             f"--at: {at!r} is not a time like 2018-01-18T04:19:00-08:00 ({error})"
         ) from None
     item = {
@@ -262,7 +262,7 @@ def register(app: typer.Typer) -> None:
     app.command("set")(set_fields)
     app.command("add")(add_items)
     app.command()(remove)
-    app.command()(restore)
+    app.command("restore-item")(restore_removed_item)
     app.command()(revert)
     app.add_typer(event_app, name="event")
     app.add_typer(participant_app, name="participant")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import (
@@ -20,9 +21,9 @@ from rich.text import Text
 from hindsight.analysis.evidence import proposed_metrics
 from hindsight.analysis.metrics import format_duration
 from hindsight.cli.context import console, state, transaction
-from hindsight.domain.timeline import localize, require_aware
-from hindsight.errors import InvalidInputError
-from hindsight.importers.base import ImportOptions, Source
+from hindsight.domain.timeline import localize, require_aware, resolve_zone
+from hindsight.errors import BadUsageError, HindsightError
+from hindsight.importers.base import EvidenceError, ImportOptions, Source
 from hindsight.importers.registry import IMPORTERS
 from hindsight.services.evidence import (
     accept_evidence,
@@ -44,7 +45,34 @@ def _time(value: str | None, zone: str, option: str) -> dt.datetime | None:
     try:
         return require_aware(localize(dt.datetime.fromisoformat(value), zone), option)
     except ValueError as error:
-        raise InvalidInputError(f"{option}: {error}") from None
+        raise BadUsageError(f"{option}: {error}") from None
+
+
+def _options(since: str | None, until: str | None, tz: str, **kind_options: Any) -> ImportOptions:
+    """The import options, every bad value refused as bad usage (exit 2) naming its option."""
+    try:
+        resolve_zone(tz)
+    except ValueError as error:
+        raise BadUsageError(f"--tz: {str(error).removeprefix('zone: ')}") from None
+    try:
+        return ImportOptions(
+            since=_time(since, tz, "--since"),
+            until=_time(until, tz, "--until"),
+            zone=tz,
+            **kind_options,
+        )
+    except (ValueError, HindsightError) as error:
+        raise BadUsageError(str(error)) from None
+
+
+def _open(kind: str, path: Path) -> Source:
+    """The evidence to read; an unknown kind or a missing or unreadable path is bad usage."""
+    if kind not in IMPORTERS:
+        raise BadUsageError(f"{kind}: no importer of that kind; known kinds: {KINDS}")
+    try:
+        return Source.open(path)
+    except EvidenceError as error:
+        raise BadUsageError(str(error)) from None
 
 
 class _Bar:
@@ -126,10 +154,10 @@ def import_evidence_command(
     preview: bool = typer.Option(False, help="Show what would be imported; write nothing."),
 ) -> None:
     """Import evidence as suggested timeline events (all or nothing; re-importing is a no-op)."""
-    options = ImportOptions(
-        since=_time(since, tz, "--since"),
-        until=_time(until, tz, "--until"),
-        zone=tz,
+    options = _options(
+        since,
+        until,
+        tz,
         channels=tuple(channel),
         branch=branch,
         config_patterns=tuple(config) or ImportOptions.config_patterns,
@@ -138,7 +166,7 @@ def import_evidence_command(
         baseline_minutes=baseline,
         year=year,
     )
-    source = Source.open(path)
+    source = _open(kind, path)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -205,7 +233,7 @@ def accept_evidence_command(
 ) -> None:
     """Accept suggested events into the timeline (one revision)."""
     if not ids and not accept_all:
-        raise InvalidInputError("give the ids to accept, or --all")
+        raise BadUsageError("give the ids to accept, or --all")
     with transaction(ctx) as session:
         stored, count = accept_evidence(
             session, key=key, ids=None if accept_all else ids, author=state(ctx).author
@@ -226,7 +254,7 @@ def dismiss_evidence_command(
 ) -> None:
     """Set suggested events aside; importing the same file again will not bring them back."""
     if not ids and not dismiss_all:
-        raise InvalidInputError("give the ids to dismiss, or --all")
+        raise BadUsageError("give the ids to dismiss, or --all")
     with transaction(ctx) as session:
         count = dismiss_evidence(session, key=key, ids=None if dismiss_all else ids)
     console.print(Text(f"dismissed {count} event{'s' if count != 1 else ''}"))

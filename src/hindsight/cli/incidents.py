@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 
 import typer
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
 from hindsight.cli.context import console, state, transaction
+from hindsight.cli.layout import ColumnFit, fit_columns
 from hindsight.cli.show import SEVERITY_STYLE, render_history, render_postmortem
 from hindsight.domain.codec import postmortem_from_dict
-from hindsight.errors import HindsightError
+from hindsight.errors import BadUsageError
 from hindsight.services.incidents import (
     IncidentFilter,
+    IncidentSummary,
     create_postmortem,
     get_postmortem,
     list_postmortems,
@@ -32,8 +35,10 @@ def read_text_argument(value: str) -> str:
         return typer.get_text_stream("stdin").read()
     try:
         return Path(value[1:]).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise HindsightError(f"cannot read {value[1:]}: {error}") from None
+    except OSError as error:
+        raise BadUsageError(f"cannot read {value[1:]}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise BadUsageError(f"cannot read {value[1:]}: it is not UTF-8 text") from None
 
 
 def new(
@@ -56,7 +61,7 @@ def new(
     try:
         on = dt.date.fromisoformat(date) if date else dt.datetime.now(dt.UTC).date()
     except ValueError:
-        raise HindsightError(f"--date: {date!r} is not a date like 2024-05-31") from None
+        raise BadUsageError(f"--date: {date!r} is not a date like 2024-05-31") from None
     with transaction(ctx) as session:
         data = {
             "key": key or new_key(session, title, on),
@@ -99,6 +104,7 @@ def list_incidents(
     )
     with transaction(ctx) as session:
         result = list_postmortems(session, filters=filters, limit=limit, offset=(page - 1) * limit)
+    _check_page(page, result.total, limit)
     if as_json:
         items = [
             {
@@ -122,22 +128,63 @@ def list_incidents(
             "with `hindsight demo`."
         )
         return
-    table = Table(box=None, header_style="bold")
-    table.add_column("Key", no_wrap=True)
-    for column in ("Title", "Severity", "Status", "Review", "Services"):
-        table.add_column(column)
-    for item in result.items:
-        table.add_row(
-            Text(item.key),
-            Text(item.title),
-            Text(item.severity, SEVERITY_STYLE[item.severity]),
-            Text(item.status),
-            Text(item.review_status),
-            Text(", ".join(item.services)),
-        )
-    console.print(table)
+    console.print(_incident_table(result.items, console.width))
     last = min(result.offset + limit, result.total)
-    console.print(f"[dim]{result.offset + 1}-{last} of {result.total}[/dim]")
+    pages = f", page {page} of {_last_page(result.total, limit)}" if result.total > limit else ""
+    console.print(Text(f"{result.offset + 1}-{last} of {result.total}{pages}", style="dim"))
+
+
+def _last_page(total: int, limit: int) -> int:
+    return max(1, -(-total // limit))
+
+
+def _check_page(page: int, total: int, limit: int) -> None:
+    last = _last_page(total, limit)
+    if page > last:
+        raise BadUsageError(
+            f"page {page} is past the last page ({last}); {total} incident"
+            f"{'s' if total != 1 else ''} match, {limit} a page"
+        )
+
+
+# Shown in this order; kept by priority as the terminal narrows: the key (always, whole: it is
+# what `show` takes), severity, the title (ellipsised, never under 20 cells), status, review,
+# services.
+_LIST_PRIORITY = {"Key": 0, "Title": 2, "Severity": 1, "Status": 3, "Review": 4, "Services": 5}
+_LIST_SHRINK = {"Title": 20, "Services": 12}
+
+
+def _incident_table(items: list[IncidentSummary], width: int) -> Table:
+    """The incident list as a table that fits `width` cells without wrapping a row."""
+    rows = [
+        {
+            "Key": Text(item.key),
+            "Title": Text(item.title),
+            "Severity": Text(item.severity, SEVERITY_STYLE.get(item.severity, "")),
+            "Status": Text(item.status),
+            "Review": Text(item.review_status),
+            "Services": Text(", ".join(item.services)),
+        }
+        for item in items
+    ]
+    fits = fit_columns(
+        [
+            ColumnFit(
+                name,
+                max([cell_len(name)] + [row[name].cell_len for row in rows]),
+                priority,
+                _LIST_SHRINK.get(name),
+            )
+            for name, priority in _LIST_PRIORITY.items()
+        ],
+        width,
+    )
+    table = Table(box=None, header_style="bold")
+    for name, cells in fits.items():
+        table.add_column(name, width=cells, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*(row[name] for name in fits))
+    return table
 
 
 def show(ctx: typer.Context, key: str = typer.Argument(..., help="Incident key.")) -> None:

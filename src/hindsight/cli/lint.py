@@ -13,7 +13,7 @@ from rich.text import Text
 from hindsight import __version__
 from hindsight.analysis.lint import Level
 from hindsight.cli.context import console
-from hindsight.services.lint import FileReport, lint_files
+from hindsight.services.lint import FileReport, lint_texts, read_postmortem_files
 
 _SARIF_LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
 _STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
@@ -27,8 +27,9 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
 
 
-def _json(reports: list[FileReport]) -> dict[str, Any]:
+def _json(reports: list[FileReport], skipped: list[Path]) -> dict[str, Any]:
     return {
+        "skipped": [str(path) for path in skipped],
         "files": [
             {
                 "path": str(r.path),
@@ -49,7 +50,7 @@ def _json(reports: list[FileReport]) -> dict[str, Any]:
                 ],
             }
             for r in reports
-        ]
+        ],
     }
 
 
@@ -100,10 +101,11 @@ def lint_command(
     ),
 ) -> None:
     """Review postmortems for completeness, action items, blameless language and timeline gaps;
-    exits 1 when any file has an error-level finding (for CI)."""
-    reports = lint_files(paths)
+    exits 1 when any file has an error-level finding (for CI), 2 when a file cannot be read."""
+    files = read_postmortem_files(paths)
+    reports = lint_texts(files.texts)
     if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(_json(reports), indent=2))
+        typer.echo(json.dumps(_json(reports, files.skipped), indent=2))
     elif fmt is OutputFormat.SARIF:
         typer.echo(json.dumps(sarif(reports), indent=2))
     else:
@@ -121,8 +123,10 @@ def lint_command(
                     console.print(
                         Text(f"      → {finding.suggestion}", style="dim"), soft_wrap=True
                     )
+        for path in files.skipped:
+            console.print(Text(f"skipped {path}: not a postmortem (no front matter)", style="dim"))
         if not reports:
-            console.print(Text("no Markdown files found"))
+            console.print(Text("no postmortems found"))
     if any(report.report.errors for report in reports):
         raise typer.Exit(1)
 

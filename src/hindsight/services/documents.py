@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.incidents import Postmortem
-from hindsight.errors import DocumentError, Located
+from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.html import markdown_to_html
 from hindsight.rendering.json_form import read_json, render_json
 from hindsight.rendering.markdown import render_markdown
@@ -35,7 +35,9 @@ def format_for_path(path: Path) -> DocumentFormat:
         return DocumentFormat.MARKDOWN
     if suffix == ".json":
         return DocumentFormat.JSON
-    raise DocumentError([Located(str(path), 0, "", "unknown file type; use .md or .json")])
+    raise UnreadableDocumentError(
+        [Located(str(path), 0, "", "unknown file type; use .md or .json")]
+    )
 
 
 def render_document(postmortem: Postmortem, fmt: DocumentFormat) -> str:
@@ -57,13 +59,39 @@ def parse_document(text: str, *, source: str, fmt: DocumentFormat) -> Postmortem
     return read_json(text, source)
 
 
+NOT_A_POSTMORTEM = (
+    "is not a postmortem: it must start with a '---' line opening the YAML front matter"
+)
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """The file's text (UTF-8, with or without a byte-order mark); binary data such as an image
+    raises UnreadableDocumentError naming the line of the first undecodable byte."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise UnreadableDocumentError([Located(source, line, "", "is not UTF-8 text")]) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UnreadableDocumentError([Located(source, line, "", "is binary, not text")])
+    return text
+
+
+def has_front_matter(text: str) -> bool:
+    """Whether the text opens with the '---' line of a Markdown postmortem's front matter."""
+    return text.split("\n", 1)[0].strip() == "---"
+
+
 def read_document_file(path: Path) -> Postmortem:
-    """Read and parse one file, refusing oversized and undecodable files with a clear reason."""
+    """Read and parse one file. A file that cannot be read as text at all (missing, oversized,
+    not UTF-8, of an unknown type) raises UnreadableDocumentError; a postmortem whose content
+    is refused raises DocumentError."""
     fmt = format_for_path(path)
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
-            raise DocumentError(
+            raise UnreadableDocumentError(
                 [
                     Located(
                         str(path),
@@ -76,12 +104,12 @@ def read_document_file(path: Path) -> Postmortem:
             )
         raw = path.read_bytes()
     except OSError as error:
-        raise DocumentError([Located(str(path), 0, "", error.strerror or str(error))]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DocumentError([Located(str(path), line, "", "is not UTF-8 text")]) from None
+        raise UnreadableDocumentError(
+            [Located(str(path), 0, "", error.strerror or str(error))]
+        ) from None
+    text = decode_text(raw, str(path))
+    if fmt is DocumentFormat.MARKDOWN and not has_front_matter(text):
+        raise UnreadableDocumentError([Located(str(path), 1, "", NOT_A_POSTMORTEM)])
     return parse_document(text, source=str(path), fmt=fmt)
 
 
@@ -95,9 +123,20 @@ class ImportResult:
     version: int
 
 
-def import_documents(session: Session, *, paths: Sequence[Path], author: str) -> list[ImportResult]:
-    """Import every file or none: all are parsed and checked before anything is written."""
-    parsed = [(path, read_document_file(path)) for path in paths]
+def _read_all(paths: Sequence[Path]) -> tuple[list[tuple[Path, Postmortem]], list[DocumentError]]:
+    """Every file read, and every file's problems: one bad file does not hide the next."""
+    parsed: list[tuple[Path, Postmortem]] = []
+    failures: list[DocumentError] = []
+    for path in paths:
+        try:
+            parsed.append((path, read_document_file(path)))
+        except DocumentError as error:
+            failures.append(error)
+    return parsed, failures
+
+
+def _check_all(session: Session, parsed: list[tuple[Path, Postmortem]]) -> list[Located]:
+    """Problems only visible across files or against the database: shared keys, categories."""
     problems: list[Located] = []
     seen: dict[str, Path] = {}
     for path, postmortem in parsed:
@@ -116,8 +155,25 @@ def import_documents(session: Session, *, paths: Sequence[Path], author: str) ->
             check_categories(session, postmortem)
         except InvalidPostmortemError as error:
             problems.extend(Located(str(path), 0, p.field, p.message) for p in error.problems)
+    return problems
+
+
+def import_documents(session: Session, *, paths: Sequence[Path], author: str) -> list[ImportResult]:
+    """Import every file or none.
+
+    Steps: read and parse every file, collecting each one's problems; check the parsed ones
+    against each other and the taxonomy; if anything is wrong, raise one DocumentError listing
+    every problem of every file in the order given (UnreadableDocumentError if some file could
+    not be read at all); only then write.
+    """
+    parsed, failures = _read_all(paths)
+    problems = [problem for failure in failures for problem in failure.problems]
+    problems += _check_all(session, parsed)
     if problems:
-        raise DocumentError(problems)
+        order = {str(path): index for index, path in enumerate(paths)}
+        problems.sort(key=lambda problem: order.get(problem.source, len(order)))
+        unreadable = any(isinstance(failure, UnreadableDocumentError) for failure in failures)
+        raise (UnreadableDocumentError if unreadable else DocumentError)(problems)
     results = []
     for path, postmortem in parsed:
         outcome, stored = save_postmortem(session, postmortem=postmortem, author=author)

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from hindsight.analysis.lint import Finding, Level, LintReport, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
-from hindsight.errors import DocumentError
+from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.markdown_reader import read_markdown
+from hindsight.services.documents import NOT_A_POSTMORTEM, decode_text, has_front_matter
 from hindsight.services.incidents import get_postmortem
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
@@ -97,20 +98,61 @@ def _headings(text: str) -> dict[str, int]:
     return found
 
 
-def lint_files(paths: Iterable[Path]) -> list[FileReport]:
-    """Lint every `.md` file in `paths` (folders are searched); unreadable files are reported
-    as one error each, placed on the line at fault."""
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+@dataclass(frozen=True)
+class PostmortemFiles:
+    """The postmortems to lint, read, and the Markdown files of searched folders that are not
+    postmortems (a README, say), set aside."""
+
+    texts: list[tuple[Path, str]]
+    skipped: list[Path]
+
+
+def _read(path: Path, *, found_in_folder: bool) -> str | None:
+    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        reason = "no such file or folder" if isinstance(error, FileNotFoundError) else None
+        raise UnreadableDocumentError(
+            [Located(str(path), 0, "", reason or f"cannot read: {error.strerror or error}")]
+        ) from None
+    text = decode_text(raw, str(path))
+    if has_front_matter(text):
+        return text
+    if found_in_folder:
+        return None
+    raise UnreadableDocumentError([Located(str(path), 1, "", NOT_A_POSTMORTEM)])
+
+
+def read_postmortem_files(paths: Iterable[Path]) -> PostmortemFiles:
+    """Read every file named and every `.md` file in the folders named. A file that cannot be
+    read, is not text or (when named) is not a postmortem raises UnreadableDocumentError
+    listing every such file: a score for it would mean nothing."""
+    texts: list[tuple[Path, str]] = []
+    skipped: list[Path] = []
+    problems: list[Located] = []
+    for named in paths:
+        in_folder = named.is_dir()
+        for path in sorted(named.rglob("*.md")) if in_folder else [named]:
+            try:
+                text = _read(path, found_in_folder=in_folder)
+            except UnreadableDocumentError as error:
+                problems += error.problems
+                continue
+            if text is None:
+                skipped.append(path)
+            else:
+                texts.append((path, text))
+    if problems:
+        raise UnreadableDocumentError(problems)
+    return PostmortemFiles(texts, skipped)
+
+
+def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
+    """Lint each postmortem's text; one that does not parse gets its reading problems as
+    error-level findings, each placed on the line at fault."""
     reports: list[FileReport] = []
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            finding = Finding("read", Level.ERROR, "file", "", f"cannot read: {error}")
-            reports.append(FileReport(path, LintReport([finding]), [1]))
-            continue
+    for path, text in files:
         try:
             postmortem = read_markdown(text, str(path))
         except DocumentError as error:
@@ -128,3 +170,9 @@ def lint_files(paths: Iterable[Path]) -> list[FileReport]:
             lines.append(line)
         reports.append(FileReport(path, report, lines))
     return reports
+
+
+def lint_files(paths: Iterable[Path]) -> list[FileReport]:
+    """Lint every file named and every postmortem in the folders named (see
+    `read_postmortem_files` for what is refused)."""
+    return lint_texts(read_postmortem_files(paths).texts)
