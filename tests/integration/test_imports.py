@@ -248,3 +248,28 @@ def test_an_import_of_arbitrary_bytes_either_succeeds_or_writes_nothing(
         assert str(error).startswith("body.json")
         after = _rows(session), session.scalar(select(func.count()).select_from(EvidenceImportRow))
         assert after == before
+
+
+def test_two_alerts_sharing_a_fingerprint_in_one_payload_are_both_imported_on_a_first_import(
+    session: Session,
+) -> None:
+    make_incident(session)
+    # Both alerts of this payload carry fingerprint dd19ae3d4e06ac55 and start at 07:01:37.803.
+    first = _import(session, "alertmanager", DATA / "alertmanager" / "all_ok_multiple.json")
+    assert len(first.added) == 4 and first.skipped == {}
+    texts = sorted(s.event.text for s in first.added)
+    assert sum("CS30" in t for t in texts) == 2 and sum("CS31" in t for t in texts) == 2
+    again = _import(session, "alertmanager", DATA / "alertmanager" / "all_ok_multiple.json")
+    assert again.added == [] and again.skipped == {"already imported": 4}
+
+
+def test_an_alert_delivered_twice_in_one_import_is_counted_as_repeated_not_already_imported(
+    session: Session, tmp_path: Path
+) -> None:
+    make_incident(session)
+    payload = (DATA / "alertmanager" / "all_ok.json").read_text()
+    lines = tmp_path / "deliveries.jsonl"
+    lines.write_text(" ".join(payload.split()) + "\n" + " ".join(payload.split()) + "\n")
+    summary = _import(session, "alertmanager", lines)
+    assert len(summary.added) == 2
+    assert summary.skipped == {"repeated within this import": 2}

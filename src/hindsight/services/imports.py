@@ -4,6 +4,7 @@ and keep it as suggestions until people accept them into the timeline.
 Rules, in the order they are applied to each imported event:
 1. outside --since/--until → skipped;
 2. the same record imported before (same kind and key) → skipped, so re-importing is a no-op;
+   the same record twice in one import (a repeated delivery) → skipped as repeated;
 3. the same happening already suggested by another tool (`analysis.evidence.same_happening`)
    → merged: the earlier suggestion gains this event's provenance;
 4. the same happening already in the timeline → skipped ("already in the timeline");
@@ -154,11 +155,15 @@ def _merge(
     """Rules 2-5 of the module docstring: the rows to store, and how many were merged."""
     merged = 0
     new_rows: list[EvidenceRow] = []
+    seen: set[str] = set()
     for evidence in found:
         if (kind, evidence.key) in known:
             skipped["already imported"] += 1
             continue
-        known.add((kind, evidence.key))
+        if evidence.key in seen:
+            skipped["repeated within this import"] += 1
+            continue
+        seen.add(evidence.key)
         candidate = Candidate("new", evidence.event, evidence.signal, evidence.subject, kind)
         target = next((row for row, other in pool if same_happening(candidate, other)), None)
         row = _row(incident_id, batch, kind, evidence)
