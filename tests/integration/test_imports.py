@@ -3,6 +3,7 @@ tools, idempotent re-import, all-or-nothing, acceptance, key-moment proposals, l
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.evidence import SuggestionState
+from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import PermissionDeniedError
 from hindsight.importers.base import EvidenceError, ImportOptions, Source
@@ -32,7 +34,7 @@ from hindsight.services.imports import (
     import_evidence,
     receive_hook,
 )
-from hindsight.services.incidents import get_postmortem, list_revisions
+from hindsight.services.incidents import get_postmortem, list_revisions, update_postmortem
 from hindsight.storage.models import EvidenceImportRow, EvidenceRow, IncidentRow
 from tests.factories import make_incident
 
@@ -273,3 +275,25 @@ def test_an_alert_delivered_twice_in_one_import_is_counted_as_repeated_not_alrea
     summary = _import(session, "alertmanager", lines)
     assert len(summary.added) == 2
     assert summary.skipped == {"repeated within this import": 2}
+
+
+def test_a_proposal_disappears_when_its_event_is_removed_from_the_timeline(
+    session: Session,
+) -> None:
+    make_incident(session, timeline=[])
+    for name in (
+        "webhooks-v2_01_incident.trigger.json",
+        "webhooks-v2_02_incident.acknowledge.json",
+    ):
+        _import(session, "pagerduty", PD / name)
+    accept_evidence(session, key=KEY, ids=None, author="tester")
+    assert KeyMoment.ACKNOWLEDGED in {p.moment for p in evidence_proposals(session, key=KEY)}
+
+    def remove_acknowledgement(postmortem: Postmortem) -> Postmortem:
+        kept = tuple(e for e in postmortem.timeline if not e.text.startswith("Acknowledged"))
+        return dataclasses.replace(postmortem, timeline=kept)
+
+    update_postmortem(session, key=KEY, change=remove_acknowledgement, author="tester")
+    proposals = evidence_proposals(session, key=KEY)
+    assert KeyMoment.ACKNOWLEDGED not in {p.moment for p in proposals}
+    assert KeyMoment.DETECTED in {p.moment for p in proposals}  # its event is still there

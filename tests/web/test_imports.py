@@ -3,6 +3,7 @@ proposed key moments, and the live Alertmanager hook."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -10,13 +11,17 @@ from pathlib import Path
 
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
+from hindsight.importers.base import ImportOptions, Source
 from hindsight.services.evidence import (
+    accept_evidence,
     list_evidence,
 )
 from hindsight.services.imports import (
     create_hook_token,
+    import_evidence,
 )
-from hindsight.services.incidents import get_postmortem
+from hindsight.services.incidents import get_postmortem, update_postmortem
+from tests.factories import make_incident
 from tests.web.conftest import Browser
 
 DEMO = "2018-01-18-reddit-hugs-mybinder"
@@ -158,3 +163,38 @@ def test_uploads_previewed_but_never_imported_are_removed_a_day_later(
     os.utime(old, (day_ago, day_ago))
     _preview(owner, "git", GIT)
     assert not old.exists()
+
+
+def test_a_proposal_loses_its_mark_button_when_its_event_is_removed_from_the_timeline(
+    browser_for: Make, app_database: Database
+) -> None:
+    key = "2024-03-05-checkout-errors"
+    with app_database.transaction() as session:
+        make_incident(session, timeline=[])
+        for name in (
+            "webhooks-v2_01_incident.trigger.json",
+            "webhooks-v2_02_incident.acknowledge.json",
+        ):
+            import_evidence(
+                session,
+                key=key,
+                kind="pagerduty",
+                source=Source.open(DATA / "pagerduty" / name),
+                options=ImportOptions(),
+                author="owner",
+            )
+        accept_evidence(session, key=key, ids=None, author="owner")
+    owner = browser_for("owner")
+    assert 'name="moment" value="acknowledged"' in owner.page(f"/incidents/{key}")
+    with app_database.transaction() as session:
+        update_postmortem(
+            session,
+            key=key,
+            change=lambda pm: dataclasses.replace(
+                pm, timeline=tuple(e for e in pm.timeline if not e.text.startswith("Acknowledged"))
+            ),
+            author="owner",
+        )
+    page = owner.page(f"/incidents/{key}")
+    assert 'name="moment" value="acknowledged"' not in page
+    assert 'name="moment" value="detected"' in page

@@ -43,6 +43,7 @@ from hindsight.importers.registry import read_all
 from hindsight.services.evidence import (
     SuggestedEvent,
     candidate_of,
+    live_rows,
     provenance_json,
     require_importer_rights,
     suggested_event,
@@ -96,12 +97,8 @@ def import_evidence(
     skipped: Counter[str] = Counter(options.skipped)
     rows = list(session.scalars(select(EvidenceRow).where(EvidenceRow.incident_id == incident_id)))
     known = {(row.kind, row.key) for row in rows}
-    pool = [
-        (row, candidate_of(row))
-        for row in rows
-        if row.state in (SuggestionState.SUGGESTED, SuggestionState.ACCEPTED)
-    ]
     timeline = get_postmortem(session, key=key, actor=actor).postmortem.timeline
+    pool = [(row, candidate_of(row)) for row in live_rows(rows, timeline)]
     manual = [
         Candidate(f"timeline:{i}", event, signal_for_kind(event.kind), "", "timeline")
         for i, event in enumerate(timeline)

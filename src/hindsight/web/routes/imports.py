@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from hindsight.analysis.evidence import proposed_metrics
 from hindsight.domain.access import Actor
+from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment, localize, require_aware
 from hindsight.errors import HindsightError, InvalidInputError, NotFoundError
 from hindsight.importers.base import ImportOptions, Source
@@ -275,11 +276,14 @@ def _icons() -> dict[str, str]:
     return {kind: importer.icon for kind, importer in IMPORTERS.items()}
 
 
-def evidence_context(session: Session, key: str, actor: Actor) -> dict[str, Any]:
-    """What the postmortem page shows about evidence."""
+def evidence_context(
+    session: Session, key: str, actor: Actor, postmortem: Postmortem | None = None
+) -> dict[str, Any]:
+    """What the postmortem page shows about evidence (`postmortem`, when the page has it)."""
+    timeline = postmortem.timeline if postmortem is not None else None
     return {
         "evidence": list_evidence(session, key=key, actor=actor),
-        "proposals": evidence_proposals(session, key=key, actor=actor),
+        "proposals": evidence_proposals(session, key=key, actor=actor, timeline=timeline),
         "importers": IMPORTERS,
         "icons": _icons(),
         "hook_prefix": hook_token_prefix(session, key=key, actor=actor),
