@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from hindsight.importers.base import ImportOptions, Source
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
-from hindsight.importers.base import ImportOptions, Source
 from hindsight.services.evidence import (
     accept_evidence,
     list_evidence,
@@ -198,3 +199,44 @@ def test_a_proposal_loses_its_mark_button_when_its_event_is_removed_from_the_tim
     page = owner.page(f"/incidents/{key}")
     assert 'name="moment" value="acknowledged"' not in page
     assert 'name="moment" value="detected"' in page
+
+
+def test_bad_input_to_the_evidence_routes_gives_a_clear_error_not_a_500(
+    browser_for: Make, app_database: Database, tmp_path: Path
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    owner.page(f"/incidents/{DEMO}")
+    huge = str(10**23)
+    for url, data in (
+        (f"/incidents/{DEMO}/evidence/accept", {"id": huge}),
+        (f"/incidents/{DEMO}/evidence/dismiss", {"id": huge}),
+        (f"/incidents/{DEMO}/moments", {"moment": "detected", "evidence": huge}),
+    ):
+        response = owner.submit(url, data)
+        assert response.status_code == 404, (url, response.status_code)  # type: ignore[attr-defined]
+        assert f"no suggested event with id {huge}" in response.text or (  # type: ignore[attr-defined]
+            f"no imported event with id {huge}" in response.text  # type: ignore[attr-defined]
+        )
+    # An upload named '..' is stored under a safe name and previewed like any other.
+    with GIT.open("rb") as handle:
+        dots = owner.post(
+            f"/incidents/{DEMO}/evidence/preview",
+            data={"csrf_token": owner.csrf, "kind": "git"},
+            files={"file": ("..", handle, "application/octet-stream")},
+            headers={"HX-Request": "true"},
+        )
+    assert dots.status_code == 200 and "20 new suggested events" in dots.text
+    # A zip member with a bad CRC: the reason in the dialog.
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("channels.json", '[{"id": "C1", "name": "ops"}]')
+        out.writestr("users.json", "[]")
+        out.writestr("ops/2018-01-18.json", b'[{"type": "message", "text": "hi"}]' * 20)
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"ops/2018-01-18.json") + 30
+    data[at : at + 4] = b"\x00\xff\x00\xff"
+    archive.write_bytes(bytes(data))
+    damaged = _preview(owner, "slack", archive)
+    assert damaged.status_code == 200  # type: ignore[attr-defined]
+    assert "ops/2018-01-18.json: the archive is damaged" in damaged.text  # type: ignore[attr-defined]

@@ -5,8 +5,10 @@ An importer reads a `Source` (one file, a folder, a .zip, or a request body) and
 stores it in one transaction, so a bad record anywhere means nothing is stored.
 
 Reading is bounded. Text is streamed line by line; a JSON document is parsed whole only up
-to `MAX_JSON_BYTES`; a zip member may not claim more than `MAX_UNZIPPED_BYTES` or expand more
-than `MAX_ZIP_RATIO` times (zip bombs), and the bytes actually read are counted too.
+to `MAX_JSON_BYTES` and when its estimated size in memory fits `MAX_JSON_MEMORY` (larger
+arrays and JSON Lines are streamed by `json_documents`); a zip member may not claim more
+than `MAX_UNZIPPED_BYTES` or expand more than `MAX_ZIP_RATIO` times (zip bombs), and the
+bytes actually read are counted too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +30,10 @@ from hindsight.domain.timeline import resolve_zone
 from hindsight.errors import InvalidInputError, Located
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_MEMORY = 256 * 1024 * 1024
+# Bytes of Python objects per ',', ':', '{' or '[' of JSON text: up to 66 measured (a small dict
+# per '{"a":1}'), 32-36 for lists of numbers or empty objects; text itself costs about its size.
+BYTES_PER_JSON_VALUE = 72
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
@@ -112,7 +119,13 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(min(len(buffer), self._left + 1))
+        try:
+            data = self._raw.read(min(len(buffer), self._left + 1))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            # A zip member with a corrupt stream or a bad CRC fails while it is read.
+            raise EvidenceError(
+                self._name, f"the archive is damaged ({error}); export it again"
+            ) from None
         if len(data) > self._left:
             raise EvidenceError(self._name, "the file is larger than it claims (a zip bomb?)")
         self._left -= len(data)
@@ -136,7 +149,12 @@ class SourceFile:
 
     def open(self, progress: Progress | None = None) -> IO[bytes]:
         """Open for binary reading, bounded by the size the file declared."""
-        raw = _Counted(self.opener(), self.name, self.size, progress or NoProgress())
+        try:
+            opened = self.opener()
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as error:
+            # A damaged header, an unsupported compression method, an encrypted member.
+            raise EvidenceError(self.name, f"cannot be read from the archive ({error})") from None
+        raw = _Counted(opened, self.name, self.size, progress or NoProgress())
         return io.BufferedReader(raw, buffer_size=1 << 20)
 
     def read_json(self, progress: Progress | None = None) -> Any:
@@ -149,6 +167,8 @@ class SourceFile:
             )
         with self.open(progress) as handle:
             data = handle.read()
+        if (estimate := json_memory(data)) > MAX_JSON_MEMORY:
+            raise too_dense(self.name, estimate)
         return parse_json(self.name, data)
 
     def lines(self, progress: Progress | None = None) -> Iterator[tuple[int, str]]:
@@ -183,6 +203,29 @@ def size_text(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
+
+
+def json_memory(data: bytes | str, start: int = 0) -> int:
+    """About how many bytes of Python objects JSON text (from `start`) parses into: close for
+    dense structure, generous for text with many commas. Counting is fast (no parsing)."""
+    if isinstance(data, bytes):
+        marks = (b",", b":", b"{", b"[")
+        values = sum(data.count(mark, start) for mark in marks)
+    else:
+        values = sum(data.count(mark, start) for mark in (",", ":", "{", "["))
+    return len(data) - start + values * BYTES_PER_JSON_VALUE
+
+
+def too_dense(name: str, estimate: int, *, line: int = 0, element: bool = False) -> EvidenceError:
+    """The refusal of JSON that would take more than MAX_JSON_MEMORY once parsed."""
+    what = "an element of the array" if element else "this JSON document"
+    return EvidenceError(
+        name,
+        f"{what} would take about {size_text(estimate)} in memory once read (the limit is "
+        f"{size_text(MAX_JSON_MEMORY)}); give the records as a JSON array or one per line "
+        "(JSON Lines), which are read one at a time, or split the file",
+        line=line,
+    )
 
 
 def parse_json(name: str, data: bytes | str) -> Any:
@@ -362,50 +405,6 @@ def epoch(value: float, fail: Callable[[str], Exception], name: str) -> dt.datet
     if not 86_400 <= value <= 7_000_000_000:
         raise fail(f"field '{name}': {value} is not a Unix time in seconds")
     return dt.datetime.fromtimestamp(value, dt.UTC)
-
-
-def iter_documents(item: SourceFile, progress: Progress) -> Iterator[tuple[int, str, Any]]:
-    """The JSON documents in a file: one document, an array of them, or JSON Lines.
-
-    Yields (line, locator, document); the line is 0 when unknown. JSON Lines files are
-    streamed, so they may be larger than MAX_JSON_BYTES.
-    """
-    if item.size <= MAX_JSON_BYTES:
-        with item.open(progress) as handle:
-            data = handle.read()
-        try:
-            document = parse_json(item.name, data)
-        except EvidenceError as error:
-            if "Extra data" not in str(error):
-                raise
-        else:
-            if isinstance(document, list):
-                for index, element in enumerate(document, start=1):
-                    yield 0, f"item {index}", element
-            else:
-                yield 0, "", document
-            return
-    for number, text in item.lines(progress):
-        if text.strip():
-            yield number, f"line {number}", _parse_line(item.name, number, text)
-
-
-def each_document(source: Source, progress: Progress) -> Iterator[Record]:
-    """Every JSON document of every file in `source`, as a Record naming file and place."""
-    for item in source.files:
-        for _line, locator, document in iter_documents(item, progress):
-            yield Record(item.name, locator, document)
-
-
-def _parse_line(name: str, number: int, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise EvidenceError(
-            name, f"not valid JSON: {error.msg} at column {error.colno}", line=number
-        ) from None
-    except RecursionError:
-        raise EvidenceError(name, "the JSON is nested too deeply", line=number) from None
 
 
 def text_of(value: Any) -> str:

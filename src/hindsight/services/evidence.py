@@ -155,12 +155,22 @@ def evidence_proposals(
     return propose_key_moments([candidate_of(row) for row in live_rows(rows, timeline or ())])
 
 
+MAX_ID = 2**31 - 1  # the largest id the evidence table can hold (a 32-bit integer)
+
+
+def _unknown_ids(ids: Iterable[int]) -> set[int]:
+    """Ids no row can have; asking the database about them fails on PostgreSQL and SQLite."""
+    return {value for value in ids if not 1 <= value <= MAX_ID}
+
+
 def _pick_rows(session: Session, incident_id: int, ids: Iterable[int] | None) -> list[EvidenceRow]:
     query = select(EvidenceRow).where(
         EvidenceRow.incident_id == incident_id, EvidenceRow.state == SuggestionState.SUGGESTED
     )
     if ids is not None:
         wanted = set(ids)
+        if impossible := _unknown_ids(wanted):
+            raise NotFoundError(f"no suggested event with id {min(impossible)} in incident")
         query = query.where(EvidenceRow.id.in_(wanted))
         rows = list(session.scalars(query))
         missing = wanted - {row.id for row in rows}
@@ -239,7 +249,7 @@ def apply_proposal(
 ) -> StoredPostmortem:
     """Mark a proposed key moment: accept its event if still suggested, and mark it."""
     incident_id = visible_incident_id(session, key=key, actor=actor)
-    row = session.get(EvidenceRow, evidence_id)
+    row = None if _unknown_ids([evidence_id]) else session.get(EvidenceRow, evidence_id)
     if row is None or row.incident_id != incident_id:
         raise NotFoundError(f"no imported event with id {evidence_id} in this incident")
     if row.state == SuggestionState.SUGGESTED:

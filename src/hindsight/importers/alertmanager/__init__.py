@@ -28,8 +28,8 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    each_document,
 )
+from hindsight.importers.json_documents import each_document
 
 _NEVER = "0001-01-01"
 _SHOWN_LABELS = ("severity", "instance", "job", "service", "namespace", "cluster")

@@ -68,7 +68,8 @@ async def _save_upload(request: Request, upload: UploadFile) -> str:
     """Copy the upload to the uploads folder in chunks; returns its token."""
     _sweep(_uploads(request))
     token = secrets.token_urlsafe(18)
-    name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
+    # Leading dots go: a name of '..' or '.' would be the uploads folder itself.
+    name = _SAFE_NAME.sub("_", Path(upload.filename or "").name).lstrip(".")[:100] or "upload"
     folder = _uploads(request) / token
     folder.mkdir()
     written = 0
