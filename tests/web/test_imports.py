@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from hindsight.importers.base import ImportOptions, Source
+import pytest
+
+from hindsight.importers.base import Importer, ImportOptions, Progress, Source
+from hindsight.importers.registry import IMPORTERS
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
 from hindsight.services.evidence import (
@@ -240,3 +244,46 @@ def test_bad_input_to_the_evidence_routes_gives_a_clear_error_not_a_500(
     damaged = _preview(owner, "slack", archive)
     assert damaged.status_code == 200  # type: ignore[attr-defined]
     assert "ops/2018-01-18.json: the archive is damaged" in damaged.text  # type: ignore[attr-defined]
+
+
+class _HeldImporter:
+    """An importer that stops inside its parser until the test lets it go."""
+
+    kind, title, icon, accepts = "git", "held", "⏸", "anything"
+
+    def __init__(self, real: Importer) -> None:
+        self.real, self.started, self.release = real, threading.Event(), threading.Event()
+
+    def read(self, source: Source, options: ImportOptions, progress: Progress) -> Iterator[object]:
+        self.started.set()
+        assert self.release.wait(30), "the test never released the import"
+        yield from self.real.read(source, options, progress)
+
+
+def test_the_server_answers_healthz_while_an_evidence_import_is_parsing(
+    browser_for: Make, app_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _demo(app_database)
+    held = _HeldImporter(IMPORTERS["git"])
+    monkeypatch.setitem(IMPORTERS, "git", held)
+    owner = browser_for("owner")
+    owner.page(f"/incidents/{DEMO}")
+    results: dict[str, object] = {}
+    with owner:  # one event loop for every request of this client, as in a real server
+        preview = threading.Thread(
+            target=lambda: results.update(preview=_preview(owner, "git", GIT))
+        )
+        preview.start()
+        try:
+            assert held.started.wait(10), "the import never started"
+            health = threading.Thread(target=lambda: results.update(health=owner.get("/healthz")))
+            health.start()
+            health.join(5)
+            answered = not health.is_alive()
+        finally:
+            held.release.set()
+            preview.join(30)
+        health.join(30)
+    assert answered, "/healthz waited for the import: parsing ran on the event loop"
+    assert results["health"].status_code == 200  # type: ignore[attr-defined]
+    assert "20 new suggested events" in results["preview"].text  # type: ignore[attr-defined]
