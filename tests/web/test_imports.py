@@ -287,3 +287,22 @@ def test_the_server_answers_healthz_while_an_evidence_import_is_parsing(
     assert answered, "/healthz waited for the import: parsing ran on the event loop"
     assert results["health"].status_code == 200  # type: ignore[attr-defined]
     assert "20 new suggested events" in results["preview"].text  # type: ignore[attr-defined]
+
+
+def test_the_import_dialog_defaults_to_the_impact_window_and_warns_of_evidence_far_outside_it(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo(app_database)
+    owner = browser_for("owner")
+    page = owner.page(f"/incidents/{DEMO}")
+    # The demo's key moments run 14:15 to 17:14 UTC; the owner reads times in UTC.
+    assert 'name="since" step="1" value="2018-01-18T13:15:00"' in page
+    assert 'name="until" step="1" value="2018-01-18T18:14:00"' in page
+    assert "the incident&#39;s key moments, an hour either side" in page
+    preview = _preview(owner, "git", GIT, since="2018-01-18T13:15:00", until="2018-01-18T18:14:00")
+    assert "1 new suggested event" in preview.text  # type: ignore[attr-defined]
+    assert 'class="warning" role="alert"' in preview.text  # type: ignore[attr-defined]
+    assert (
+        "18 events lie more than a day outside the time window (2018-01-02 to 2018-01-30 UTC)"
+        in preview.text  # type: ignore[attr-defined]
+    )

@@ -48,6 +48,43 @@ class EvidenceError(InvalidInputError):
         super().__init__(str(self.problem))
 
 
+FAR_FROM_WINDOW = dt.timedelta(days=1)
+
+
+@dataclass
+class FarOutside:
+    """Records more than FAR_FROM_WINDOW outside the time window: the sign of a wrong file or
+    a wrong window (a 2015 export for a 2017 incident), worth a warning of its own."""
+
+    events: int = 0
+    days: int = 0
+    earliest: dt.datetime | None = None
+    latest: dt.datetime | None = None
+
+    def note(self, at: dt.datetime, *, day: bool = False) -> None:
+        """Count one record (or, with `day`, one day of records left unread) at `at`."""
+        if day:
+            self.days += 1
+        else:
+            self.events += 1
+        self.earliest = at if self.earliest is None else min(self.earliest, at)
+        self.latest = at if self.latest is None else max(self.latest, at)
+
+    def warning(self) -> str:
+        """'1,031 events lie more than a day outside the time window (2015-03-02 to …)'."""
+        if self.earliest is None or self.latest is None:
+            return ""
+        parts = [f"{self.events:,} event{'s' if self.events != 1 else ''}"] if self.events else []
+        if self.days:
+            parts.append(f"{self.days:,} day{'s' if self.days != 1 else ''} of messages")
+        verb = "lies" if not self.days and self.events == 1 else "lie"
+        return (
+            f"{' and '.join(parts)} {verb} more than a day outside the time window "
+            f"({self.earliest:%Y-%m-%d} to {self.latest:%Y-%m-%d} UTC): is this the right file, "
+            "or should the window be wider?"
+        )
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """What the person importing can say about the evidence.
@@ -67,6 +104,7 @@ class ImportOptions:
     baseline_minutes: int = 30
     year: int | None = None
     skipped: Counter[str] = field(default_factory=Counter, compare=False)
+    far: FarOutside = field(default_factory=FarOutside, compare=False)
 
     def __post_init__(self) -> None:
         resolve_zone(self.zone)
@@ -89,7 +127,16 @@ class ImportOptions:
         )
         if not inside:
             self.skipped["outside the time window"] += 1
+            if self.far_outside(at):
+                self.far.note(at)
         return inside
+
+    def far_outside(self, at: dt.datetime) -> bool:
+        """Whether `at` is more than FAR_FROM_WINDOW before --since or after --until."""
+        return bool(
+            (self.since and at < self.since - FAR_FROM_WINDOW)
+            or (self.until and at > self.until + FAR_FROM_WINDOW)
+        )
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count records an importer leaves out on purpose, for the summary."""

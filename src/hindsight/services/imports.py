@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from hindsight.analysis.evidence import (
     Candidate,
+    ImportWindow,
     Proposal,
+    default_import_window,
     propose_key_moments,
     same_happening,
 )
@@ -68,6 +70,9 @@ class ImportSummary:
     merged: int
     skipped: dict[str, int]
     proposals: list[Proposal] = field(default_factory=list)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    far_outside: str = ""
 
     @property
     def skipped_total(self) -> int:
@@ -134,7 +139,24 @@ def import_evidence(
         [c for _r, c in pool]
         + [Candidate(f"evidence:{s.id}", s.event, s.signal, s.subject, s.kind) for s in added]
     )
-    return ImportSummary(kind, source.name, added, merged, dict(skipped), proposals)
+    return ImportSummary(
+        kind,
+        source.name,
+        added,
+        merged,
+        dict(skipped),
+        proposals,
+        since=options.since,
+        until=options.until,
+        far_outside=options.far.warning(),
+    )
+
+
+def import_window(session: Session, *, key: str, actor: Actor | None = None) -> ImportWindow | None:
+    """The window an import into this incident uses unless the person gives one
+    (`analysis.evidence.default_import_window`)."""
+    timeline = get_postmortem(session, key=key, actor=actor).postmortem.timeline
+    return default_import_window(timeline)
 
 
 def _merge(

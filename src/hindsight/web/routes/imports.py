@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from hindsight.analysis.evidence import proposed_metrics
+from hindsight.analysis.evidence import default_import_window, proposed_metrics
 from hindsight.domain.access import Actor
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment, localize, require_aware
@@ -302,6 +302,7 @@ def evidence_context(
     """What the postmortem page shows about evidence (`postmortem`, when the page has it)."""
     timeline = postmortem.timeline if postmortem is not None else None
     return {
+        "import_window": default_import_window(timeline) if timeline is not None else None,
         "evidence": list_evidence(session, key=key, actor=actor),
         "proposals": evidence_proposals(session, key=key, actor=actor, timeline=timeline),
         "importers": IMPORTERS,
