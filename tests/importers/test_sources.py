@@ -123,7 +123,11 @@ def test_a_huge_file_without_line_breaks_is_refused_without_reading_it_whole(
     monkeypatch.setattr(base, "MAX_LINE_BYTES", 5000)
     huge = tmp_path / "alerts.json"
     huge.write_text('{"alerts": [' + ",".join(['{"status": "firing"}'] * 2000) + "]}")
-    with pytest.raises(EvidenceError, match=r"alerts\.json:1: a line longer than 5.0 KB"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"alerts\.json: 42.0 KB is too large for one JSON document \(the limit is "
+        r"1.0 KB\); give the records as a JSON array or one per line",
+    ):
         read_all("alertmanager", Source.open(huge), ImportOptions(), NoProgress())
 
 

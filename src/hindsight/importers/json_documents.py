@@ -106,20 +106,20 @@ def _starts_an_array(item: SourceFile) -> bool:
 def _json_lines(
     item: SourceFile, progress: Progress, refusal: str
 ) -> Iterator[tuple[int, str, Any]]:
-    """One document per line; when the first line is not a whole document, the file is one
-    document too large to read (`refusal` says so), if there is a refusal to give."""
+    """One document per line; when the first line is not a whole document (or is too long to
+    read), the file is one document too large to read, and `refusal` (if any) says so."""
     first = True
-    for number, text in item.lines(progress):
-        if not text.strip():
-            continue
-        try:
+    try:
+        for number, text in item.lines(progress):
+            if not text.strip():
+                continue
             document = _parse_line(item.name, number, text)
-        except EvidenceError:
-            if first and refusal:
-                raise EvidenceError(item.name, refusal) from None
-            raise
-        first = False
-        yield number, f"line {number}", document
+            first = False
+            yield number, f"line {number}", document
+    except EvidenceError:
+        if first and refusal:
+            raise EvidenceError(item.name, refusal) from None
+        raise
 
 
 def _parse_line(name: str, number: int, text: str) -> Any:
