@@ -30,7 +30,7 @@ from hindsight.domain.timeline import resolve_zone
 from hindsight.errors import InvalidInputError, Located
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
-MAX_JSON_MEMORY = 256 * 1024 * 1024
+MAX_JSON_MEMORY = 256_000_000
 # Bytes of Python objects per ',', ':', '{' or '[' of JSON text: up to 66 measured (a small dict
 # per '{"a":1}'), 32-36 for lists of numbers or empty objects; text itself costs about its size.
 BYTES_PER_JSON_VALUE = 72
