@@ -66,3 +66,28 @@ def test_the_pdf_report_downloads_from_the_page(browser: Any, server: str) -> No
     assert download.value.suggested_filename == "2017-09-26-incident-33-in-pagerduty.pdf"
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     page.close()
+
+
+def test_reopening_the_import_dialog_starts_clean(browser: Any, server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.click("text=Incident 33 in PagerDuty")
+    page.click("#evidence button:has-text('Import evidence')")
+    dialog = page.locator("#import-dialog")
+    since = dialog.locator("input[name=since]").input_value()
+    assert since.startswith("2017-09-2")  # the day around the incident's first event
+    dialog.locator("select[name=kind]").select_option("pagerduty")
+    dialog.locator("input[name=file]").set_input_files(
+        str(DATA / "webhooks-v2_03_incident.resolve.json")
+    )
+    dialog.locator("input[name=since]").fill("2017-09-01T00:00:00")
+    dialog.locator("button:has-text('Preview')").click()
+    dialog.locator("#import-preview p").first.wait_for()
+    assert "1 new suggested event" in dialog.locator("#import-preview").inner_text()
+    dialog.locator("button[aria-label=Close]").click()
+
+    page.click("#evidence button:has-text('Import evidence')")
+    assert dialog.locator("#import-preview").inner_html().strip() == ""
+    assert dialog.locator("input[name=file]").evaluate("input => input.files.length") == 0
+    assert dialog.locator("input[name=since]").input_value() == since
+    page.close()

@@ -123,5 +123,36 @@ def test_a_huge_file_without_line_breaks_is_refused_without_reading_it_whole(
     monkeypatch.setattr(base, "MAX_LINE_BYTES", 5000)
     huge = tmp_path / "alerts.json"
     huge.write_text('{"alerts": [' + ",".join(['{"status": "firing"}'] * 2000) + "]}")
-    with pytest.raises(EvidenceError, match=r"alerts\.json:1: a line longer than 5.0 KB"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"alerts\.json: 42.0 KB is too large for one JSON document \(the limit is "
+        r"1.0 KB\); give the records as a JSON array or one per line",
+    ):
         read_all("alertmanager", Source.open(huge), ImportOptions(), NoProgress())
+
+
+def _damaged_zip(tmp_path: Path, *, crc: bool) -> Path:
+    """A Slack export whose day file fails while it is read: a bad CRC or a corrupt stream."""
+    path = tmp_path / "export.zip"
+    method = zipfile.ZIP_STORED if crc else zipfile.ZIP_DEFLATED
+    day = b'[{"type": "message", "user": "U1", "text": "deploying", "ts": "1452873600.0"}]' * 50
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        archive.writestr("channels.json", '[{"id": "C1", "name": "ops"}]')
+        archive.writestr("users.json", '[{"id": "U1", "name": "ana"}]')
+        archive.writestr("ops/2016-01-15.json", day)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"ops/2016-01-15.json") + len("ops/2016-01-15.json") + 10
+    data[at : at + 4] = b"\x00\xff\x00\xff"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("crc", [True, False], ids=["bad CRC", "corrupt stream"])
+def test_a_zip_member_with_a_corrupt_stream_or_bad_crc_gives_a_located_error(
+    tmp_path: Path, crc: bool
+) -> None:
+    source = Source.open(_damaged_zip(tmp_path, crc=crc))
+    with pytest.raises(
+        EvidenceError, match=r"export\.zip:ops/2016-01-15\.json: the archive is damaged \(.+\)"
+    ):
+        read_all("slack", source, ImportOptions(), NoProgress())

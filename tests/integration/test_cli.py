@@ -431,3 +431,50 @@ def test_a_page_past_the_last_one_says_so_and_exits_2(cli: Cli) -> None:
         assert result.stderr.startswith("error: page 99 is past the last page (1);")
         assert result.stdout == ""
     assert "1-1 of 1" in cli("list", "--page", "1").stdout
+
+
+def test_import_evidence_of_a_damaged_zip_and_an_impossible_id_give_one_line_errors(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import zipfile
+
+    key = _new(cli)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("channels.json", '[{"id": "C1", "name": "ops"}]')
+        out.writestr("users.json", "[]")
+        out.writestr("ops/2024-03-05.json", b'[{"type": "message", "text": "hi"}]' * 20)
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"ops/2024-03-05.json") + 30
+    data[at : at + 4] = b"\x00\xff\x00\xff"
+    archive.write_bytes(bytes(data))
+    damaged = cli("import-evidence", key, "slack", str(archive), "--any-time", ok=False)
+    assert damaged.exit_code == 1 and "Traceback" not in damaged.stderr
+    assert "ops/2024-03-05.json: the archive is damaged" in damaged.stderr
+    assert len(damaged.stderr.strip().splitlines()) == 1
+    huge = cli("accept-evidence", key, str(10**23), ok=False)
+    assert huge.exit_code == 1 and f"no suggested event with id {10**23}" in huge.stderr
+
+
+def test_import_evidence_defaults_to_the_incident_window_and_says_which_window_it_used(
+    cli: Cli,
+) -> None:
+    cli("demo")
+    key = "2018-01-18-reddit-hugs-mybinder"
+    done = cli("import-evidence", key, "git", str(GIT_HISTORY), "--preview")
+    assert (
+        "window: 2018-01-18 13:15:00 to 2018-01-18 18:14:00 UTC (the incident's key moments, "
+        "an hour either side; --since/--until or --any-time to change)"
+    ) in done.stdout
+    assert "would add 1 suggested event" in done.stdout
+    assert (
+        "warning: 18 events lie more than a day outside the time window "
+        "(2018-01-02 to 2018-01-30 UTC)"
+    ) in done.stdout
+    everything = cli("import-evidence", key, "git", str(GIT_HISTORY), "--preview", "--any-time")
+    assert "window: every time in the file" in everything.stdout
+    assert "would add 20 suggested events" in everything.stdout
+    given = cli(
+        "import-evidence", key, "git", str(GIT_HISTORY), "--preview", "--since", "2018-01-01"
+    )
+    assert "window: 2018-01-01 00:00:00 to … UTC (--since/--until)" in given.stdout

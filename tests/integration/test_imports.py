@@ -3,6 +3,7 @@ tools, idempotent re-import, all-or-nothing, acceptance, key-moment proposals, l
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from dataclasses import replace
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.evidence import SuggestionState
+from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import PermissionDeniedError
 from hindsight.importers.base import EvidenceError, ImportOptions, Source
@@ -33,7 +35,7 @@ from hindsight.services.imports import (
     import_evidence,
     receive_hook,
 )
-from hindsight.services.incidents import get_postmortem, list_revisions
+from hindsight.services.incidents import get_postmortem, list_revisions, update_postmortem
 from hindsight.storage.models import EvidenceImportRow, EvidenceRow, IncidentRow
 from tests.factories import make_incident
 
@@ -249,3 +251,50 @@ def test_an_import_of_arbitrary_bytes_either_succeeds_or_writes_nothing(
         assert str(error).startswith("body.json")
         after = _rows(session), session.scalar(select(func.count()).select_from(EvidenceImportRow))
         assert after == before
+
+
+def test_two_alerts_sharing_a_fingerprint_in_one_payload_are_both_imported_on_a_first_import(
+    session: Session,
+) -> None:
+    make_incident(session)
+    # Both alerts of this payload carry fingerprint dd19ae3d4e06ac55 and start at 07:01:37.803.
+    first = _import(session, "alertmanager", DATA / "alertmanager" / "all_ok_multiple.json")
+    assert len(first.added) == 4 and first.skipped == {}
+    texts = sorted(s.event.text for s in first.added)
+    assert sum("CS30" in t for t in texts) == 2 and sum("CS31" in t for t in texts) == 2
+    again = _import(session, "alertmanager", DATA / "alertmanager" / "all_ok_multiple.json")
+    assert again.added == [] and again.skipped == {"already imported": 4}
+
+
+def test_an_alert_delivered_twice_in_one_import_is_counted_as_repeated_not_already_imported(
+    session: Session, tmp_path: Path
+) -> None:
+    make_incident(session)
+    payload = (DATA / "alertmanager" / "all_ok.json").read_text()
+    lines = tmp_path / "deliveries.jsonl"
+    lines.write_text(" ".join(payload.split()) + "\n" + " ".join(payload.split()) + "\n")
+    summary = _import(session, "alertmanager", lines)
+    assert len(summary.added) == 2
+    assert summary.skipped == {"repeated within this import": 2}
+
+
+def test_a_proposal_disappears_when_its_event_is_removed_from_the_timeline(
+    session: Session,
+) -> None:
+    make_incident(session, timeline=[])
+    for name in (
+        "webhooks-v2_01_incident.trigger.json",
+        "webhooks-v2_02_incident.acknowledge.json",
+    ):
+        _import(session, "pagerduty", PD / name)
+    accept_evidence(session, key=KEY, ids=None, author="tester")
+    assert KeyMoment.ACKNOWLEDGED in {p.moment for p in evidence_proposals(session, key=KEY)}
+
+    def remove_acknowledgement(postmortem: Postmortem) -> Postmortem:
+        kept = tuple(e for e in postmortem.timeline if not e.text.startswith("Acknowledged"))
+        return dataclasses.replace(postmortem, timeline=kept)
+
+    update_postmortem(session, key=KEY, change=remove_acknowledgement, author="tester")
+    proposals = evidence_proposals(session, key=KEY)
+    assert KeyMoment.ACKNOWLEDGED not in {p.moment for p in proposals}
+    assert KeyMoment.DETECTED in {p.moment for p in proposals}  # its event is still there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from hindsight.services.imports import (
     ImportSummary,
     create_hook_token,
     import_evidence,
+    import_window,
 )
 
 KINDS = ", ".join(sorted(IMPORTERS))
@@ -83,8 +85,21 @@ class _Bar:
         self.progress.update(self.task, advance=amount)  # type: ignore[arg-type]
 
 
-def _print_summary(summary: ImportSummary, preview: bool) -> None:
+def _window_line(summary: ImportSummary, basis: str) -> str:
+    def at(value: dt.datetime | None) -> str:
+        return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}" if value else "…"
+
+    if summary.since is None and summary.until is None:
+        return "window: every time in the file"
+    why = basis or "--since/--until"
+    return f"window: {at(summary.since)} to {at(summary.until)} UTC ({why})"
+
+
+def _print_summary(summary: ImportSummary, preview: bool, basis: str = "") -> None:
     verb = "would add" if preview else "added"
+    console.print(Text(_window_line(summary, basis)))
+    if summary.far_outside:
+        console.print(Text(f"warning: {summary.far_outside}", style="bold"))
     console.print(
         Text(
             f"{summary.origin}: {verb} {len(summary.added)} suggested event"
@@ -152,8 +167,14 @@ def import_evidence_command(
         None, help="Logs: year of syslog times (default: of --since/--until, else this year)."
     ),
     preview: bool = typer.Option(False, help="Show what would be imported; write nothing."),
+    any_time: bool = typer.Option(
+        False, "--any-time", help="No time window: read every time in the file."
+    ),
 ) -> None:
-    """Import evidence as suggested timeline events (all or nothing; re-importing is a no-op)."""
+    """Import evidence as suggested timeline events (all or nothing; re-importing is a no-op).
+
+    Without --since/--until (or --any-time) the window is the incident's impact window, an
+    hour either side (or the day around its first event); the summary says which was used."""
     options = _options(
         since,
         until,
@@ -166,6 +187,13 @@ def import_evidence_command(
         baseline_minutes=baseline,
         year=year,
     )
+    basis = ""
+    if since is None and until is None and not any_time:
+        with transaction(ctx) as session:
+            window = import_window(session, key=key)
+        if window is not None:
+            options = replace(options, since=window.since, until=window.until)
+            basis = f"{window.basis}; --since/--until or --any-time to change"
     source = _open(kind, path)
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -189,7 +217,7 @@ def import_evidence_command(
             progress=_Bar(progress, task),
             preview=preview,
         )
-    _print_summary(summary, preview)
+    _print_summary(summary, preview, basis)
     if not preview and summary.added:
         console.print(
             Text(

@@ -5,8 +5,10 @@ An importer reads a `Source` (one file, a folder, a .zip, or a request body) and
 stores it in one transaction, so a bad record anywhere means nothing is stored.
 
 Reading is bounded. Text is streamed line by line; a JSON document is parsed whole only up
-to `MAX_JSON_BYTES`; a zip member may not claim more than `MAX_UNZIPPED_BYTES` or expand more
-than `MAX_ZIP_RATIO` times (zip bombs), and the bytes actually read are counted too.
+to `MAX_JSON_BYTES` and when its estimated size in memory fits `MAX_JSON_MEMORY` (larger
+arrays and JSON Lines are streamed by `json_documents`); a zip member may not claim more
+than `MAX_UNZIPPED_BYTES` or expand more than `MAX_ZIP_RATIO` times (zip bombs), and the
+bytes actually read are counted too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +30,10 @@ from hindsight.domain.timeline import resolve_zone
 from hindsight.errors import InvalidInputError, Located
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_MEMORY = 256_000_000
+# Bytes of Python objects per ',', ':', '{' or '[' of JSON text: up to 66 measured (a small dict
+# per '{"a":1}'), 32-36 for lists of numbers or empty objects; text itself costs about its size.
+BYTES_PER_JSON_VALUE = 72
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
@@ -39,6 +46,43 @@ class EvidenceError(InvalidInputError):
     def __init__(self, source: str, reason: str, *, line: int = 0, record: str = "") -> None:
         self.problem = Located(source, line, record, reason)
         super().__init__(str(self.problem))
+
+
+FAR_FROM_WINDOW = dt.timedelta(days=1)
+
+
+@dataclass
+class FarOutside:
+    """Records more than FAR_FROM_WINDOW outside the time window: the sign of a wrong file or
+    a wrong window (a 2015 export for a 2017 incident), worth a warning of its own."""
+
+    events: int = 0
+    days: int = 0
+    earliest: dt.datetime | None = None
+    latest: dt.datetime | None = None
+
+    def note(self, at: dt.datetime, *, day: bool = False) -> None:
+        """Count one record (or, with `day`, one day of records left unread) at `at`."""
+        if day:
+            self.days += 1
+        else:
+            self.events += 1
+        self.earliest = at if self.earliest is None else min(self.earliest, at)
+        self.latest = at if self.latest is None else max(self.latest, at)
+
+    def warning(self) -> str:
+        """'1,031 events lie more than a day outside the time window (2015-03-02 to …)'."""
+        if self.earliest is None or self.latest is None:
+            return ""
+        parts = [f"{self.events:,} event{'s' if self.events != 1 else ''}"] if self.events else []
+        if self.days:
+            parts.append(f"{self.days:,} day{'s' if self.days != 1 else ''} of messages")
+        verb = "lies" if not self.days and self.events == 1 else "lie"
+        return (
+            f"{' and '.join(parts)} {verb} more than a day outside the time window "
+            f"({self.earliest:%Y-%m-%d} to {self.latest:%Y-%m-%d} UTC): is this the right file, "
+            "or should the window be wider?"
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +104,7 @@ class ImportOptions:
     baseline_minutes: int = 30
     year: int | None = None
     skipped: Counter[str] = field(default_factory=Counter, compare=False)
+    far: FarOutside = field(default_factory=FarOutside, compare=False)
 
     def __post_init__(self) -> None:
         resolve_zone(self.zone)
@@ -82,7 +127,16 @@ class ImportOptions:
         )
         if not inside:
             self.skipped["outside the time window"] += 1
+            if self.far_outside(at):
+                self.far.note(at)
         return inside
+
+    def far_outside(self, at: dt.datetime) -> bool:
+        """Whether `at` is more than FAR_FROM_WINDOW before --since or after --until."""
+        return bool(
+            (self.since and at < self.since - FAR_FROM_WINDOW)
+            or (self.until and at > self.until + FAR_FROM_WINDOW)
+        )
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count records an importer leaves out on purpose, for the summary."""
@@ -112,7 +166,13 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(min(len(buffer), self._left + 1))
+        try:
+            data = self._raw.read(min(len(buffer), self._left + 1))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            # A zip member with a corrupt stream or a bad CRC fails while it is read.
+            raise EvidenceError(
+                self._name, f"the archive is damaged ({error}); export it again"
+            ) from None
         if len(data) > self._left:
             raise EvidenceError(self._name, "the file is larger than it claims (a zip bomb?)")
         self._left -= len(data)
@@ -136,7 +196,12 @@ class SourceFile:
 
     def open(self, progress: Progress | None = None) -> IO[bytes]:
         """Open for binary reading, bounded by the size the file declared."""
-        raw = _Counted(self.opener(), self.name, self.size, progress or NoProgress())
+        try:
+            opened = self.opener()
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as error:
+            # A damaged header, an unsupported compression method, an encrypted member.
+            raise EvidenceError(self.name, f"cannot be read from the archive ({error})") from None
+        raw = _Counted(opened, self.name, self.size, progress or NoProgress())
         return io.BufferedReader(raw, buffer_size=1 << 20)
 
     def read_json(self, progress: Progress | None = None) -> Any:
@@ -149,6 +214,8 @@ class SourceFile:
             )
         with self.open(progress) as handle:
             data = handle.read()
+        if (estimate := json_memory(data)) > MAX_JSON_MEMORY:
+            raise too_dense(self.name, estimate)
         return parse_json(self.name, data)
 
     def lines(self, progress: Progress | None = None) -> Iterator[tuple[int, str]]:
@@ -183,6 +250,29 @@ def size_text(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
+
+
+def json_memory(data: bytes | str, start: int = 0) -> int:
+    """About how many bytes of Python objects JSON text (from `start`) parses into: close for
+    dense structure, generous for text with many commas. Counting is fast (no parsing)."""
+    if isinstance(data, bytes):
+        marks = (b",", b":", b"{", b"[")
+        values = sum(data.count(mark, start) for mark in marks)
+    else:
+        values = sum(data.count(mark, start) for mark in (",", ":", "{", "["))
+    return len(data) - start + values * BYTES_PER_JSON_VALUE
+
+
+def too_dense(name: str, estimate: int, *, line: int = 0, element: bool = False) -> EvidenceError:
+    """The refusal of JSON that would take more than MAX_JSON_MEMORY once parsed."""
+    what = "an element of the array" if element else "this JSON document"
+    return EvidenceError(
+        name,
+        f"{what} would take about {size_text(estimate)} in memory once read (the limit is "
+        f"{size_text(MAX_JSON_MEMORY)}); give the records as a JSON array or one per line "
+        "(JSON Lines), which are read one at a time, or split the file",
+        line=line,
+    )
 
 
 def parse_json(name: str, data: bytes | str) -> Any:
@@ -362,50 +452,6 @@ def epoch(value: float, fail: Callable[[str], Exception], name: str) -> dt.datet
     if not 86_400 <= value <= 7_000_000_000:
         raise fail(f"field '{name}': {value} is not a Unix time in seconds")
     return dt.datetime.fromtimestamp(value, dt.UTC)
-
-
-def iter_documents(item: SourceFile, progress: Progress) -> Iterator[tuple[int, str, Any]]:
-    """The JSON documents in a file: one document, an array of them, or JSON Lines.
-
-    Yields (line, locator, document); the line is 0 when unknown. JSON Lines files are
-    streamed, so they may be larger than MAX_JSON_BYTES.
-    """
-    if item.size <= MAX_JSON_BYTES:
-        with item.open(progress) as handle:
-            data = handle.read()
-        try:
-            document = parse_json(item.name, data)
-        except EvidenceError as error:
-            if "Extra data" not in str(error):
-                raise
-        else:
-            if isinstance(document, list):
-                for index, element in enumerate(document, start=1):
-                    yield 0, f"item {index}", element
-            else:
-                yield 0, "", document
-            return
-    for number, text in item.lines(progress):
-        if text.strip():
-            yield number, f"line {number}", _parse_line(item.name, number, text)
-
-
-def each_document(source: Source, progress: Progress) -> Iterator[Record]:
-    """Every JSON document of every file in `source`, as a Record naming file and place."""
-    for item in source.files:
-        for _line, locator, document in iter_documents(item, progress):
-            yield Record(item.name, locator, document)
-
-
-def _parse_line(name: str, number: int, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise EvidenceError(
-            name, f"not valid JSON: {error.msg} at column {error.colno}", line=number
-        ) from None
-    except RecursionError:
-        raise EvidenceError(name, "the JSON is nested too deeply", line=number) from None
 
 
 def text_of(value: Any) -> str:

@@ -83,8 +83,12 @@ def read_all(
         window = ""
         if options.since or options.until:
             window = " in the time window"
+        far = options.far.warning()
         raise EvidenceError(
-            source.name, f"no {kind} events found{window}" + _skipped_note(options.skipped)
+            source.name,
+            f"no {kind} events found{window}"
+            + _skipped_note(options.skipped)
+            + (f"; {far}" if far else ""),
         )
     return found
 

@@ -25,6 +25,7 @@ from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedE
 from hindsight.importers.registry import IMPORTERS
 from hindsight.services.incidents import (
     StoredPostmortem,
+    get_postmortem,
     update_postmortem,
     visible_incident_id,
 )
@@ -111,16 +112,55 @@ def list_evidence(
     return [suggested_event(row) for row in rows]
 
 
-def evidence_proposals(session: Session, *, key: str, actor: Actor | None = None) -> list[Proposal]:
-    """Key-moment proposals from the suggested and accepted evidence."""
+def event_identity(event: TimelineEvent) -> tuple[object, ...]:
+    """What tells a timeline event apart, to find the one accepted from an imported row.
+
+    Time and text today: timeline events carry no id of their own yet. When they do, this
+    returns the id, and everything that matches accepted evidence to the timeline follows."""
+    return (event.at, event.text)
+
+
+def live_rows(rows: Iterable[EvidenceRow], timeline: Sequence[TimelineEvent]) -> list[EvidenceRow]:
+    """The suggested rows, and the accepted rows whose event is still in the timeline: an
+    event removed from the timeline takes its proposals (and its merges) with it."""
+    present = {event_identity(item) for item in timeline}
+    return [
+        row
+        for row in rows
+        if row.state == SuggestionState.SUGGESTED
+        or (row.state == SuggestionState.ACCEPTED and event_identity(event_of(row)) in present)
+    ]
+
+
+def evidence_proposals(
+    session: Session,
+    *,
+    key: str,
+    actor: Actor | None = None,
+    timeline: Sequence[TimelineEvent] | None = None,
+) -> list[Proposal]:
+    """Key-moment proposals from the suggested evidence and the accepted evidence still in the
+    timeline (`timeline`, when the caller has it; read otherwise)."""
     incident_id = visible_incident_id(session, key=key, actor=actor)
-    rows = session.scalars(
-        select(EvidenceRow).where(
-            EvidenceRow.incident_id == incident_id,
-            EvidenceRow.state.in_([SuggestionState.SUGGESTED, SuggestionState.ACCEPTED]),
+    rows = list(
+        session.scalars(
+            select(EvidenceRow).where(
+                EvidenceRow.incident_id == incident_id,
+                EvidenceRow.state.in_([SuggestionState.SUGGESTED, SuggestionState.ACCEPTED]),
+            )
         )
     )
-    return propose_key_moments([candidate_of(row) for row in rows])
+    if timeline is None and any(row.state == SuggestionState.ACCEPTED for row in rows):
+        timeline = get_postmortem(session, key=key, actor=actor).postmortem.timeline
+    return propose_key_moments([candidate_of(row) for row in live_rows(rows, timeline or ())])
+
+
+MAX_ID = 2**31 - 1  # the largest id the evidence table can hold (a 32-bit integer)
+
+
+def _unknown_ids(ids: Iterable[int]) -> set[int]:
+    """Ids no row can have; asking the database about them fails on PostgreSQL and SQLite."""
+    return {value for value in ids if not 1 <= value <= MAX_ID}
 
 
 def _pick_rows(session: Session, incident_id: int, ids: Iterable[int] | None) -> list[EvidenceRow]:
@@ -129,6 +169,8 @@ def _pick_rows(session: Session, incident_id: int, ids: Iterable[int] | None) ->
     )
     if ids is not None:
         wanted = set(ids)
+        if impossible := _unknown_ids(wanted):
+            raise NotFoundError(f"no suggested event with id {min(impossible)} in incident")
         query = query.where(EvidenceRow.id.in_(wanted))
         rows = list(session.scalars(query))
         missing = wanted - {row.id for row in rows}
@@ -207,20 +249,20 @@ def apply_proposal(
 ) -> StoredPostmortem:
     """Mark a proposed key moment: accept its event if still suggested, and mark it."""
     incident_id = visible_incident_id(session, key=key, actor=actor)
-    row = session.get(EvidenceRow, evidence_id)
+    row = None if _unknown_ids([evidence_id]) else session.get(EvidenceRow, evidence_id)
     if row is None or row.incident_id != incident_id:
         raise NotFoundError(f"no imported event with id {evidence_id} in this incident")
     if row.state == SuggestionState.SUGGESTED:
         return accept_evidence(
             session, key=key, ids=[row.id], author=author, actor=actor, moments={row.id: moment}
         )[0]
-    event = event_of(row)
+    wanted = event_identity(event_of(row))
 
     def change(postmortem: Postmortem) -> Postmortem:
         timeline = []
         found = False
         for item in postmortem.timeline:
-            same = not found and item.at == event.at and item.text == event.text
+            same = not found and event_identity(item) == wanted
             found = found or same
             mark = moment if same else (None if item.key_moment == moment else item.key_moment)
             timeline.append(replace(item, key_moment=mark))

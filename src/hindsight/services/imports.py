@@ -4,6 +4,7 @@ and keep it as suggestions until people accept them into the timeline.
 Rules, in the order they are applied to each imported event:
 1. outside --since/--until → skipped;
 2. the same record imported before (same kind and key) → skipped, so re-importing is a no-op;
+   the same record twice in one import (a repeated delivery) → skipped as repeated;
 3. the same happening already suggested by another tool (`analysis.evidence.same_happening`)
    → merged: the earlier suggestion gains this event's provenance;
 4. the same happening already in the timeline → skipped ("already in the timeline");
@@ -24,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from hindsight.analysis.evidence import (
     Candidate,
+    ImportWindow,
     Proposal,
+    default_import_window,
     propose_key_moments,
     same_happening,
 )
@@ -42,6 +45,7 @@ from hindsight.importers.registry import read_all
 from hindsight.services.evidence import (
     SuggestedEvent,
     candidate_of,
+    live_rows,
     provenance_json,
     require_importer_rights,
     suggested_event,
@@ -66,6 +70,9 @@ class ImportSummary:
     merged: int
     skipped: dict[str, int]
     proposals: list[Proposal] = field(default_factory=list)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    far_outside: str = ""
 
     @property
     def skipped_total(self) -> int:
@@ -95,12 +102,8 @@ def import_evidence(
     skipped: Counter[str] = Counter(options.skipped)
     rows = list(session.scalars(select(EvidenceRow).where(EvidenceRow.incident_id == incident_id)))
     known = {(row.kind, row.key) for row in rows}
-    pool = [
-        (row, candidate_of(row))
-        for row in rows
-        if row.state in (SuggestionState.SUGGESTED, SuggestionState.ACCEPTED)
-    ]
     timeline = get_postmortem(session, key=key, actor=actor).postmortem.timeline
+    pool = [(row, candidate_of(row)) for row in live_rows(rows, timeline)]
     manual = [
         Candidate(f"timeline:{i}", event, signal_for_kind(event.kind), "", "timeline")
         for i, event in enumerate(timeline)
@@ -136,7 +139,24 @@ def import_evidence(
         [c for _r, c in pool]
         + [Candidate(f"evidence:{s.id}", s.event, s.signal, s.subject, s.kind) for s in added]
     )
-    return ImportSummary(kind, source.name, added, merged, dict(skipped), proposals)
+    return ImportSummary(
+        kind,
+        source.name,
+        added,
+        merged,
+        dict(skipped),
+        proposals,
+        since=options.since,
+        until=options.until,
+        far_outside=options.far.warning(),
+    )
+
+
+def import_window(session: Session, *, key: str, actor: Actor | None = None) -> ImportWindow | None:
+    """The window an import into this incident uses unless the person gives one
+    (`analysis.evidence.default_import_window`)."""
+    timeline = get_postmortem(session, key=key, actor=actor).postmortem.timeline
+    return default_import_window(timeline)
 
 
 def _merge(
@@ -154,11 +174,15 @@ def _merge(
     """Rules 2-5 of the module docstring: the rows to store, and how many were merged."""
     merged = 0
     new_rows: list[EvidenceRow] = []
+    seen: set[str] = set()
     for evidence in found:
         if (kind, evidence.key) in known:
             skipped["already imported"] += 1
             continue
-        known.add((kind, evidence.key))
+        if evidence.key in seen:
+            skipped["repeated within this import"] += 1
+            continue
+        seen.add(evidence.key)
         candidate = Candidate("new", evidence.event, evidence.signal, evidence.subject, kind)
         target = next((row for row, other in pool if same_happening(candidate, other)), None)
         row = _row(incident_id, batch, kind, evidence)

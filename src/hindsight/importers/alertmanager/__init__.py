@@ -1,22 +1,35 @@
 """Prometheus Alertmanager webhook payloads (version 4): grouped alerts, firing or resolved.
 
 Each alert gives a "firing" event at `startsAt` and, once resolved, a "resolved" event at
-`endsAt`. The alert's fingerprint (or its labels when there is none) names it, so the same
-alert delivered again — in a later notification or a second import — is recognised.
+`endsAt`. The alert's `status` wins over its times: a resolved alert whose `endsAt` is the zero
+time (0001-01-01, "not known") still reads as resolved, though it gives no resolved event.
+An alert is named by its fingerprint (or its labels when there is none) and its start time, so
+the same alert delivered again — in a later notification or a second import — is recognised.
+Two alerts of one payload that share both but carry different labels (a copied fingerprint)
+are told apart by a digest of their labels, so neither is dropped.
 A file may hold one payload, a JSON array of payloads or one payload per line.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 from hindsight.domain.evidence import Evidence, Signal, provenance
 from hindsight.domain.text import tidy
 from hindsight.domain.timeline import EventKind, TimelineEvent
-from hindsight.importers.base import ImportOptions, Progress, Record, Source, each_document
+from hindsight.importers.base import (
+    EvidenceError,
+    ImportOptions,
+    Progress,
+    Record,
+    Source,
+)
+from hindsight.importers.json_documents import each_document
 
 _NEVER = "0001-01-01"
 _SHOWN_LABELS = ("severity", "instance", "job", "service", "namespace", "cluster")
@@ -30,29 +43,46 @@ def _describe(alert: Record, labels: dict[str, Any], annotations: dict[str, Any]
     return text + (f" ({shown})" if shown else "")
 
 
+def _labels_digest(labels: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _fingerprint(alert: Record, labels: dict[str, Any]) -> str:
+    return alert.get("fingerprint", str, required=False) or _labels_digest(labels)
+
+
 def alert_evidence(
-    alert: Record, status: str | None, options: ImportOptions, origin: str
+    alert: Record,
+    status: str | None,
+    options: ImportOptions,
+    origin: str,
+    *,
+    shared: bool = False,
 ) -> Iterator[Evidence]:
-    """The firing and (if resolved) resolved events of one alert."""
+    """The firing and (if resolved) resolved events of one alert. `shared` says another alert
+    of the payload has the same fingerprint and start time with other labels."""
     labels = alert.get("labels", dict, required=False) or {}
     annotations = alert.get("annotations", dict, required=False) or {}
     state = alert.get("status", str, required=False) or status
     if state not in ("firing", "resolved"):
         raise alert.fail("field 'status' is missing or not 'firing'/'resolved'")
-    fingerprint = (
-        alert.get("fingerprint", str, required=False)
-        or hashlib.sha1(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
-    )
+    fingerprint = _fingerprint(alert, labels)
     name = str(labels.get("alertname") or "alert")
     text = tidy(_describe(alert, labels, annotations), limit=1000, one_line=True)
     starts = alert.time("startsAt", options.tzinfo)
     assert starts is not None
+    identity = f"{starts.isoformat()}/{_labels_digest(labels)}" if shared else starts.isoformat()
+    # A resolved alert always says so; without a known end it gives no resolved event.
+    opening = "Alert firing" if state == "firing" else "Alert fired (since resolved)"
     moments = [("firing", starts)]
     ends_raw = alert.get("endsAt", str, required=False)
     if state == "resolved" and ends_raw and not ends_raw.startswith(_NEVER):
         ends = alert.time("endsAt", options.tzinfo)
         assert ends is not None
         moments.append(("resolved", ends))
+        opening = "Alert firing"
+    elif state == "resolved":
+        options.skip("resolved alerts without an end time (no resolved event)")
     for phase, at in moments:
         if not options.in_window(at):
             continue
@@ -60,12 +90,12 @@ def alert_evidence(
         yield Evidence(
             event=TimelineEvent(
                 at=at,
-                text=f"{'Alert firing' if firing else 'Alert resolved'}: {text}",
+                text=f"{opening if firing else 'Alert resolved'}: {text}",
                 source="alertmanager",
                 kind=EventKind.ALERT if firing else EventKind.RESOLUTION,
                 provenance=(provenance(origin, f"{alert.where} {fingerprint}".strip()),),
             ),
-            key=f"{fingerprint}/{phase}/{starts.isoformat()}",
+            key=f"{fingerprint}/{phase}/{identity}",
             subject=name,
             signal=Signal.ALERT_FIRING if firing else Signal.ALERT_RESOLVED,
         )
@@ -75,9 +105,38 @@ def payload_evidence(payload: Record, options: ImportOptions, origin: str) -> It
     """The events of one webhook payload."""
     alerts = payload.get("alerts", list)
     status = payload.get("status", str, required=False)
-    for index, alert in enumerate(alerts, start=1):
-        where = f"{payload.where} alert {index}".strip()
-        yield from alert_evidence(Record(payload.source, where, alert), status, options, origin)
+    records = [
+        Record(payload.source, f"{payload.where} alert {index}".strip(), alert)
+        for index, alert in enumerate(alerts, start=1)
+    ]
+    shared = _shared_identities(records, options)
+    for record in records:
+        yield from alert_evidence(
+            record, status, options, origin, shared=_identity(record, options) in shared
+        )
+
+
+def _identity(alert: Record, options: ImportOptions) -> tuple[str, dt.datetime | str] | None:
+    """(fingerprint, start) of an alert, leniently: None for a record alert_evidence refuses."""
+    try:
+        labels = alert.get("labels", dict, required=False) or {}
+        starts = alert.time("startsAt", options.tzinfo)
+        return _fingerprint(alert, labels), starts or ""
+    except EvidenceError:
+        return None
+
+
+def _shared_identities(
+    records: list[Record], options: ImportOptions
+) -> set[tuple[str, dt.datetime | str]]:
+    """The (fingerprint, start) pairs that more than one set of labels claims in a payload."""
+    labels_of: defaultdict[tuple[str, dt.datetime | str], set[str]] = defaultdict(set)
+    for record in records:
+        identity = _identity(record, options)
+        if identity is not None:
+            labels = record.data.get("labels") if isinstance(record.data, dict) else None
+            labels_of[identity].add(_labels_digest(labels if isinstance(labels, dict) else {}))
+    return {identity for identity, digests in labels_of.items() if len(digests) > 1}
 
 
 class AlertmanagerImporter:

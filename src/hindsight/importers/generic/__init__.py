@@ -23,9 +23,9 @@ from hindsight.importers.base import (
     Record,
     Source,
     SourceFile,
-    iter_documents,
     parse_time,
 )
+from hindsight.importers.json_documents import iter_documents
 
 TIME_NAMES = ("time", "timestamp", "at", "date", "datetime", "created_at")
 TEXT_NAMES = ("text", "message", "event", "description", "summary")

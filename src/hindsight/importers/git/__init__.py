@@ -28,8 +28,8 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    each_document,
 )
+from hindsight.importers.json_documents import each_document
 
 _FIELD = "\x1f"
 _COMMIT = "\x1e"

@@ -9,7 +9,8 @@ from typing import Any
 from hindsight.domain.evidence import Evidence, Signal, provenance
 from hindsight.domain.text import tidy
 from hindsight.domain.timeline import EventKind, TimelineEvent
-from hindsight.importers.base import ImportOptions, Progress, Record, Source, each_document
+from hindsight.importers.base import ImportOptions, Progress, Record, Source
+from hindsight.importers.json_documents import each_document
 
 
 def _login(value: Any) -> str:

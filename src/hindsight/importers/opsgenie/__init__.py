@@ -22,9 +22,9 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    each_document,
     epoch,
 )
+from hindsight.importers.json_documents import each_document
 
 _ACTIONS: dict[str, tuple[EventKind, Signal, str]] = {
     "create": (EventKind.ALERT, Signal.PAGED, "Alert opened"),

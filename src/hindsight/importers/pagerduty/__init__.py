@@ -20,9 +20,9 @@ from hindsight.importers.base import (
     Progress,
     Record,
     Source,
-    each_document,
     text_of,
 )
+from hindsight.importers.json_documents import each_document
 
 # What each PagerDuty happening means, by log entry type, webhook event and Events API action.
 _MEANING: dict[str, tuple[EventKind, Signal, str]] = {

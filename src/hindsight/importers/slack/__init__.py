@@ -114,12 +114,20 @@ class _Reader:
         return wanted
 
     def day_in_window(self, day: str) -> bool:
+        """Whether a day file may hold messages in the window; the others are not read, and
+        those far from the window are counted for the warning."""
         date = dt.date.fromisoformat(day)
         slack = dt.timedelta(days=1)
         since, until = self.options.since, self.options.until
-        return not (
+        inside = not (
             (since and date < since.date() - slack) or (until and date > until.date() + slack)
         )
+        if not inside:
+            self.options.skip("days of messages outside the time window")
+            noon = dt.datetime.combine(date, dt.time(12), dt.UTC)
+            if self.options.far_outside(noon):
+                self.options.far.note(noon, day=True)
+        return inside
 
     def text(self, message: dict[str, Any]) -> str:
         text = str(message.get("text") or "")

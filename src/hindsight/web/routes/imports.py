@@ -12,10 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from hindsight.analysis.evidence import proposed_metrics
+from hindsight.analysis.evidence import default_import_window, proposed_metrics
 from hindsight.domain.access import Actor
+from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment, localize, require_aware
 from hindsight.errors import HindsightError, InvalidInputError, NotFoundError
 from hindsight.importers.base import ImportOptions, Source
@@ -29,6 +31,7 @@ from hindsight.services.evidence import (
     list_evidence,
 )
 from hindsight.services.imports import (
+    ImportSummary,
     create_hook_token,
     hook_token_prefix,
     import_evidence,
@@ -55,7 +58,8 @@ async def _save_upload(request: Request, upload: UploadFile) -> str:
     """Copy the upload to the uploads folder in chunks; returns its token."""
     sweep_uploads(_uploads(request), request.app.state.settings.upload_lifetime_minutes * 60)
     token = secrets.token_urlsafe(18)
-    name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:100] or "upload"
+    # Leading dots go: a name of '..' or '.' would be the uploads folder itself.
+    name = _SAFE_NAME.sub("_", Path(upload.filename or "").name).lstrip(".")[:100] or "upload"
     folder = _uploads(request) / token
     folder.mkdir()
     written = 0
@@ -143,16 +147,7 @@ async def _preview(request: Request, key: str, actor: Actor, session: Session) -
     token = await _save_upload(request, upload)
     path = _upload_path(request, token)
     try:
-        summary = import_evidence(
-            session,
-            key=key,
-            kind=kind,
-            source=Source.open(path, label=path.name),
-            options=options,
-            author=actor.username,
-            actor=actor,
-            preview=True,
-        )
+        summary = await _import_off_the_loop(session, key, kind, path, options, actor, True)
     except Exception:
         shutil.rmtree(path.parent, ignore_errors=True)
         raise
@@ -176,14 +171,8 @@ async def evidence_import(
     """Import the previewed upload as suggestions."""
     fields, _upload = await _form(request)
     path = _upload_path(request, fields.get("upload", ""))
-    import_evidence(
-        session,
-        key=key,
-        kind=_kind(fields),
-        source=Source.open(path, label=path.name),
-        options=_options(fields),
-        author=actor.username,
-        actor=actor,
+    await _import_off_the_loop(
+        session, key, _kind(fields), path, _options(fields), actor, preview=False
     )
     shutil.rmtree(path.parent, ignore_errors=True)
     return RedirectResponse(f"/incidents/{key}#evidence", status_code=303)
@@ -199,6 +188,36 @@ async def evidence_cancel(
     if _TOKEN.match(token):
         remove_upload(_uploads(request) / token)
     return RedirectResponse(f"/incidents/{key}#evidence", status_code=303)
+
+
+async def _import_off_the_loop(
+    session: Session,
+    key: str,
+    kind: str,
+    path: Path,
+    options: ImportOptions,
+    actor: Actor,
+    preview: bool,
+) -> ImportSummary:
+    """Open and import an upload on a worker thread: a 5 MB zip can take seconds to read
+    (and a merge of thousands of events more), and every other request waits while the event
+    loop is busy. The request's session is used by that one thread while the handler awaits
+    it, never by two threads at once; the thread never needs the loop, so holding the
+    connection there cannot deadlock the pool against the loop."""
+
+    def run() -> ImportSummary:
+        return import_evidence(
+            session,
+            key=key,
+            kind=kind,
+            source=Source.open(path, label=path.name),
+            options=options,
+            author=actor.username,
+            actor=actor,
+            preview=preview,
+        )
+
+    return await run_in_threadpool(run)
 
 
 def _ids(form: Any) -> list[int]:
@@ -267,7 +286,9 @@ async def hook(request: Request, kind: str, key: str, session: Session = SESSION
     header = request.headers.get("authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     body = await request.body()
-    summary = receive_hook(session, key=key, token=token, kind=kind, body=body)
+    summary = await run_in_threadpool(
+        lambda: receive_hook(session, key=key, token=token, kind=kind, body=body)
+    )
     return JSONResponse(
         {"added": len(summary.added), "merged": summary.merged, "skipped": summary.skipped}
     )
@@ -277,11 +298,15 @@ def _icons() -> dict[str, str]:
     return {kind: importer.icon for kind, importer in IMPORTERS.items()}
 
 
-def evidence_context(session: Session, key: str, actor: Actor) -> dict[str, Any]:
-    """What the postmortem page shows about evidence."""
+def evidence_context(
+    session: Session, key: str, actor: Actor, postmortem: Postmortem | None = None
+) -> dict[str, Any]:
+    """What the postmortem page shows about evidence (`postmortem`, when the page has it)."""
+    timeline = postmortem.timeline if postmortem is not None else None
     return {
+        "import_window": default_import_window(timeline) if timeline is not None else None,
         "evidence": list_evidence(session, key=key, actor=actor),
-        "proposals": evidence_proposals(session, key=key, actor=actor),
+        "proposals": evidence_proposals(session, key=key, actor=actor, timeline=timeline),
         "importers": IMPORTERS,
         "icons": _icons(),
         "hook_prefix": hook_token_prefix(session, key=key, actor=actor),

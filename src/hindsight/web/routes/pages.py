@@ -240,7 +240,7 @@ def postmortem_context(
         "can_delete": can_delete(actor.role),
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
-        **evidence_context(session, key, actor),
+        **evidence_context(session, key, actor, pm),
         "lint": lint_stored(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),

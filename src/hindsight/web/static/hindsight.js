@@ -7,6 +7,12 @@ document.addEventListener("click", (event) => {
   const opener = target.closest("[data-opens]");
   if (opener) {
     const dialog = document.getElementById(opener.getAttribute("data-opens"));
+    // Reopening starts clean: the form's defaults, and no preview of the last file.
+    const stale = opener.getAttribute("data-resets");
+    if (stale) {
+      dialog?.querySelector("form")?.reset();
+      document.getElementById(stale)?.replaceChildren();
+    }
     if (dialog && typeof dialog.showModal === "function") dialog.showModal();
     return;
   }
