@@ -59,6 +59,17 @@ def _assert_fits(page: Any, regions: list[str] = REGIONS) -> None:
     assert result["outside"] == [], result
 
 
+def _screenshot(page: Any, name: str, start: str | None = None) -> None:
+    """One screen of the phone: what it shows now, or the page from the region `start` on."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if start is None:
+        page.screenshot(path=str(ARTIFACTS / name))
+        return
+    top = page.evaluate(f"document.querySelector('{start}').getBoundingClientRect().top + scrollY")
+    clip = {"x": 0, "y": top, **PHONE}
+    page.screenshot(path=str(ARTIFACTS / name), clip=clip, full_page=True)
+
+
 def _hindsight(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "hindsight", *args], env=env, check=True)
 
@@ -90,8 +101,7 @@ def test_the_incident_list_fits_a_phone_with_a_long_unbroken_title(phone: Any) -
     link = phone.locator("main table a", has_text=LONG_WORD)
     assert link.is_visible()
     _assert_fits(phone)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(ARTIFACTS / "phone-list.png"), full_page=True)
+    _screenshot(phone, "phone-list.png")
 
 
 def test_the_postmortem_page_fits_a_phone_and_its_cards_keep_every_fact(
@@ -101,8 +111,8 @@ def test_the_postmortem_page_fits_a_phone_and_its_cards_keep_every_fact(
     assert LONG_WORD in phone.locator("h1").inner_text()
     assert phone.locator("#suggestions tbody tr").count() > 0
     _assert_fits(phone)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(ARTIFACTS / "phone-postmortem.png"), full_page=True)
+    _screenshot(phone, "phone-timeline.png", "#list-timeline")
+    _screenshot(phone, "phone-actions.png", "#list-actions")
     # Report templates, comment forms, the checklist and the hook token fit when opened too.
     phone.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     _assert_fits(phone)
@@ -135,8 +145,8 @@ def test_the_import_dialog_fits_a_phone(phone: Any, server: str) -> None:
         box = dialog.locator("article").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
         _assert_fits(phone, ["#import-dialog"])
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(ARTIFACTS / "phone-import-dialog.png"))
+    dialog.locator(".preview").scroll_into_view_if_needed()
+    _screenshot(phone, "phone-import-dialog.png")
     dialog.locator("header button[aria-label=Close]").click()
 
 
