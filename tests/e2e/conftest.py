@@ -31,16 +31,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment `server` runs with: a test seeds data with `hindsight` commands in it."""
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("e2e")
-    env = {
+    return {
         **os.environ,
         "HINDSIGHT_DATA_DIR": str(folder),
         "HINDSIGHT_DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
         "HINDSIGHT_ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
+
+
+@pytest.fixture(scope="module")
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    env = server_env
     command = [sys.executable, "-m", "hindsight"]
     # Accounts made before the first start: then serve creates no admin of its own.
     for username, role, password in (
