@@ -159,7 +159,8 @@ def test_healthz_answers_while_sign_ins_wait_for_the_password_hasher(
     app_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 10, finding 10: Argon2 ran on the event loop and stalled every request. Here the
-    hasher is held on an Event: /healthz must answer while four sign-ins are inside it."""
+    hasher is held on an Event: /healthz must answer while four sign-ins wait for it (two
+    inside, the hasher's slots, and two queued behind them in worker threads)."""
     entered = threading.Semaphore(0)
     release = threading.Event()
     waiting = threading.Event()
@@ -187,8 +188,9 @@ def test_healthz_answers_while_sign_ins_wait_for_the_password_hasher(
         ]
         for thread in threads:
             thread.start()
-        for _ in names:
+        for _ in range(logins.HASHER_SLOTS):
             assert entered.acquire(timeout=20), "a sign-in never reached the hasher"
+        assert not entered.acquire(timeout=0.5), "more sign-ins hashing than the hasher's slots"
         health = client.get("/healthz")
         still_hashing = waiting.is_set() and not release.is_set()
         release.set()

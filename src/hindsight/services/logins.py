@@ -19,7 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlalchemy import delete, select
@@ -50,6 +53,20 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 FREE_FAILURES = 3
 MAX_DELAY = dt.timedelta(seconds=60)
 ADDRESS_LIMIT = 20
+
+
+# Argon2 takes 64 MiB and tens of milliseconds of CPU per hash: at most two at a time per
+# process, so a burst of sign-ins queues (in worker threads, never on the event loop) instead
+# of taking the memory of all of them at once.
+HASHER_SLOTS = 2
+_HASHER = threading.BoundedSemaphore(HASHER_SLOTS)
+R = TypeVar("R")
+
+
+def _one_at_a_time(function: Callable[..., R], *args: Any) -> R:
+    """Run a password hash or check when one of the hasher's slots is free."""
+    with _HASHER:
+        return function(*args)
 
 
 class RateLimitedError(HindsightError):
@@ -166,7 +183,9 @@ async def _check_credentials(
     with database.reading() as session:
         check_login_allowed(session, username=username, address=address, device=device)
         found = password_hash_of(session, username=username)
-    ok, rehashed = await to_thread.run_sync(_verify, found[1] if found else None, password)
+    ok, rehashed = await to_thread.run_sync(
+        _one_at_a_time, _verify, found[1] if found else None, password
+    )
     if not ok or found is None:
         with database.transaction() as session:
             record_login_failure(session, username=username, address=address)
@@ -226,7 +245,7 @@ async def change_password(
     await _check_credentials(
         database, username=actor.username, password=current, address=address, device=device
     )
-    new_hash = await to_thread.run_sync(hash_password, new)
+    new_hash = await to_thread.run_sync(_one_at_a_time, hash_password, new)
     with database.transaction() as session:
         revoked = store_password_hash(session, username=actor.username, password_hash=new_hash)
         secret = start_session(session, user_id=actor.id, user_agent=user_agent, address=address)
