@@ -298,3 +298,24 @@ def test_a_proposal_disappears_when_its_event_is_removed_from_the_timeline(
     proposals = evidence_proposals(session, key=KEY)
     assert KeyMoment.ACKNOWLEDGED not in {p.moment for p in proposals}
     assert KeyMoment.DETECTED in {p.moment for p in proposals}  # its event is still there
+
+
+def test_mark_says_which_moment_it_replaces_and_resolved_sets_the_incident_status(
+    session: Session,
+) -> None:
+    """Issue 9, finding 3: "Mark" moved a moment silently and left the incident investigating."""
+    earlier = {"at": "2017-09-26T15:00:00Z", "text": "Looked fine", "key_moment": "resolved"}
+    make_incident(session, timeline=[earlier], status="investigating")
+    _import(session, "pagerduty", PD / "webhooks-v2_03_incident.resolve.json")
+    (resolve,) = list_evidence(session, key=KEY)
+    accept_evidence(session, key=KEY, ids=[resolve.id], author="tester")
+    stored = apply_proposal(
+        session, key=KEY, moment=KeyMoment.RESOLVED, evidence_id=resolve.id, author="tester"
+    )
+    assert stored.postmortem.status == "resolved"
+    assert stored.postmortem.key_moments()[KeyMoment.RESOLVED].text.startswith("Resolved by")
+    note = list_revisions(session, key=KEY)[-1].note
+    assert note == (
+        "resolved from evidence, replacing 'Looked fine' at 2017-09-26 15:00 UTC "
+        "(moved 18m 9s later); incident status investigating → resolved"
+    )

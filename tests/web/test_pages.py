@@ -89,6 +89,29 @@ def test_the_list_paginates(browser_for: Make, app_database: Database) -> None:
     assert second.count('class="muted small">2024-01-01-') == 2 and "← Previous" in second
 
 
+def test_the_next_link_keeps_repeated_filters(browser_for: Make, app_database: Database) -> None:
+    """Issue 9, finding 5: the Next link kept one of `?severity=SEV1&severity=SEV2`, so page 2
+    said "Page 2 of 1" over an empty table."""
+    import re
+
+    client = browser_for("owner")
+    for number in range(39):
+        client.page("/incidents/new")
+        severity = ("SEV1", "SEV2", "SEV3")[number % 3]
+        client.submit(
+            "/incidents/new",
+            {"title": f"Incident {number:02d}", "severity": severity, "date": "2024-01-01"},
+        )
+    first = client.page("/?severity=SEV1&severity=SEV2&size=25")
+    assert "26 incidents match" in first and "Page 1 of 2" in first
+    link = re.search(r'href="(/\?[^"]*page=2[^"]*)"', first)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert "severity=SEV1" in target and "severity=SEV2" in target
+    second = client.page(target)
+    assert "Page 2 of 2" in second and second.count('class="muted small">2024-01-01-') == 1
+
+
 def test_every_part_is_shown_with_computed_metrics(
     browser_for: Make, app_database: Database
 ) -> None:

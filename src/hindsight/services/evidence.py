@@ -16,10 +16,11 @@ from hindsight.analysis.evidence import (
     Proposal,
     propose_key_moments,
 )
+from hindsight.analysis.metrics import format_duration
 from hindsight.domain.access import Actor, Role
 from hindsight.domain.codec import InvalidPostmortemError, problems_from_validation_error
 from hindsight.domain.evidence import Signal, SuggestionState
-from hindsight.domain.incidents import Postmortem
+from hindsight.domain.incidents import IncidentStatus, Postmortem
 from hindsight.domain.timeline import EventKind, KeyMoment, Provenance, TimelineEvent
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.importers.registry import IMPORTERS
@@ -257,8 +258,11 @@ def apply_proposal(
             session, key=key, ids=[row.id], author=author, actor=actor, moments={row.id: moment}
         )[0]
     wanted = event_identity(event_of(row))
+    note = _mark_note(get_postmortem(session, key=key, actor=actor).postmortem, moment, row.at)
 
     def change(postmortem: Postmortem) -> Postmortem:
+        if moment is KeyMoment.RESOLVED and postmortem.status != IncidentStatus.RESOLVED:
+            postmortem = replace(postmortem, status=IncidentStatus.RESOLVED)
         timeline = []
         found = False
         for item in postmortem.timeline:
@@ -279,8 +283,26 @@ def apply_proposal(
         author=author,
         actor=actor,
         action="mark key moment",
-        note=f"{moment.value} from evidence",
+        note=note,
     )
+
+
+def _mark_note(postmortem: Postmortem, moment: KeyMoment, at: dt.datetime) -> str:
+    """What marking says it does: the moment it replaces (and by how much it moves), and the
+    incident status it sets when the moment is 'resolved'."""
+    note = f"{moment.value} from evidence"
+    current = postmortem.key_moments().get(moment)
+    if current is not None and current.at != at:
+        shift = at - current.at
+        direction = "later" if shift > dt.timedelta(0) else "earlier"
+        moved = format_duration(abs(shift))
+        note += (
+            f", replacing '{current.text[:80]}' at {current.at:%Y-%m-%d %H:%M} UTC "
+            f"(moved {moved} {direction})"
+        )
+    if moment is KeyMoment.RESOLVED and postmortem.status != IncidentStatus.RESOLVED:
+        note += f"; incident status {postmortem.status.value} → resolved"
+    return note
 
 
 def _checked(build: Callable[[], Postmortem]) -> Postmortem:
