@@ -3,7 +3,7 @@ revision. Both answer with a redirect, so a reload never repeats them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -60,6 +60,19 @@ def _back(key: str, message: str = "", to_history: bool = False) -> RedirectResp
     return RedirectResponse(target, status_code=303)
 
 
+def _attempt(session: Session, undo: Callable[[], object]) -> str:
+    """Run one undo in a savepoint; '' when it was done, else why it was refused (a missing
+    incident or revision still answers 404)."""
+    try:
+        with session.begin_nested():
+            undo()
+    except NotFoundError:
+        raise
+    except HindsightError as error:
+        return str(error)
+    return ""
+
+
 @router.post("/incidents/{key}/history/{version}/restore", dependencies=[Depends(verify_csrf)])
 async def restore(
     request: Request,
@@ -70,20 +83,15 @@ async def restore(
 ) -> Response:
     """Put back an item a revision removed (the page's Undo, or the history's Restore)."""
     form = await form_fields(request)
-    try:
-        with session.begin_nested():
-            restore_item(
-                session,
-                key=key,
-                version=version,
-                item=form.get("item", ""),
-                author=actor.username,
-                actor=actor,
-            )
-    except NotFoundError:
-        raise
-    except HindsightError as error:
-        return _back(key, str(error), to_history=True)
+    item = form.get("item", "")
+    refused = _attempt(
+        session,
+        lambda: restore_item(
+            session, key=key, version=version, item=item, author=actor.username, actor=actor
+        ),
+    )
+    if refused:
+        return _back(key, refused, to_history=True)
     item_path = split_item_path(form.get("item", ""))
     anchor = "" if item_path is None else f"#edit-{item_path.item_id}"
     return RedirectResponse(f"/incidents/{key}{anchor}", status_code=303)
@@ -98,13 +106,14 @@ async def revert(
     session: Session = SESSION,
 ) -> Response:
     """Undo one revision as a new revision."""
-    try:
-        with session.begin_nested():
-            revert_revision(session, key=key, version=version, author=actor.username, actor=actor)
-    except NotFoundError:
-        raise
-    except HindsightError as error:
-        return _back(key, str(error), to_history=True)
+    refused = _attempt(
+        session,
+        lambda: revert_revision(
+            session, key=key, version=version, author=actor.username, actor=actor
+        ),
+    )
+    if refused:
+        return _back(key, refused, to_history=True)
     return _back(key, f"Reverted version {version}.", to_history=True)
 
 
