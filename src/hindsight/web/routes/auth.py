@@ -113,6 +113,9 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+NEW_TOKEN_KEY = "new_token"  # a token just created, until Settings has shown it
+
+
 def _settings(request: Request, session: Session, actor: Actor, **extra: object) -> Response:
     context = {
         "tokens": list_tokens(session, actor=actor),
@@ -136,8 +139,8 @@ def _settings(request: Request, session: Session, actor: Actor, **extra: object)
 async def settings_page(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Profile, password and API tokens."""
-    return _settings(request, session, actor)
+    """Profile, password and API tokens (a token just made is shown here, once)."""
+    return _settings(request, session, actor, new_token=request.session.pop(NEW_TOKEN_KEY, ""))
 
 
 @router.post("/settings/profile", dependencies=[Depends(verify_csrf)])
@@ -220,13 +223,15 @@ async def settings_sessions_end_all(
 async def settings_token_new(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Create an API token; it is shown once."""
+    """Create an API token, then redirect to Settings, which shows it once: a reload of the
+    page never makes a second token (issue 9, finding 8)."""
     name = (await form_fields(request)).get("name", "")
     try:
         token = create_token(session, actor=actor, name=name)
     except HindsightError as error:
         return _settings(request, session, actor, error=str(error))
-    return _settings(request, session, actor, new_token=token)
+    request.session[NEW_TOKEN_KEY] = token  # this browser's own cookie, read once and dropped
+    return RedirectResponse("/settings#tokens", status_code=303)
 
 
 @router.post("/settings/tokens/{token_id}/revoke", dependencies=[Depends(verify_csrf)])
