@@ -13,15 +13,31 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from hindsight.services import passwords
 from hindsight.services.database import Database, open_database
 
 ADMIN_URL = os.environ.get(
     "HINDSIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
+# Argon2id at its production cost (64 MiB, three passes) is about a second per sign-in on this
+# shared two-core machine, and the web fixtures create and sign in several accounts per test.
+# The suite hashes with the same algorithm at the lowest cost; the servers the browser and
+# resilience tests start run as separate processes with the real parameters.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    saved = (passwords._HASHER, passwords._DUMMY_HASH)
+    passwords._HASHER = CHEAP_HASHER
+    passwords._DUMMY_HASH = CHEAP_HASHER.hash("no account has this password")
+    yield
+    passwords._HASHER, passwords._DUMMY_HASH = saved
 
 
 class _Databases:

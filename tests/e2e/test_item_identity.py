@@ -129,3 +129,32 @@ def test_the_history_after_50_list_edits_has_one_line_per_changed_item(
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 31_000 / 2, height
     page.screenshot(path=str(ARTIFACTS / "history-readable.png"))
+
+
+def test_saving_after_signing_out_in_another_tab_keeps_the_text_and_saves_after_sign_in(
+    browser: Any, server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab_a = context.new_page()
+    _sign_in(tab_a, server, "admin", ADMIN_PASSWORD)
+    key = _new_incident(tab_a, "Signed out in another tab")
+    tab_a.click("#list-actions h2 a.edit")
+    form = tab_a.locator("#list-actions form.edit-form")
+    form.wait_for()
+    form.locator("[name='title']").fill("Typed before the other tab signed out")
+    tab_b = context.new_page()
+    tab_b.goto(f"{server}/incidents/{key}")
+    with tab_b.expect_navigation():
+        tab_b.click("button:has-text('Sign out')")
+    # Save in A: told why, and the typing is still in the form.
+    form.locator("button:has-text('Save')").click()
+    problem = form.locator(".save-problem")
+    problem.wait_for()
+    assert "signed out" in problem.inner_text()
+    assert form.locator("[name='title']").input_value() == "Typed before the other tab signed out"
+    # Sign in again in B; Save in A once more goes through (the page picks up the new session).
+    _sign_in(tab_b, server, "admin", ADMIN_PASSWORD)
+    with tab_a.expect_navigation():
+        form.locator("button:has-text('Save')").click()
+    assert _row(tab_a, "Typed before the other tab signed out").count() == 1
+    context.close()

@@ -26,6 +26,7 @@ from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
+from hindsight.web.form_errors import back_to_form, signed_out_answer, submitted_fields
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
 from hindsight.web.routes.api import create_api
@@ -60,29 +61,39 @@ def _outage_page(request: Request, _: Exception) -> Response:
     return response
 
 
+def _login_required(request: Request, error: Exception) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return signed_out_answer(request, expired_form=False)
+    assert isinstance(error, LoginRequiredError)
+    return RedirectResponse(f"/login?next={error.next_url}", status_code=303)
+
+
+def _csrf_failed(request: Request, _: Exception) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return signed_out_answer(request, expired_form=True)
+    message = (
+        "This form has expired or did not come from Hindsight. Reload the page and submit again."
+    )
+    context = {"status": 403, "message": message, "kept": submitted_fields(request)}
+    return render(request, "error.html", context, status=403)
+
+
+def _hindsight_error(request: Request, error: Exception) -> Response:
+    """A refused plain form goes back to its page; anything else is a page saying why."""
+    assert isinstance(error, HindsightError)
+    status = _status_for(error)
+    if status == 400 and (back := back_to_form(request, str(error))) is not None:
+        return back
+    context = {"status": status, "message": str(error), "kept": submitted_fields(request)}
+    return render(request, "error.html", context, status=status)
+
+
 def _install_error_pages(app: FastAPI) -> None:
     """Errors become readable pages (the API answers JSON on its own)."""
 
-    @app.exception_handler(LoginRequiredError)
-    def login_required(request: Request, error: LoginRequiredError) -> Response:
-        if request.headers.get("hx-request") == "true":
-            return Response(status_code=204, headers={"HX-Redirect": "/login"})
-        return RedirectResponse(f"/login?next={error.next_url}", status_code=303)
-
-    @app.exception_handler(CsrfError)
-    def csrf_failed(request: Request, _: CsrfError) -> Response:
-        message = (
-            "This form has expired or did not come from Hindsight. Reload the page and "
-            "submit again."
-        )
-        return render(request, "error.html", {"status": 403, "message": message}, status=403)
-
-    @app.exception_handler(HindsightError)
-    def hindsight_error(request: Request, error: HindsightError) -> Response:
-        status = _status_for(error)
-        return render(
-            request, "error.html", {"status": status, "message": str(error)}, status=status
-        )
+    app.add_exception_handler(LoginRequiredError, _login_required)
+    app.add_exception_handler(CsrfError, _csrf_failed)
+    app.add_exception_handler(HindsightError, _hindsight_error)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -56,6 +56,10 @@ SESSION_KEY = "sid"  # the session's secret in the signed cookie; the database h
 # form's first field may reach.
 PEEK_SCOPE_KEY = "hindsight.peek_body"
 MULTIPART_PEEK_BYTES = 64 * 1024
+# The fields of the form being handled (see `form_fields`), and the session key under which a
+# refused form's message and values wait for the page it came from (see web/form_errors.py).
+FORM_SCOPE_KEY = "hindsight.form_fields"
+FORM_ERROR_KEY = "form_error"
 
 
 class LoginRequiredError(Exception):
@@ -161,6 +165,7 @@ async def verify_csrf(request: Request) -> None:
         sent = await _first_multipart_field(request, CSRF_FIELD)
     elif sent is None:
         form = await request.form()
+        request.scope[FORM_SCOPE_KEY] = {name: str(value) for name, value in form.items()}
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if sent is None or not secrets.compare_digest(sent.encode(), expected.encode()):
@@ -197,8 +202,11 @@ async def _first_multipart_field(request: Request, name: str) -> str | None:
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """The submitted form as text fields (file uploads are not used by any form)."""
-    return {name: str(value) for name, value in (await request.form()).items()}
+    """The submitted form as text fields (file uploads are not used by any form). They are kept
+    on the request so that, if the handler refuses them, the error page can give them back."""
+    fields = {name: str(value) for name, value in (await request.form()).items()}
+    request.scope[FORM_SCOPE_KEY] = fields
+    return fields
 
 
 HEAVY_WORK_NICENESS = 10
@@ -249,6 +257,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         "local": local,
         "is_htmx": request.headers.get("hx-request") == "true",
         "login_url": "/login?next=" + quote(request.url.path),
+        "form_error": request.session.pop(FORM_ERROR_KEY, None) or {},
     }
     response: Response = TEMPLATES.TemplateResponse(
         request, template, {**base, **context}, status_code=status

@@ -61,6 +61,16 @@ PAGE_SIZES = (25, 50, 100)
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
 
+MAX_PAGE = 1_000_000
+
+
+def _page_number(raw: str) -> tuple[int, str]:
+    """The page asked for, or page 1 with a note saying why (the list is never an error)."""
+    if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE:
+        return int(raw), ""
+    return 1, f"page: '{raw[:20]}' is not a page number (1, 2, 3 …); showing the first page"
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -84,15 +94,16 @@ async def incident_list(
     created_from: str = Query("", alias="from"),
     created_to: str = Query("", alias="to"),
     sort: str = "newest",
-    page: int = Query(1, ge=1),
-    size: int = Query(50),
+    page: str = "1",
+    size: str = "50",
     archived: bool = False,
     deleted: str = "",
 ) -> Response:
     """Incidents the viewer may see, filtered, sorted and paginated (`archived`: the archived
     ones instead)."""
-    size = size if size in PAGE_SIZES else 50
-    error = ""
+    number, error = _page_number(page)
+    size_value = int(size) if size.isdigit() else 0
+    per_page = size_value if size_value in PAGE_SIZES else 50
     try:
         filters = IncidentFilter(
             severities=severity,
@@ -108,17 +119,21 @@ async def incident_list(
         result = list_postmortems(
             session,
             filters=filters,
-            limit=size,
-            offset=(page - 1) * size,
+            limit=per_page,
+            offset=(number - 1) * per_page,
             actor=actor,
             sort=sort if sort in SORTS else "newest",
         )
     except HindsightError as problem:
         error = str(problem)
         result = list_postmortems(
-            session, filters=IncidentFilter(archived=archived), limit=size, actor=actor
+            session, filters=IncidentFilter(archived=archived), limit=per_page, actor=actor
         )
-    pages = max(1, math.ceil(result.total / size))
+    pages = max(1, math.ceil(result.total / per_page))
+    if number > pages and not error:
+        error = f"page {number}: there {'is' if pages == 1 else 'are'} only {pages} page" + (
+            "" if pages == 1 else "s"
+        )
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "deleted")]
 
     def page_url(number: int) -> str:
@@ -131,7 +146,7 @@ async def incident_list(
         "list.html",
         {
             "page": result,
-            "number": page,
+            "number": number,
             "pages": pages,
             "page_url": page_url,
             "filters": request.query_params,

@@ -27,3 +27,59 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// An in-place form whose save is refused keeps what was typed and says why, in the form
+// (web/form_errors.py). When the browser signed in again since the page loaded, the answer
+// carries the new session's CSRF token: the page takes it and sends the same form once more.
+function refreshCsrf(token) {
+  document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": token }));
+  for (const input of document.querySelectorAll('input[name="csrf_token"]')) input.value = token;
+}
+
+function showProblem(form, message) {
+  let box = form.querySelector(":scope > .save-problem");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "problem save-problem";
+    box.setAttribute("role", "alert");
+    form.prepend(box);
+  }
+  box.textContent = message;
+  box.scrollIntoView({ block: "nearest" });
+}
+
+function formOf(event) {
+  const element = event.detail && event.detail.elt;
+  return element instanceof Element ? element.closest("form") : null;
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const form = formOf(event);
+  if (!form) return;
+  const xhr = event.detail.xhr;
+  const fresh = xhr.getResponseHeader("X-CSRF-Refresh");
+  if (xhr.status === 403 && fresh && !form.dataset.resent) {
+    form.dataset.resent = "1";
+    refreshCsrf(fresh);
+    window.htmx.trigger(form, "submit");
+    return;
+  }
+  delete form.dataset.resent;
+  showProblem(
+    form,
+    xhr.getResponseHeader("X-Hindsight-Message") ||
+      `Not saved: Hindsight answered ${xhr.status}. What you typed is still here; try again.`,
+  );
+});
+
+document.addEventListener("htmx:sendError", (event) => {
+  const form = formOf(event);
+  if (form) {
+    showProblem(form, "Not saved: Hindsight did not answer. What you typed is still here; try again.");
+  }
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = formOf(event);
+  if (form && event.detail.successful) delete form.dataset.resent;
+});
