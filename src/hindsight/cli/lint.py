@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from hindsight import __version__
-from hindsight.analysis.lint import Level
+from hindsight.analysis.findings import Level
 from hindsight.cli.context import console
 from hindsight.services.lint import FileReport, lint_texts, read_postmortem_files
 

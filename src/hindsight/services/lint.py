@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hindsight.analysis.lint import Finding, Level, LintReport, lint
+from hindsight.analysis.findings import Finding, Level
+from hindsight.analysis.lint import LintReport, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
