@@ -17,7 +17,12 @@ from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.markdown_reader import read_markdown
-from hindsight.services.documents import NOT_A_POSTMORTEM, decode_text, has_front_matter
+from hindsight.services.documents import (
+    MAX_DOCUMENT_BYTES,
+    NOT_A_POSTMORTEM,
+    decode_text,
+    has_front_matter,
+)
 from hindsight.services.incidents import get_postmortem
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
@@ -46,12 +51,20 @@ class FileReport:
     lines: list[int]
 
 
-def _line_of(text: str, finding: Finding, heading_lines: dict[str, int]) -> int:
-    """The line of the offending words, else of the quoted item, else of the part's heading."""
+def _line_of(
+    text: str, finding: Finding, heading_lines: dict[str, int], searched_from: dict[str, int]
+) -> int:
+    """The line of the offending words, else of the quoted item, else of the part's heading.
+    Words that occur several times are placed at their next occurrence each time they are
+    reported (`searched_from` remembers where the last one was), so a repeated excerpt is
+    reported at the line where it occurs, not always at the first."""
     quoted = re.search(r"'([^']{8,})'", finding.message)
     for needle in (finding.excerpt, quoted.group(1) if quoted else ""):
-        at = text.find(needle) if needle else -1
+        at = text.find(needle, searched_from.get(needle, 0)) if needle else -1
+        if at < 0 and needle:
+            at = text.find(needle)
         if at >= 0:
+            searched_from[needle] = at + len(needle)
             return text.count("\n", 0, at) + 1
     return heading_lines.get(finding.part, 1)
 
@@ -111,6 +124,19 @@ class PostmortemFiles:
 def _read(path: Path, *, found_in_folder: bool) -> str | None:
     """The file's text; None for a folder's Markdown file that is not a postmortem."""
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise UnreadableDocumentError(
+                [
+                    Located(
+                        str(path),
+                        0,
+                        "",
+                        f"is {size} bytes; a postmortem file may be at most "
+                        f"{MAX_DOCUMENT_BYTES} bytes",
+                    )
+                ]
+            )
         raw = path.read_bytes()
     except OSError as error:
         reason = "no such file or folder" if isinstance(error, FileNotFoundError) else None
@@ -118,6 +144,8 @@ def _read(path: Path, *, found_in_folder: bool) -> str | None:
             [Located(str(path), 0, "", reason or f"cannot read: {error.strerror or error}")]
         ) from None
     text = decode_text(raw, str(path))
+    if not text.strip():
+        raise UnreadableDocumentError([Located(str(path), 1, "", "is empty: nothing to review")])
     if has_front_matter(text):
         return text
     if found_in_folder:
@@ -165,7 +193,8 @@ def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
             continue
         report = lint(postmortem)
         headings = _headings(text)
-        lines = [_line_of(text, f, headings) for f in report.findings]
+        searched: dict[str, int] = {}
+        lines = [_line_of(text, f, headings, searched) for f in report.findings]
         for finding, line in _order_findings(text, postmortem.timeline):
             report.findings.append(finding)
             lines.append(line)
