@@ -97,8 +97,8 @@ def ratio(a: int, b: int) -> str:
 def table(title: str, rows: list[Row]) -> None:
     positives = sum(1 for r in rows if r["labels"])
     print(f"\n## {title}: {len(rows)} sentences, {positives} labelled as breaking a rule")
-    print("| Rule | Labelled | New P | New R | Today P | Today R |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| Rule | Labelled | New P | New R | New TP/FP/FN | Today P | Today R |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     began = time.perf_counter()
     new, today = score(rows, new_rules), score(rows, today_rules)
     elapsed = time.perf_counter() - began
@@ -107,7 +107,7 @@ def table(title: str, rows: list[Row]) -> None:
         ttp, tfp, tfn = today[rule]
         print(
             f"| {rule} | {tp + fn} | {ratio(tp, tp + fp)} | {ratio(tp, tp + fn)} | "
-            f"{ratio(ttp, ttp + tfp)} | {ratio(ttp, ttp + tfn)} |"
+            f"{tp}/{fp}/{fn} | {ratio(ttp, ttp + tfp)} | {ratio(ttp, ttp + tfn)} |"
         )
     print(f"(both rule sets over {len(rows)} sentences in {elapsed * 1000:.0f} ms)")
 
