@@ -156,3 +156,20 @@ def test_a_repeated_excerpt_is_reported_at_each_line_where_it_occurs(tmp_path: P
     assert len(lines) == 2
     for line in lines:
         assert f"{path}:{line}: warning [blameless/forgot]" in result.output
+
+
+def test_json_output_gives_problems_with_counts_and_each_part_s_completeness_and_clarity(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    path = tmp_path / "pm.md"
+    path.write_text(demo_document(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["lint", str(path), "--format", "json"])
+    (file,) = json.loads(result.stdout)["files"]
+    owners = [p for p in file["problems"] if p["rule"] == "actions/owner"]
+    assert len(owners) == 1 and owners[0]["count"] == sum(
+        1 for f in file["findings"] if f["rule"] == "actions/owner"
+    )
+    assert set(file["parts"]) >= {"overview", "analysis", "lessons", "actions"}
+    assert file["parts"]["lessons"] == {"complete": True, "clarity_problems": 0, "problems": 0}

@@ -35,6 +35,18 @@ def _json(reports: list[FileReport], skipped: list[Path]) -> dict[str, Any]:
                 "path": str(r.path),
                 "score": r.report.score,
                 "checklist": r.report.checklist,
+                "parts": {
+                    part: {
+                        "complete": score.complete,
+                        "clarity_problems": score.clarity_problems,
+                        "problems": score.problems,
+                    }
+                    for part, score in r.report.parts.items()
+                },
+                "problems": [
+                    {"rule": p.rule, "level": p.level.value, "part": p.part, "count": p.count}
+                    for p in r.report.problems
+                ],
                 "findings": [
                     {
                         "rule": f.rule,
@@ -111,7 +123,12 @@ def lint_command(
     else:
         for report in reports:
             console.print(
-                Text(f"{report.path}  score {report.report.score}/100", style="bold"),
+                Text(
+                    f"{report.path}  score {report.report.score}/100 "
+                    f"({len(report.report.problems)} problems in "
+                    f"{len(report.report.findings)} findings; a repeated problem counts once)",
+                    style="bold",
+                ),
                 soft_wrap=True,
             )
             for finding, line in zip(report.report.findings, report.lines, strict=True):
