@@ -116,3 +116,37 @@ def check_years(lines: Sequence[str]) -> list[Flag]:
         for number, line in enumerate(lines, start=1)
         for match in _YEAR.finditer(line)
     ]
+
+
+_UTC_IN_TEXT = re.compile(
+    r"\b\d{4},?\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AP]M)?\s*(?:UTC|GMT|Z)\b",
+    re.I,
+)
+
+
+def check_stated_utc(events: Sequence[ArchiveEvent]) -> list[Flag]:
+    """A row written at one time whose own text gives a different UTC time of day (an alert
+    quoted as 'Violation started: … at 4:42PM UTC' under '12:42 PM' in 'times in BST')."""
+    flags = []
+    for event in events:
+        text = event.text if event.zone != "UTC" else ""
+        for match in _UTC_IN_TEXT.finditer(text):
+            hour = int(match.group("hour")) % (12 if match.group("ampm") else 24)
+            if (match.group("ampm") or "").upper() == "PM":
+                hour += 12
+            utc = event.at.astimezone(dt.UTC)
+            stated = utc.replace(hour=hour % 24, minute=int(match.group("minute")))
+            gap = abs((stated - utc).total_seconds()) / 60
+            if min(gap, 1440 - gap) > 1:
+                flags.append(
+                    Flag(
+                        event.line,
+                        "stated-utc",
+                        f"the row is written at {event.at:%H:%M} {event.zone} "
+                        f"({utc:%H:%M} UTC) but its text says {match.group(0).strip()}; "
+                        "kept as written (is the report's zone right?)",
+                    )
+                )
+                break
+
+    return flags

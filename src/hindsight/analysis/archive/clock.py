@@ -182,6 +182,23 @@ class ReadTime:
     written: str
     bad_year: str = ""
     abbreviation: str = ""
+    month_day: tuple[int, int] | None = None
+
+
+_PARTIAL_DATES = (
+    re.compile(_WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?![:.]\d)", re.I),
+    re.compile(_WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I),
+)
+
+
+def _partial_date_at_start(text: str) -> tuple[tuple[int, int], int] | None:
+    """'May 12', 'July 22nd', '12 May': a month and day whose year the reader supplies."""
+    for pattern in _PARTIAL_DATES:
+        match = pattern.match(text)
+        if match and 1 <= int(match.group("day")) <= 31:
+            month = MONTHS[match.group("month").lower().rstrip(".")]
+            return (month, int(match.group("day"))), match.end()
+    return None
 
 
 def _date_at_start(text: str) -> tuple[dt.date | None, str, str, int] | None:
@@ -236,6 +253,12 @@ def read_time(text: str, *, compact: bool = False) -> ReadTime | None:
         date, bad_year, _, end = found
         text = text[end:]
         text = re.sub(r"^(?:,|\s+at\s+|T|\s)+", "", text)
+    month_day = None
+    if not found:
+        partial = _partial_date_at_start(text)
+        if partial:
+            month_day, end = partial
+            text = re.sub(r"^(?:,|\s+at\s+|\s)+", "", text[end:])
     clock = _clock_at_start(_LEAD.sub("", text), compact=compact and not found)
     time: dt.time | None = None
     if clock:
@@ -244,7 +267,7 @@ def read_time(text: str, *, compact: bool = False) -> ReadTime | None:
         text = text[end:]
         # A range '17:00-18:00' or '8:20 - 8:24': the start is the time; the rest stays.
         text = re.sub(r"^\s*[-\u2013]\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?", "", text, flags=re.I)
-    elif not found:
+    elif not found and not month_day:
         return None
     zone: str | None = None
     abbreviation = ""
@@ -263,6 +286,7 @@ def read_time(text: str, *, compact: bool = False) -> ReadTime | None:
         written,
         bad_year,
         abbreviation if abbreviation in _ABBREVIATIONS else "",
+        month_day,
     )
 
 

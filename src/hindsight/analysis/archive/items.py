@@ -16,7 +16,9 @@ _REF_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\[(?P<ref>[^\]]*)\]")
 _ANGLE = re.compile(r"<(?P<url>https?://[^>\s]+)>")
 _BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s)>\]]+")
 _ISSUE = re.compile(
-    r"https?://[^\s]*?(?:/issues/\d+|/pull/\d+|/-/issues/\d+|/-/merge_requests/\d+|/browse/[A-Z][A-Z0-9]+-\d+|linear\.app/[^\s]+/issue/)"
+    r"https?://[^\s]*?(?:app\.zenhub\.com/[^\s]*/issues/[^\s/]+/[^\s/]+/\d+|/issues/\d+"
+    r"|/pull/\d+|/-/issues/\d+|/-/merge_requests/\d+|/browse/[A-Z][A-Z0-9]+-\d+"
+    r"|linear\.app/[^\s]+/issue/)"
 )
 _DONE = re.compile(
     r"\((?:done|completed?|fixed|closed)\b[^)]*\)|\bdone\s*[:\-\u2013]|✅|\[x\]|~~.+~~", re.I
@@ -166,7 +168,8 @@ def read_actions(  # noqa: C901 - one pass over the lines
                     continue
                 if columns is None:
                     columns = _columns(cells)
-                    if "title" in columns:
+                    if "title" in columns:  # the column names are kept with the notes
+                        result.notes.append(source)
                         result.placements.append(
                             Placement(source.number, "action_items", "table header")
                         )

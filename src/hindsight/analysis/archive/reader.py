@@ -6,7 +6,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from hindsight.analysis.archive.checks import check_durations, check_moment_order, check_years
+from hindsight.analysis.archive.checks import (
+    check_durations,
+    check_moment_order,
+    check_stated_utc,
+    check_years,
+)
 from hindsight.analysis.archive.clock import find_zone_statement, read_time
 from hindsight.analysis.archive.headings import HeadingTable
 from hindsight.analysis.archive.items import read_actions, read_items
@@ -32,9 +37,10 @@ def _fallback_date(front: dict[str, object], title: str, name: str) -> dt.date |
                 return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
             except ValueError:
                 continue
-        found = read_time(text)
-        if found and found.date:
-            return found.date
+        for start in [0, *(m.start() for m in re.finditer(r"\b[A-Za-z]{3,9}\b|\b\d", text))]:
+            found = read_time(text[start:])
+            if found and found.date:
+                return found.date
     return None
 
 
@@ -98,7 +104,8 @@ def read_text_report(  # noqa: C901 - one pass that hands each part to its reade
                 "docs/archive-import.md); the whole report is kept as the summary of a draft",
             )
         )
-    document_zone = _document_zone(split.sections) or (zone or "")
+    titled = read_time(split.title) if split.title else None  # '# 2017-11-30 4:23PM PST, …'
+    document_zone = _document_zone(split.sections) or (titled.zone if titled else "") or zone or ""
     timeline = TimelineReader(
         name=name,
         zone=document_zone,
@@ -135,6 +142,8 @@ def read_text_report(  # noqa: C901 - one pass that hands each part to its reade
     flags += check_moment_order(reading.events)
     flags += check_durations(reading.events, lines)
     flags += check_years(lines)
+    flags += check_stated_utc(reading.events)
+    flags = list({(f.line, f.code): f for f in flags}.values())
     parts = tuple(
         ReportPart(s.part, s.heading, s.heading_line, tuple(s.lines))
         for s in split.sections

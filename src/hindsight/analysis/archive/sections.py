@@ -164,7 +164,9 @@ def split_report(text: str, *, table: HeadingTable, pdf: bool) -> Split:  # noqa
             part = table.match(words, whole=level >= 10)
             current = sections[-1]
             if current.part == "timeline" and read_time(words, compact=True) is not None:
-                part = None  # '### 9:00 Summary posted' is a timeline row, not a section
+                # '### 9:00 Summary posted', '## May 12': timeline rows, not sections.
+                sections[-1].lines.append(SourceLine(number, line))
+                continue
             if part is not None and not (
                 current.part == "timeline" and part == "timeline" and level > current.level
             ):

@@ -160,8 +160,9 @@ class TimelineReader:
         if row is None:
             return
         text = "\n".join(row.text).strip()
+        moment = row.moment or (moment_of(text) if text else None)
         self.result.events.append(
-            ArchiveEvent(row.line, row.at, row.zone, text, row.moment, tuple(row.lines))
+            ArchiveEvent(row.line, row.at, row.zone, text, moment, tuple(row.lines))
         )
 
     def read(self, lines: list[SourceLine], heading: str, heading_line: int) -> None:
@@ -194,7 +195,7 @@ class TimelineReader:
         if line.lstrip().startswith("|") and all(
             cell.lower().strip("* ") in _HEADER_WORDS for cell in _cells(line) if cell
         ):
-            self.result.placements.append(Placement(source.number, "timeline", "table header"))
+            self._note(source, "table header")
             return
         found = _row_time(line)
         if found is None:
@@ -220,6 +221,34 @@ class TimelineReader:
             return
         self._row(source, *found)
 
+    def _take_date(self, source: SourceLine, read: ReadTime) -> bool:
+        """Move to the row's date ('2018-01-18', or 'May 12' in the year of the rows before);
+        False when the row has to be kept as a note instead."""
+        if read.date is not None:
+            self.date = read.date
+        elif read.month_day is not None:
+            if self.date is None:
+                self.result.flags.append(
+                    Flag(
+                        source.number,
+                        "no-date",
+                        f"'{read.written}' names no year and no dated row came before it; "
+                        "the row is kept as a note",
+                    )
+                )
+                self._note(source)
+                return False
+            month, day = read.month_day
+            try:
+                self.date = self.date.replace(month=month, day=day)
+            except ValueError:
+                self.result.flags.append(
+                    Flag(source.number, "bad-date", f"'{read.written}' is not a real date")
+                )
+                self._note(source)
+                return False
+        return True
+
     def _row(self, source: SourceLine, read: ReadTime, phrase: str) -> None:
         self._close()
         if read.bad_year:
@@ -233,8 +262,8 @@ class TimelineReader:
             )
             self._note(source)
             return
-        if read.date is not None:
-            self.date = read.date
+        if not self._take_date(source, read):
+            return
         if read.time is None:
             self.result.placements.append(Placement(source.number, "timeline", "date"))
             if read.rest:
