@@ -134,7 +134,7 @@ class LanguageHit:
 def _person_pattern(names: Sequence[str]) -> str:
     named = [re.escape(n) for n in sorted(set(names), key=len, reverse=True) if len(n) >= 3]
     alternatives = [_PERSON_BASE, *named]
-    return "(?:" + "|".join(alternatives) + ")"
+    return "(?:" + "|".join(alternatives) + r")(?![\w-])"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from rich.text import Text
 from hindsight import __version__
 from hindsight.analysis.findings import Level
 from hindsight.cli.context import console
-from hindsight.services.lint import FileReport, lint_texts, read_postmortem_files
+from hindsight.services.lint import (
+    FileReport,
+    lint_reports,
+    lint_texts,
+    read_postmortem_files,
+)
 
 _SARIF_LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
 _STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
@@ -111,11 +116,19 @@ def lint_command(
     fmt: OutputFormat = typer.Option(
         OutputFormat.HUMAN, "--format", "-f", help="human, json or sarif."
     ),
+    archive: bool = typer.Option(
+        False,
+        "--archive",
+        help="Also review other teams' reports (Markdown without front matter, PDF) through "
+        "the archive reader.",
+    ),
 ) -> None:
     """Review postmortems for completeness, action items, blameless language and timeline gaps;
     exits 1 when any file has an error-level finding (for CI), 2 when a file cannot be read."""
-    files = read_postmortem_files(paths)
-    reports = lint_texts(files.texts)
+    files = read_postmortem_files(paths, archive=archive)
+    reports = sorted(
+        [*lint_texts(files.texts), *lint_reports(files.reports)], key=lambda r: str(r.path)
+    )
     if fmt is OutputFormat.JSON:
         typer.echo(json.dumps(_json(reports, files.skipped), indent=2))
     elif fmt is OutputFormat.SARIF:

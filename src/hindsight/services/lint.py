@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from hindsight.services.documents import (
     has_front_matter,
 )
 from hindsight.services.incidents import get_postmortem
+from hindsight.services.lint_archive import lint_archive_report
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
 
@@ -119,10 +120,11 @@ class PostmortemFiles:
 
     texts: list[tuple[Path, str]]
     skipped: list[Path]
+    reports: list[tuple[Path, bytes]] = field(default_factory=list)
 
 
-def _read(path: Path, *, found_in_folder: bool) -> str | None:
-    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refused past MAX_DOCUMENT_BYTES or when it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
@@ -137,12 +139,17 @@ def _read(path: Path, *, found_in_folder: bool) -> str | None:
                     )
                 ]
             )
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         reason = "no such file or folder" if isinstance(error, FileNotFoundError) else None
         raise UnreadableDocumentError(
             [Located(str(path), 0, "", reason or f"cannot read: {error.strerror or error}")]
         ) from None
+
+
+def _read(path: Path, *, found_in_folder: bool) -> str | None:
+    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+    raw = _read_bytes(path)
     text = decode_text(raw, str(path))
     if not text.strip():
         raise UnreadableDocumentError([Located(str(path), 1, "", "is empty: nothing to review")])
@@ -153,28 +160,55 @@ def _read(path: Path, *, found_in_folder: bool) -> str | None:
     raise UnreadableDocumentError([Located(str(path), 1, "", NOT_A_POSTMORTEM)])
 
 
-def read_postmortem_files(paths: Iterable[Path]) -> PostmortemFiles:
+def read_postmortem_files(paths: Iterable[Path], *, archive: bool = False) -> PostmortemFiles:
     """Read every file named and every `.md` file in the folders named. A file that cannot be
     read, is not text or (when named) is not a postmortem raises UnreadableDocumentError
-    listing every such file: a score for it would mean nothing."""
+    listing every such file: a score for it would mean nothing. With `archive`, Markdown
+    without front matter and PDF files (also found in folders) are other teams' reports, kept
+    as bytes for the archive reader (`lint_reports`)."""
     texts: list[tuple[Path, str]] = []
     skipped: list[Path] = []
+    reports: list[tuple[Path, bytes]] = []
     problems: list[Located] = []
     for named in paths:
         in_folder = named.is_dir()
-        for path in sorted(named.rglob("*.md")) if in_folder else [named]:
+        found = sorted(named.rglob("*.md")) if in_folder else [named]
+        if in_folder and archive:
+            found = sorted([*found, *named.rglob("*.pdf")])
+        for path in found:
             try:
-                text = _read(path, found_in_folder=in_folder)
+                if archive and path.suffix.lower() == ".pdf":
+                    reports.append((path, _read_bytes(path)))
+                    continue
+                text = _read(path, found_in_folder=in_folder or archive)
             except UnreadableDocumentError as error:
                 problems += error.problems
                 continue
-            if text is None:
+            if text is None and archive:
+                reports.append((path, _read_bytes(path)))
+            elif text is None:
                 skipped.append(path)
             else:
                 texts.append((path, text))
     if problems:
         raise UnreadableDocumentError(problems)
-    return PostmortemFiles(texts, skipped)
+    return PostmortemFiles(texts, skipped, reports)
+
+
+def lint_reports(reports: Iterable[tuple[Path, bytes]]) -> list[FileReport]:
+    """Lint other teams' reports through the archive reader (see services/lint_archive)."""
+    results = []
+    problems: list[Located] = []
+    for path, data in reports:
+        try:
+            report, lines = lint_archive_report(path, data)
+        except UnreadableDocumentError as error:
+            problems += error.problems
+            continue
+        results.append(FileReport(path, report, lines))
+    if problems:
+        raise UnreadableDocumentError(problems)
+    return results
 
 
 def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
