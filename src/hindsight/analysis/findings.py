@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,3 +28,14 @@ class Finding:
     excerpt: str = ""
     start: int = -1
     end: int = -1
+
+
+@dataclass(frozen=True)
+class Dismissal:
+    """A finding (rule and field) the author dismissed, with the reason: it stops counting."""
+
+    rule: str
+    field: str
+    reason: str
+    author: str = ""
+    at: dt.datetime | None = None

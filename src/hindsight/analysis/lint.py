@@ -9,21 +9,18 @@ actors; they are flagged when a prose sentence makes a person the subject of a f
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from hindsight.analysis.blameless import five_whys_findings, language_findings
-from hindsight.analysis.findings import Finding, Level
+from hindsight.analysis.findings import Dismissal, Finding, Level
+from hindsight.analysis.silences import timeline_findings
 from hindsight.domain.actions import ActionKind, ActionStatus
 from hindsight.domain.incidents import Postmortem, Severity
 from hindsight.domain.moments import describe_disorder
 from hindsight.domain.timeline import KeyMoment
 
-GAP_DURING_IMPACT = dt.timedelta(minutes=30)
-GAP_OUTSIDE_IMPACT = dt.timedelta(hours=3)
 PARTS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
 
 
@@ -57,6 +54,7 @@ class LintReport:
 
     findings: list[Finding]
     checklist: dict[str, bool] = field(default_factory=dict)
+    dismissed: list[tuple[Finding, Dismissal]] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -461,54 +459,6 @@ def action_findings(
                 break
 
 
-def _gap_finding(rule: str, gap: dt.timedelta, before: dt.datetime, where: str) -> Finding:
-    minutes = int(gap.total_seconds() // 60)
-    length = f"{minutes} minutes" if minutes < 180 else f"{minutes / 60:.0f} hours"
-    if rule == "timeline/detection-delay":
-        return Finding(
-            rule,
-            Level.WARNING,
-            "timeline",
-            "timeline",
-            f"{length} with no event before detection, after {before:%Y-%m-%d %H:%M} UTC: "
-            "a detection delay",
-            "what signal existed then, and what would have raised it sooner? Add an action "
-            "item of kind 'detect'",
-        )
-    return Finding(
-        rule,
-        Level.WARNING,
-        "timeline",
-        "timeline",
-        f"{length} with no event {where}, after {before:%H:%M} UTC",
-        "what was the team doing or waiting for? Import chat or paging "
-        "evidence, or add what is remembered",
-    )
-
-
-def timeline_findings(pm: Postmortem) -> Iterator[Finding]:
-    """Long silences from the first event to resolution: before detection they are a
-    detection delay; inside the impact window a gap longer than GAP_DURING_IMPACT, elsewhere
-    one longer than GAP_OUTSIDE_IMPACT."""
-    moments = pm.key_moments()
-    start = moments.get(KeyMoment.IMPACT_STARTED)
-    detected = moments.get(KeyMoment.DETECTED)
-    end = moments.get(KeyMoment.MITIGATED) or moments.get(KeyMoment.RESOLVED)
-    resolved = moments.get(KeyMoment.RESOLVED)
-    events = sorted(pm.timeline, key=lambda e: e.at)
-    if resolved is not None:
-        events = [e for e in events if e.at <= resolved.at]
-    for before, after in itertools.pairwise(events):
-        gap = after.at - before.at
-        impact = start is not None and end is not None and start.at <= before.at < end.at
-        if detected is not None and after.at <= detected.at and gap > GAP_DURING_IMPACT:
-            yield _gap_finding("timeline/detection-delay", gap, before.at, "")
-        elif impact and gap > GAP_DURING_IMPACT:
-            yield _gap_finding("timeline/gap", gap, before.at, "during the impact")
-        elif not impact and gap > GAP_OUTSIDE_IMPACT:
-            yield _gap_finding("timeline/gap", gap, before.at, "between events")
-
-
 def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> LintReport:
     """Every finding for `pm`, and its per-part checklist."""
     blame = list(blame_findings(pm))
@@ -526,3 +476,20 @@ def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> L
     }
     checklist["timeline"] = checklist["timeline"] and bool(pm.timeline)
     return LintReport(findings, checklist)
+
+
+def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> LintReport:
+    """The report without the findings the author dismissed (same rule and field); they are
+    kept beside it with their dismissal. A part whose only errors were dismissed is done."""
+    by_key = {(d.rule, d.field): d for d in dismissals}
+    kept = [f for f in report.findings if (f.rule, f.field) not in by_key]
+    dismissed = [(f, by_key[(f.rule, f.field)]) for f in report.findings if f not in kept]
+    checklist = {
+        part: done
+        or (
+            any(f.part == part and f.level is Level.ERROR for f, _ in dismissed)
+            and not any(f.part == part and f.level is Level.ERROR for f in kept)
+        )
+        for part, done in report.checklist.items()
+    }
+    return LintReport(kept, checklist, dismissed)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.findings import Finding, Level
-from hindsight.analysis.lint import LintReport, lint
+from hindsight.analysis.lint import LintReport, apply_dismissals, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
@@ -25,6 +25,7 @@ from hindsight.services.documents import (
 )
 from hindsight.services.incidents import get_postmortem
 from hindsight.services.lint_archive import lint_archive_report
+from hindsight.services.lint_dismissals import list_dismissals
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
 
@@ -40,7 +41,9 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
         .limit(5000)
     )
     rows = session.execute(where_visible(query, actor))
-    return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    incident = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
+    return apply_dismissals(report, list_dismissals(session, incident)) if incident else report
 
 
 @dataclass(frozen=True)
