@@ -5,6 +5,7 @@ revision in the history, with the reason."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,19 @@ from hindsight.domain.text import clean_line
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import utc_now, visible_to
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, LintDismissalRow, RevisionRow
+
+_NAME = re.compile(r"[\w/.\[\]-]{1,300}")
+
+
+def _check_names(rule: str, field: str) -> None:
+    """Rules and fields are short names such as 'blameless/counterfactual' and
+    'lessons[0].text'; anything else is refused before it reaches the database."""
+    for what, value in (("rule", rule), ("field", field)):
+        if not _NAME.fullmatch(value):
+            raise InvalidInputError(
+                f"{what} {value[:60]!r} is not a finding's {what}: use the {what} that "
+                "`hindsight findings KEY` lists"
+            )
 
 
 def list_dismissals(session: Session, incident_id: int) -> list[Dismissal]:
@@ -81,6 +95,7 @@ def dismiss_finding(
     counting; the history records who, when and why. The finding must be reported now."""
     from hindsight.services.lint import lint_stored
 
+    _check_names(rule, field)
     try:
         reason = clean_line(reason, "reason", required=True)
     except ValueError as error:
@@ -109,6 +124,7 @@ def restore_finding(
     session: Session, *, key: str, rule: str, field: str, author: str, actor: Actor | None = None
 ) -> None:
     """Take back the dismissal of `rule` at `field`: the finding counts again (recorded)."""
+    _check_names(rule, field)
     row = _editable_row(session, key, actor)
     found = session.scalars(
         select(LintDismissalRow).where(
