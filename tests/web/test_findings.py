@@ -29,8 +29,8 @@ def incident(app_database: Database) -> str:
     return KEY
 
 
-def test_the_owner_dismisses_a_finding_on_the_page_and_it_is_listed_with_the_reason(
-    browser_for: Make, incident: str
+def test_dismissing_a_finding_on_the_page_and_in_the_api_and_a_reader_cannot(
+    browser_for: Make, app_database: Database, incident: str
 ) -> None:
     owner = browser_for("owner")
     page = owner.page(PAGE)
@@ -43,30 +43,23 @@ def test_the_owner_dismisses_a_finding_on_the_page_and_it_is_listed_with_the_rea
     assert "Dismissed (not counted)" in page and "kept as quoted" in page
     owner.submit(f"{PAGE}/findings/undismiss", {"rule": RULE, "field": FIELD})
     assert "Dismissed (not counted)" not in owner.page(PAGE)
-
-
-def test_a_reader_sees_no_dismiss_form_and_cannot_dismiss(browser_for: Make, incident: str) -> None:
+    # A reader sees no form and cannot dismiss.
     reader = browser_for("reader")
-    page = reader.page(PAGE)
-    assert "findings/dismiss" not in page
-    answer = reader.submit(
+    assert "findings/dismiss" not in reader.page(PAGE)
+    refused = reader.submit(
         f"{PAGE}/findings/dismiss", {"rule": RULE, "field": FIELD, "reason": "no"}
     )
-    assert answer.status_code == 403  # type: ignore[attr-defined]
-
-
-def test_the_api_lists_dismisses_and_restores_a_finding(
-    browser_for: Make, app_database: Database, incident: str
-) -> None:
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    # The API, with the owner's token: list, a refused dismissal, dismiss, restore.
     client = browser_for(None)
     headers = _token(app_database, "owner")
     url = f"/api/v1/incidents/{KEY}/findings"
     before = client.get(url, headers=headers).json()
     assert any(f["rule"] == RULE and f["field"] == FIELD for f in before["findings"])
-    refused = client.post(
+    blank = client.post(
         f"{url}/dismiss", json={"rule": RULE, "field": FIELD, "reason": " "}, headers=headers
     )
-    assert refused.status_code == 400 and "reason" in refused.text
+    assert blank.status_code == 400 and "reason" in blank.text
     after = client.post(
         f"{url}/dismiss", json={"rule": RULE, "field": FIELD, "reason": "quoted"}, headers=headers
     ).json()
