@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import runpy
 import statistics
 import sys
 import tempfile
@@ -109,3 +110,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The blameless-language rules on the labelled corpus (bench/language/README.md).
+    runpy.run_path(str(Path(__file__).parent / "language" / "run.py"), run_name="__main__")

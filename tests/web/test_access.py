@@ -163,6 +163,7 @@ PERSONA_NAMES = ("boss", "owner", "teammate", "outsider", "reader", None)
 # Cases whose 404 is about something else than the incident (an upload gone, a hook token
 # that is not the incident's: the same answer for everyone).
 OWN_404 = {
+    "/incidents/{key}/findings/undismiss",  # no such dismissal: its own 404
     "/incidents/{key}/evidence/import",
     "/hooks/{kind}/{key}",
     "/incidents/{key}/history/{version}/restore",
@@ -227,6 +228,14 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ),
     ("POST", "/incidents/{key}/archive"): ("/incidents/{key}/archive", {}),
     ("POST", "/incidents/{key}/unarchive"): ("/incidents/{key}/unarchive", {}),
+    ("POST", "/incidents/{key}/findings/dismiss"): (
+        "/incidents/{key}/findings/dismiss",
+        {"rule": "blameless/normative", "field": "summary", "reason": "matrix"},
+    ),
+    ("POST", "/incidents/{key}/findings/undismiss"): (
+        "/incidents/{key}/findings/undismiss",
+        {"rule": "blameless/normative", "field": "summary"},
+    ),
     ("POST", "/incidents/{key}/delete"): ("/incidents/{key}/delete", {"confirm": "not the key"}),
     ("POST", "/incidents/{key}/evidence/cancel"): ("/incidents/{key}/evidence/cancel", {}),
     ("GET", "/admin/users"): ("/admin/users", None),
@@ -304,6 +313,15 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ),
     ("POST", "/incidents/{key}/archive"): ("/incidents/{key}/archive", {}),
     ("POST", "/incidents/{key}/unarchive"): ("/incidents/{key}/unarchive", {}),
+    ("GET", "/incidents/{key}/findings"): ("/incidents/{key}/findings", None),
+    ("POST", "/incidents/{key}/findings/dismiss"): (
+        "/incidents/{key}/findings/dismiss",
+        {"rule": "blameless/normative", "field": "summary", "reason": "matrix"},
+    ),
+    ("POST", "/incidents/{key}/findings/undismiss"): (
+        "/incidents/{key}/findings/undismiss",
+        {"rule": "blameless/normative", "field": "summary"},
+    ),
     # Not the restricted incident itself (an admin would delete it for every later case): a
     # key that differs only by a suffix, still compared with the missing one.
     ("DELETE", "/incidents/{key}"): ("/incidents/{key}-gone", None),

@@ -353,6 +353,7 @@ def test_the_page_shows_the_review_checklist_and_publishing_past_errors_needs_a_
     owner = browser_for("owner")
     page = owner.page(f"/incidents/{DEMO}")
     assert "Review checklist" in page and "blameless/human-error" in page
+    assert "counted per problem" in page and "language problem" in page
     with app_database.transaction() as session:
         actors = {actor.username: actor for actor, _ in list_users(session)}
         request_review(session, key=DEMO, actor=actors["owner"], reviewers=["teammate"])

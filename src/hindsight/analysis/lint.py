@@ -9,43 +9,43 @@ actors; they are flagged when a prose sentence makes a person the subject of a f
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from hindsight.analysis.blameless import five_whys_findings, language_findings
+from hindsight.analysis.findings import Dismissal, Finding, Level
+from hindsight.analysis.silences import timeline_findings
 from hindsight.domain.actions import ActionKind, ActionStatus
 from hindsight.domain.incidents import Postmortem, Severity
 from hindsight.domain.moments import describe_disorder
 from hindsight.domain.timeline import KeyMoment
 
-GAP_DURING_IMPACT = dt.timedelta(minutes=30)
 PARTS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
 
 
-class Level(StrEnum):
-    """How much a finding matters: errors block publication unless overridden."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
+WEIGHTS = {Level.ERROR: 15, Level.WARNING: 3, Level.INFO: 1}
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One thing a reviewer would say, with where and what to do instead."""
+class Problem:
+    """Findings of one rule in one part, counted once: twelve action items without an owner
+    are one problem with a count of twelve."""
 
     rule: str
     level: Level
     part: str
-    field: str
-    message: str
-    suggestion: str = ""
-    excerpt: str = ""
-    start: int = -1
-    end: int = -1
+    count: int
+    first: Finding
+
+
+@dataclass(frozen=True)
+class PartScore:
+    """How complete a part is (no completeness error) and how clear (language problems)."""
+
+    complete: bool
+    clarity_problems: int
+    problems: int
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,38 @@ class LintReport:
 
     findings: list[Finding]
     checklist: dict[str, bool] = field(default_factory=dict)
+    dismissed: list[tuple[Finding, Dismissal]] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The findings grouped by rule and part, worst first."""
+        groups: dict[tuple[str, str], list[Finding]] = {}
+        for finding in self.findings:
+            groups.setdefault((finding.rule, finding.part), []).append(finding)
+        problems = [
+            Problem(rule, max(fs, key=lambda f: WEIGHTS[f.level]).level, part, len(fs), fs[0])
+            for (rule, part), fs in groups.items()
+        ]
+        return sorted(problems, key=lambda p: -WEIGHTS[p.level])
 
     @property
     def score(self) -> int:
-        """100 minus 15 per error, 3 per warning, 1 per note; never below 0."""
-        weights = {Level.ERROR: 15, Level.WARNING: 3, Level.INFO: 1}
-        return max(0, 100 - sum(weights[f.level] for f in self.findings))
+        """100 minus 15 per error, 3 per warning, 1 per note, each problem counted once
+        however often it repeats; never below 0."""
+        return max(0, 100 - sum(WEIGHTS[p.level] for p in self.problems))
+
+    @property
+    def parts(self) -> dict[str, PartScore]:
+        """Per part: complete (no error there) and clear (no language problem there)."""
+        problems = self.problems
+        return {
+            part: PartScore(
+                self.checklist.get(part, True),
+                sum(1 for p in problems if p.part == part and p.rule.startswith("blameless/")),
+                sum(1 for p in problems if p.part == part),
+            )
+            for part in PARTS
+        }
 
     @property
     def errors(self) -> list[Finding]:
@@ -433,35 +459,16 @@ def action_findings(
                 break
 
 
-def timeline_findings(pm: Postmortem) -> Iterator[Finding]:
-    """Silences longer than GAP_DURING_IMPACT inside the impact window."""
-    moments = pm.key_moments()
-    start = moments.get(KeyMoment.IMPACT_STARTED)
-    end = moments.get(KeyMoment.MITIGATED) or moments.get(KeyMoment.RESOLVED)
-    if start is None or end is None:
-        return
-    inside = [e for e in pm.timeline if start.at <= e.at <= end.at]
-    for before, after in itertools.pairwise(inside):
-        gap = after.at - before.at
-        if gap > GAP_DURING_IMPACT:
-            minutes = int(gap.total_seconds() // 60)
-            yield Finding(
-                "timeline/gap",
-                Level.WARNING,
-                "timeline",
-                "timeline",
-                f"{minutes} minutes with no event during the impact, after {before.at:%H:%M} UTC",
-                "what was the team doing or waiting for? Import chat or paging "
-                "evidence, or add what is remembered",
-            )
-
-
 def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> LintReport:
     """Every finding for `pm`, and its per-part checklist."""
+    blame = list(blame_findings(pm))
+    people = _people(pm)
     findings = [
         *completeness_findings(pm),
         *timeline_findings(pm),
-        *blame_findings(pm),
+        *blame,
+        *language_findings(_prose(pm), people, blame),
+        *five_whys_findings(pm.analysis.five_whys, people),
         *action_findings(pm, open_elsewhere),
     ]
     checklist = {
@@ -469,3 +476,20 @@ def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> L
     }
     checklist["timeline"] = checklist["timeline"] and bool(pm.timeline)
     return LintReport(findings, checklist)
+
+
+def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> LintReport:
+    """The report without the findings the author dismissed (same rule and field); they are
+    kept beside it with their dismissal. A part whose only errors were dismissed is done."""
+    by_key = {(d.rule, d.field): d for d in dismissals}
+    kept = [f for f in report.findings if (f.rule, f.field) not in by_key]
+    dismissed = [(f, by_key[(f.rule, f.field)]) for f in report.findings if f not in kept]
+    checklist = {
+        part: done
+        or (
+            any(f.part == part and f.level is Level.ERROR for f, _ in dismissed)
+            and not any(f.part == part and f.level is Level.ERROR for f in kept)
+        )
+        for part, done in report.checklist.items()
+    }
+    return LintReport(kept, checklist, dismissed)

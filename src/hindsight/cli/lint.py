@@ -11,9 +11,14 @@ import typer
 from rich.text import Text
 
 from hindsight import __version__
-from hindsight.analysis.lint import Level
+from hindsight.analysis.findings import Level
 from hindsight.cli.context import console
-from hindsight.services.lint import FileReport, lint_texts, read_postmortem_files
+from hindsight.services.lint import (
+    FileReport,
+    lint_reports,
+    lint_texts,
+    read_postmortem_files,
+)
 
 _SARIF_LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
 _STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
@@ -35,6 +40,18 @@ def _json(reports: list[FileReport], skipped: list[Path]) -> dict[str, Any]:
                 "path": str(r.path),
                 "score": r.report.score,
                 "checklist": r.report.checklist,
+                "parts": {
+                    part: {
+                        "complete": score.complete,
+                        "clarity_problems": score.clarity_problems,
+                        "problems": score.problems,
+                    }
+                    for part, score in r.report.parts.items()
+                },
+                "problems": [
+                    {"rule": p.rule, "level": p.level.value, "part": p.part, "count": p.count}
+                    for p in r.report.problems
+                ],
                 "findings": [
                     {
                         "rule": f.rule,
@@ -99,11 +116,19 @@ def lint_command(
     fmt: OutputFormat = typer.Option(
         OutputFormat.HUMAN, "--format", "-f", help="human, json or sarif."
     ),
+    archive: bool = typer.Option(
+        False,
+        "--archive",
+        help="Also review other teams' reports (Markdown without front matter, PDF) through "
+        "the archive reader.",
+    ),
 ) -> None:
     """Review postmortems for completeness, action items, blameless language and timeline gaps;
     exits 1 when any file has an error-level finding (for CI), 2 when a file cannot be read."""
-    files = read_postmortem_files(paths)
-    reports = lint_texts(files.texts)
+    files = read_postmortem_files(paths, archive=archive)
+    reports = sorted(
+        [*lint_texts(files.texts), *lint_reports(files.reports)], key=lambda r: str(r.path)
+    )
     if fmt is OutputFormat.JSON:
         typer.echo(json.dumps(_json(reports, files.skipped), indent=2))
     elif fmt is OutputFormat.SARIF:
@@ -111,7 +136,12 @@ def lint_command(
     else:
         for report in reports:
             console.print(
-                Text(f"{report.path}  score {report.report.score}/100", style="bold"),
+                Text(
+                    f"{report.path}  score {report.report.score}/100 "
+                    f"({len(report.report.problems)} problems in "
+                    f"{len(report.report.findings)} findings; a repeated problem counts once)",
+                    style="bold",
+                ),
                 soft_wrap=True,
             )
             for finding, line in zip(report.report.findings, report.lines, strict=True):

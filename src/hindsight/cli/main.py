@@ -16,6 +16,7 @@ from hindsight.cli import (
     backup,
     documents,
     editing,
+    findings,
     imports,
     incidents,
     lint,
@@ -140,6 +141,7 @@ def main(
 
 for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
     module.register(app)
+findings.register(app)
 
 
 def run() -> None:

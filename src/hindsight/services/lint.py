@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hindsight.analysis.lint import Finding, Level, LintReport, lint
+from hindsight.analysis.findings import Finding, Level
+from hindsight.analysis.lint import LintReport, apply_dismissals, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.markdown_reader import read_markdown
-from hindsight.services.documents import NOT_A_POSTMORTEM, decode_text, has_front_matter
+from hindsight.services.documents import (
+    MAX_DOCUMENT_BYTES,
+    NOT_A_POSTMORTEM,
+    decode_text,
+    has_front_matter,
+)
 from hindsight.services.incidents import get_postmortem
+from hindsight.services.lint_archive import lint_archive_report
+from hindsight.services.lint_dismissals import list_dismissals
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
 
@@ -33,7 +41,9 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
         .limit(5000)
     )
     rows = session.execute(where_visible(query, actor))
-    return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    incident = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
+    return apply_dismissals(report, list_dismissals(session, incident)) if incident else report
 
 
 @dataclass(frozen=True)
@@ -45,12 +55,20 @@ class FileReport:
     lines: list[int]
 
 
-def _line_of(text: str, finding: Finding, heading_lines: dict[str, int]) -> int:
-    """The line of the offending words, else of the quoted item, else of the part's heading."""
+def _line_of(
+    text: str, finding: Finding, heading_lines: dict[str, int], searched_from: dict[str, int]
+) -> int:
+    """The line of the offending words, else of the quoted item, else of the part's heading.
+    Words that occur several times are placed at their next occurrence each time they are
+    reported (`searched_from` remembers where the last one was), so a repeated excerpt is
+    reported at the line where it occurs, not always at the first."""
     quoted = re.search(r"'([^']{8,})'", finding.message)
     for needle in (finding.excerpt, quoted.group(1) if quoted else ""):
-        at = text.find(needle) if needle else -1
+        at = text.find(needle, searched_from.get(needle, 0)) if needle else -1
+        if at < 0 and needle:
+            at = text.find(needle)
         if at >= 0:
+            searched_from[needle] = at + len(needle)
             return text.count("\n", 0, at) + 1
     return heading_lines.get(finding.part, 1)
 
@@ -105,18 +123,39 @@ class PostmortemFiles:
 
     texts: list[tuple[Path, str]]
     skipped: list[Path]
+    reports: list[tuple[Path, bytes]] = field(default_factory=list)
 
 
-def _read(path: Path, *, found_in_folder: bool) -> str | None:
-    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refused past MAX_DOCUMENT_BYTES or when it cannot be read."""
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise UnreadableDocumentError(
+                [
+                    Located(
+                        str(path),
+                        0,
+                        "",
+                        f"is {size} bytes; a postmortem file may be at most "
+                        f"{MAX_DOCUMENT_BYTES} bytes",
+                    )
+                ]
+            )
+        return path.read_bytes()
     except OSError as error:
         reason = "no such file or folder" if isinstance(error, FileNotFoundError) else None
         raise UnreadableDocumentError(
             [Located(str(path), 0, "", reason or f"cannot read: {error.strerror or error}")]
         ) from None
+
+
+def _read(path: Path, *, found_in_folder: bool) -> str | None:
+    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+    raw = _read_bytes(path)
     text = decode_text(raw, str(path))
+    if not text.strip():
+        raise UnreadableDocumentError([Located(str(path), 1, "", "is empty: nothing to review")])
     if has_front_matter(text):
         return text
     if found_in_folder:
@@ -124,28 +163,55 @@ def _read(path: Path, *, found_in_folder: bool) -> str | None:
     raise UnreadableDocumentError([Located(str(path), 1, "", NOT_A_POSTMORTEM)])
 
 
-def read_postmortem_files(paths: Iterable[Path]) -> PostmortemFiles:
+def read_postmortem_files(paths: Iterable[Path], *, archive: bool = False) -> PostmortemFiles:
     """Read every file named and every `.md` file in the folders named. A file that cannot be
     read, is not text or (when named) is not a postmortem raises UnreadableDocumentError
-    listing every such file: a score for it would mean nothing."""
+    listing every such file: a score for it would mean nothing. With `archive`, Markdown
+    without front matter and PDF files (also found in folders) are other teams' reports, kept
+    as bytes for the archive reader (`lint_reports`)."""
     texts: list[tuple[Path, str]] = []
     skipped: list[Path] = []
+    reports: list[tuple[Path, bytes]] = []
     problems: list[Located] = []
     for named in paths:
         in_folder = named.is_dir()
-        for path in sorted(named.rglob("*.md")) if in_folder else [named]:
+        found = sorted(named.rglob("*.md")) if in_folder else [named]
+        if in_folder and archive:
+            found = sorted([*found, *named.rglob("*.pdf")])
+        for path in found:
             try:
-                text = _read(path, found_in_folder=in_folder)
+                if archive and path.suffix.lower() == ".pdf":
+                    reports.append((path, _read_bytes(path)))
+                    continue
+                text = _read(path, found_in_folder=in_folder or archive)
             except UnreadableDocumentError as error:
                 problems += error.problems
                 continue
-            if text is None:
+            if text is None and archive:
+                reports.append((path, _read_bytes(path)))
+            elif text is None:
                 skipped.append(path)
             else:
                 texts.append((path, text))
     if problems:
         raise UnreadableDocumentError(problems)
-    return PostmortemFiles(texts, skipped)
+    return PostmortemFiles(texts, skipped, reports)
+
+
+def lint_reports(reports: Iterable[tuple[Path, bytes]]) -> list[FileReport]:
+    """Lint other teams' reports through the archive reader (see services/lint_archive)."""
+    results = []
+    problems: list[Located] = []
+    for path, data in reports:
+        try:
+            report, lines = lint_archive_report(path, data)
+        except UnreadableDocumentError as error:
+            problems += error.problems
+            continue
+        results.append(FileReport(path, report, lines))
+    if problems:
+        raise UnreadableDocumentError(problems)
+    return results
 
 
 def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
@@ -164,7 +230,8 @@ def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
             continue
         report = lint(postmortem)
         headings = _headings(text)
-        lines = [_line_of(text, f, headings) for f in report.findings]
+        searched: dict[str, int] = {}
+        lines = [_line_of(text, f, headings, searched) for f in report.findings]
         for finding, line in _order_findings(text, postmortem.timeline):
             report.findings.append(finding)
             lines.append(line)

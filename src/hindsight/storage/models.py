@@ -342,3 +342,20 @@ class UserSessionRow(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LintDismissalRow(Base):
+    """A lint finding the author dismissed with a reason: it stops counting in the score."""
+
+    __tablename__ = "lint_dismissals"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "rule", "field", name="uq_lint_dismissals_finding"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    rule: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(500))
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

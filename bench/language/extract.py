@@ -1,0 +1,79 @@
+"""Write bench/language/sentences.tsv: every prose sentence of the chosen real reports in
+../shared/data/postmortems, with its source file and line, and the split it belongs to.
+
+Run once from the repository root (`python bench/language/extract.py`); the labels are kept
+in labels-pass1.tsv, labels-pass2.tsv and labels.tsv beside it, keyed by sentence id.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import sys
+from pathlib import Path
+
+from hindsight.analysis.sentences import markdown_sentences
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "postmortems"
+HERE = Path(__file__).resolve().parent
+# (report, split): alternate reports of each source go to held-out, so both parts see every
+# layout and no report is split between them.
+REPORTS = [
+    ("moj-cloud-platform-incidents/2020-02-12.md", "dev"),
+    ("moj-cloud-platform-incidents/2020-08-14-ingress-controllers-crashlooping.md", "heldout"),
+    ("moj-cloud-platform-incidents/2020-09-21-some-cloud-platform-components-destroyed.md", "dev"),
+    ("moj-cloud-platform-incidents/2021-05-10-apply-pipeline-downtime.md", "heldout"),
+    ("moj-cloud-platform-incidents/2021-07-12-all-ingress-apps-live1-stop-working.md", "dev"),
+    ("moj-cloud-platform-incidents/2022-01-22-some-dns-records-deleted.md", "heldout"),
+    ("moj-cloud-platform-incidents/2022-07-11-slow-performance-for-ingress-traffic.md", "dev"),
+    ("moj-cloud-platform-incidents/2022-11-15-prometheus-ekslive-down.md", "heldout"),
+    (
+        "2i2c-incident-reports/2023-01-23-Upgrading-ingress-nginx-caused-brief-outage-in-carbonplan.md",
+        "dev",
+    ),
+    ("2i2c-incident-reports/2025-07-11-cloudbank-healthcheck.md", "heldout"),
+    ("2i2c-incident-reports/2025-07-21-openscapes-hub-pods-dying.md", "dev"),
+    ("2i2c-incident-reports/2025-08-12-leap-outage.md", "heldout"),
+    ("2i2c-incident-reports/2025-05-12-earthscope-resource-provisioning-issue.md", "dev"),
+    ("univaf-incidents/2021-06-03--database-full.md", "dev"),
+    ("univaf-incidents/2021-06-28--external-id-migration.md", "heldout"),
+    ("univaf-incidents/2021-06-29--actions-budget-terraform-state.md", "dev"),
+    ("mybinder-incident-reports/2018-02-22-nginx-down.md", "heldout"),
+    ("mybinder-incident-reports/2019-04-03-ingress-cordoned.md", "dev"),
+    ("mybinder-incident-reports/2017-09-29-504.md", "heldout"),
+    ("mybinder-incident-reports/2018-07-08-podsnips-aplenty.md", "dev"),
+    ("mybinder-incident-reports/2019-02-20-no-logs.md", "heldout"),
+    ("mybinder-incident-reports/2018-01-17-ubuntu-upgrade.md", "dev"),
+]
+
+
+def sentence_id(report: str, line: int, text: str) -> str:
+    """A stable id: the report, the line and a digest of the text."""
+    digest = hashlib.sha1(f"{report}:{line}:{text}".encode()).hexdigest()[:6]
+    return f"{Path(report).stem[:24]}:{line}:{digest}"
+
+
+def main() -> None:
+    rows = []
+    for report, split in REPORTS:
+        text = (DATA / report).read_text(encoding="utf-8")
+        for sentence in markdown_sentences(text):
+            rows.append(
+                [
+                    sentence_id(report, sentence.line, sentence.text),
+                    split,
+                    report,
+                    sentence.line,
+                    sentence.text,
+                ]
+            )
+    with (HERE / "sentences.tsv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        writer.writerow(["id", "split", "file", "line", "text"])
+        writer.writerows(rows)
+    print(f"{len(rows)} sentences from {len(REPORTS)} reports", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
