@@ -217,13 +217,13 @@ print(json.dumps(latencies))
 """
 
 
-def _sample_health(port: int) -> list[float]:
-    """`/healthz` latencies in milliseconds, one call every 20 ms for LOAD_SECONDS."""
+def _sample_health(port: int, seconds: float = LOAD_SECONDS) -> list[float]:
+    """`/healthz` latencies in milliseconds, one call every 20 ms for `seconds`."""
     done = subprocess.run(
-        [sys.executable, "-c", _SAMPLER, str(port), str(LOAD_SECONDS)],
+        [sys.executable, "-c", _SAMPLER, str(port), str(seconds)],
         capture_output=True,
         check=True,
-        timeout=LOAD_SECONDS + 60,
+        timeout=seconds + 60,
     )
     latencies: list[float] = json.loads(done.stdout)
     return latencies
@@ -267,6 +267,7 @@ def test_healthz_stays_fast_and_memory_bounded_under_a_hostile_upload_a_heavy_pa
             for n in range(SIGNERS)
         ),
     ]
+    quiet = statistics.quantiles(_sample_health(server.port, seconds=2), n=20)[18]
     for worker in workers:
         worker.start()
     results.health_ms = _sample_health(server.port)
@@ -276,7 +277,7 @@ def test_healthz_stays_fast_and_memory_bounded_under_a_hostile_upload_a_heavy_pa
     p95 = statistics.quantiles(results.health_ms, n=20)[18]
     peak = server.peak_rss_mb()
     print(
-        f"healthz p95 {p95:.1f} ms over {len(results.health_ms)} calls; peak RSS {peak:.0f} MB; "
+        f"healthz p95 {p95:.1f} ms (quiet: {quiet:.1f} ms) over {len(results.health_ms)} calls; peak RSS {peak:.0f} MB; "
         f"{len(results.hook_statuses)} hook uploads answered {set(results.hook_statuses)} after "
         f"at most {max(results.hook_bytes_sent)} bytes; {len(results.pages)} page views "
         f"(slowest {max(results.pages):.2f} s); {len(results.sign_ins)} sign-ins"
@@ -285,5 +286,7 @@ def test_healthz_stays_fast_and_memory_bounded_under_a_hostile_upload_a_heavy_pa
     assert results.hook_statuses and set(results.hook_statuses) <= {401, 403, 413}
     assert max(results.hook_bytes_sent) < 64 * 1024 * 1024  # answered long before 1 GB
     assert results.pages and results.sign_ins and set(results.sign_ins) == {303}
-    assert p95 < 100
+    # Not a speed target (those are in bench/web, as ratios): a stalled event loop answers in
+    # seconds, a busy one in tens of milliseconds, on a quiet machine or a shared one.
+    assert p95 < max(1000.0, 10 * quiet), (p95, quiet)
     assert peak < 400
