@@ -277,7 +277,8 @@ def test_healthz_stays_fast_and_memory_bounded_under_a_hostile_upload_a_heavy_pa
     p95 = statistics.quantiles(results.health_ms, n=20)[18]
     peak = server.peak_rss_mb()
     print(
-        f"healthz p95 {p95:.1f} ms (quiet: {quiet:.1f} ms) over {len(results.health_ms)} calls; peak RSS {peak:.0f} MB; "
+        f"healthz p95 {p95:.1f} ms (quiet: {quiet:.1f} ms) over {len(results.health_ms)} calls; "
+        f"peak RSS {peak:.0f} MB; "
         f"{len(results.hook_statuses)} hook uploads answered {set(results.hook_statuses)} after "
         f"at most {max(results.hook_bytes_sent)} bytes; {len(results.pages)} page views "
         f"(slowest {max(results.pages):.2f} s); {len(results.sign_ins)} sign-ins"
