@@ -11,13 +11,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hindsight.analysis.archive.findings import archive_findings
 from hindsight.analysis.lint import Finding, Level, LintReport, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.markdown_reader import read_markdown
+from hindsight.services.archive_import import archive_flags
 from hindsight.services.documents import NOT_A_POSTMORTEM, decode_text, has_front_matter
-from hindsight.services.incidents import get_postmortem
+from hindsight.services.incidents import get_postmortem, visible_incident_id
 from hindsight.storage.models import ActionItemRow, IncidentRow
 from hindsight.storage.visibility import where_visible
 
@@ -33,7 +35,11 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
         .limit(5000)
     )
     rows = session.execute(where_visible(query, actor))
-    return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    flags = archive_flags(session, incident_id=visible_incident_id(session, key=key, actor=actor))
+    if not flags:
+        return report
+    return LintReport([*report.findings, *archive_findings(flags)], report.checklist)
 
 
 @dataclass(frozen=True)
