@@ -21,7 +21,7 @@ from hindsight.domain.incidents import (
 )
 from hindsight.domain.rca import RootCauseAnalysis
 from hindsight.domain.response import ResponseEvaluation
-from hindsight.domain.text import LINE_LIMIT, slugify
+from hindsight.domain.text import LINE_LIMIT, find_unclosed_fence, iter_headings, slugify
 from hindsight.domain.timeline import KeyMoment, Provenance, TimelineEvent
 
 NOTES_HEADING = "#### Kept from the archived report"
@@ -47,18 +47,17 @@ def key_for(name: str) -> str:
 
 def safe_prose(lines: list[str]) -> str:
     """Verbatim text made storable as prose: '#'…'###' headings read as '####' (prose keeps
-    the top levels for the parts), an unclosed code fence is closed."""
-    out, fence = [], ""
-    for line in lines:
-        marker = re.match(r"^\s*(```|~~~)", line)
-        if marker:
-            fence = "" if fence else marker.group(1)
-        elif not fence:
-            line = re.sub(r"^\s{0,3}#{1,3}(\s)", r"####\1", line)
-        out.append(line)
-    if fence:
-        out.append(fence)
-    return "\n".join(out).strip("\n")
+    the top levels for the parts), an unclosed code fence is closed. The domain's own rules
+    (domain/text.py) decide what is a heading and a fence."""
+    lines = list(lines)
+    for heading in list(iter_headings(lines)):
+        line = lines[heading.index]
+        lines[heading.index] = re.sub(r"^( {0,3})#{1,3}", r"\1####", line, count=1)
+    unclosed = find_unclosed_fence(lines)
+    if unclosed is not None:
+        fence = re.match(r"^ {0,3}(`{3,}|~{3,})", lines[unclosed])
+        lines.append(fence.group(1) if fence else "```")
+    return "\n".join(lines).strip("\n")
 
 
 def _origin(name: str) -> str:

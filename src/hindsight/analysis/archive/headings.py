@@ -36,6 +36,10 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "chronology",
         "sequence of events",
         "time line",
+        "follow up timeline",
+        "chain of events",
+        "incident timing",
+        "incident timeline",
     ),
     "participants": ("responders", "participants", "people involved", "attendees"),
     "analysis": (
@@ -53,7 +57,14 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "technical details",
         "what caused",
     ),
-    "impact": ("impact", "customer impact", "user impact", "blast radius", "affected"),
+    "impact": (
+        "impact",
+        "customer impact",
+        "user impact",
+        "blast radius",
+        "affected",
+        "summary of impact",
+    ),
     "response": (
         "detection",
         "response",
@@ -97,6 +108,8 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "improvements",
         "recommendations",
         "preventive actions",
+        "preventative measures",
+        "corrective and preventative measures",
     ),
 }
 
