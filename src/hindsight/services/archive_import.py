@@ -18,7 +18,7 @@ from hindsight.analysis.archive import (
     ArchiveReport,
     Flag,
     HeadingTable,
-    conversion_flags,
+    convert_report,
     key_for,
     read_report,
 )
@@ -27,7 +27,12 @@ from hindsight.domain.codec import InvalidPostmortemError
 from hindsight.domain.incidents import Postmortem
 from hindsight.errors import HindsightError
 from hindsight.services.archive_sources import ReportInput
-from hindsight.services.incidents import create_postmortem, get_postmortem, update_postmortem
+from hindsight.services.incidents import (
+    create_postmortem,
+    get_postmortem,
+    update_postmortem,
+    visible_to,
+)
 from hindsight.storage.models import ArchiveSourceRow, IncidentRow
 
 Progress = Callable[[int, int, str], None]
@@ -54,23 +59,34 @@ def headings_for(extra: Mapping[str, Sequence[str]] | None) -> HeadingTable:
 
 def _read(
     report: ReportInput, *, zone: str | None, layout: str, headings: HeadingTable
-) -> tuple[ArchiveReport, Postmortem]:
+) -> tuple[ArchiveReport, Postmortem, tuple[Flag, ...]]:
     if report.data is None:
         raise ArchiveError(report.name, 0, report.refusal)
     read = read_report(report.data, report.name, zone=zone, layout=layout, headings=headings)
     try:
-        return read, read.to_postmortem()
+        return read, *convert_report(read)
     except (ValueError, InvalidPostmortemError) as error:
         raise ArchiveError(report.name, 0, f"cannot be a postmortem: {error}") from None
 
 
-def _existing_key(session: Session, name: str) -> str | None:
+HIDDEN = (
+    "was imported before into an incident you may not see; ask one of its members or an admin "
+    "to import it again"
+)
+
+
+def _existing_key(session: Session, name: str, actor: Actor | None = None) -> str | None:
+    """The key of the incident this report was imported into before, if any. One `actor` may
+    not see is refused without naming it (ArchiveError), so a re-import never reveals it."""
     query = (
         select(IncidentRow.key)
         .join(ArchiveSourceRow, ArchiveSourceRow.incident_id == IncidentRow.id)
         .where(ArchiveSourceRow.source == name)
     )
-    return session.scalars(query).first()
+    key = session.scalars(query).first()
+    if key is not None and session.scalars(visible_to(query, actor, archived=None)).first() is None:
+        raise ArchiveError(name, 0, HIDDEN)
+    return key
 
 
 def _free_key(session: Session, base: str) -> str:
@@ -84,10 +100,6 @@ def _free_key(session: Session, base: str) -> str:
     return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
 
 
-def _flags_of(read: ArchiveReport) -> tuple[Flag, ...]:
-    return tuple(sorted((*read.flags, *conversion_flags(read)), key=lambda flag: flag.line))
-
-
 def preview_archive(
     session: Session,
     reports: Iterable[ReportInput],
@@ -97,12 +109,14 @@ def preview_archive(
     headings: HeadingTable = DEFAULT_HEADINGS,
     progress: Progress | None = None,
     total: int = 0,
+    actor: Actor | None = None,
 ) -> list[FileOutcome]:
     """The dry run: what importing would do with each report; writes nothing."""
     outcomes = []
     for index, report in enumerate(reports, start=1):
         try:
-            read, postmortem = _read(report, zone=zone, layout=layout, headings=headings)
+            read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
+            key = _existing_key(session, report.name, actor)
         except ArchiveError as error:
             outcomes.append(
                 FileOutcome(
@@ -114,14 +128,13 @@ def preview_archive(
                 )
             )
         else:
-            key = _existing_key(session, report.name)
             outcomes.append(
                 FileOutcome(
                     report.name,
                     "would update" if key else "would create",
                     key or _free_key(session, postmortem.key),
                     postmortem.title,
-                    flags=_flags_of(read),
+                    flags=flags,
                     lines_by_part=read.lines_by_part(),
                 )
             )
@@ -135,15 +148,15 @@ def _store(
     report: ReportInput,
     read: ArchiveReport,
     postmortem: Postmortem,
+    flags: tuple[Flag, ...],
     *,
     author: str,
     actor: Actor | None,
     now: dt.datetime,
 ) -> FileOutcome:
     digest = hashlib.sha256(report.data or b"").hexdigest()
-    flags = _flags_of(read)
     stored_flags = [{"line": f.line, "code": f.code, "message": f.message} for f in flags]
-    key = _existing_key(session, report.name)
+    key = _existing_key(session, report.name, actor)
     if key is None:
         postmortem = _with_key(
             postmortem, _free_key(session, postmortem.key or key_for(report.name))
@@ -228,10 +241,19 @@ def import_archive(
     outcomes = []
     for index, report in enumerate(reports, start=1):
         try:
-            read, postmortem = _read(report, zone=zone, layout=layout, headings=headings)
+            read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
             with session.begin_nested():
                 outcomes.append(
-                    _store(session, report, read, postmortem, author=author, actor=actor, now=now)
+                    _store(
+                        session,
+                        report,
+                        read,
+                        postmortem,
+                        flags,
+                        author=author,
+                        actor=actor,
+                        now=now,
+                    )
                 )
         except ArchiveError as error:
             reason = f"line {error.line}: {error.message}" if error.line else error.message

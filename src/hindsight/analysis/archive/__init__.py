@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hindsight.analysis.archive.convert import conversion_flags, key_for
+from hindsight.analysis.archive.convert import convert_report, key_for
 from hindsight.analysis.archive.headings import DEFAULT_HEADINGS, HeadingTable
 from hindsight.analysis.archive.model import (
     PARTS,
@@ -66,7 +66,7 @@ __all__ = [
     "Placement",
     "ReportPart",
     "SourceLine",
-    "conversion_flags",
+    "convert_report",
     "decode_report",
     "key_for",
     "read_report",

@@ -168,6 +168,14 @@ class _Builder:
 def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmortem:
     """The report as a draft Postmortem (SEV3 unless the front matter names a severity).
     Raises ValueError naming the field when a value is beyond the domain's limits."""
+    return convert_report(report, key=key)[0]
+
+
+def convert_report(
+    report: ArchiveReport, *, key: str | None = None
+) -> tuple[Postmortem, tuple[Flag, ...]]:
+    """The draft Postmortem and every flag: the reading's and the conversion's own (an item
+    the domain refuses, kept as a note), in line order."""
     builder = _Builder(report)
     front: dict[str, Any] = report.front_matter
     title = report.title or key_for(report.name)
@@ -200,7 +208,7 @@ def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmo
     services = front.get("services") or front.get("service") or ()
     tags = front.get("tags") or ()
     resolved = any(event.key_moment is KeyMoment.RESOLVED for event in timeline)
-    return Postmortem(
+    postmortem = Postmortem(
         key=key or key_for(report.name),
         title=title,
         severity=Severity(severity) if severity in Severity.__members__ else Severity.SEV3,
@@ -216,14 +224,5 @@ def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmo
         ),
         **postmortem_parts,
     )
-
-
-def conversion_flags(report: ArchiveReport) -> list[Flag]:
-    """Flags only the conversion finds (items the domain refuses, kept as notes)."""
-    builder = _Builder(report)
-    builder.events()
-    builder.actions()
-    builder.participants()
-    for part in ("went_well", "went_wrong", "got_lucky", "lessons"):
-        builder.lines_of(part)
-    return builder.flags
+    flags = sorted((*report.flags, *builder.flags), key=lambda flag: flag.line)
+    return postmortem, tuple(flags)
