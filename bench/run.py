@@ -107,5 +107,15 @@ def main() -> None:
         print(f"| {name} | {value:.1f} | {value / base:.1f} |")
 
 
+def run_feature_benches() -> None:
+    """The feature benchmarks that run with `make bench` (each prints its own table)."""
+    import subprocess
+
+    for script in ("archive/run.py",):
+        print(flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
+
+
 if __name__ == "__main__":
     main()
+    run_feature_benches()
