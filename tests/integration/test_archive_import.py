@@ -173,3 +173,18 @@ def test_a_symbolic_link_in_a_folder_is_refused(tmp_path: Path) -> None:
     os.symlink(UNIVAF, folder / "linked.md")
     [report] = list(iter_reports([folder]))
     assert report.data is None and "symbolic link" in report.refusal
+
+
+def test_a_zip_entry_larger_than_its_header_says_is_read_only_up_to_the_limit() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("team/bomb.md", b"a" * (6 * 1024 * 1024))
+    data = bytearray(buffer.getvalue())
+    # Make both headers claim 100 bytes: the reader must not trust them.
+    start = data.index(b"PK\x01\x02")
+    data[start + 24 : start + 28] = (100).to_bytes(4, "little")
+    data[22:26] = (100).to_bytes(4, "little")
+    [report] = read_zip(None, name="bomb.zip", data=bytes(data))
+    assert report.data is None
+    # zipfile stops at the size the header claims, so the unpacked data fails its check.
+    assert report.refusal == "cannot be read from the zip (Bad CRC-32 for file 'team/bomb.md')"

@@ -97,7 +97,16 @@ def read_zip(data_path: Path | None, *, name: str, data: bytes | None = None) ->
                 reports.append(ReportInput(entry, None, _too_big(info.file_size)))
                 continue
             try:
-                reports.append(ReportInput(entry, archive.read(info)))
+                # Read no more than the limit whatever the entry's header claims (zip bombs).
+                with archive.open(info) as member:
+                    data = member.read(MAX_REPORT_BYTES + 1)
+                refusal = (
+                    f"is more than {MAX_REPORT_BYTES:,} bytes once unpacked; a report may be "
+                    "at most that"
+                    if len(data) > MAX_REPORT_BYTES
+                    else ""
+                )
+                reports.append(ReportInput(entry, None if refusal else data, refusal))
             except (zipfile.BadZipFile, OSError, ValueError) as error:
                 reports.append(ReportInput(entry, None, f"cannot be read from the zip ({error})"))
         return reports
