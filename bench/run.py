@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import runpy
 import statistics
 import sys
 import tempfile
@@ -108,7 +107,15 @@ def main() -> None:
         print(f"| {name} | {value:.1f} | {value / base:.1f} |")
 
 
+def run_feature_benches() -> None:
+    """The feature benchmarks that run with `make bench` (each prints its own table)."""
+    import subprocess
+
+    for script in ("archive/run.py", "language/run.py"):
+        print(flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
+
+
 if __name__ == "__main__":
     main()
-    # The blameless-language rules on the labelled corpus (bench/language/README.md).
-    runpy.run_path(str(Path(__file__).parent / "language" / "run.py"), run_name="__main__")
+    run_feature_benches()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Hosts whose images Markdown may show (e.g. "grafana.example.com"); images from anywhere
     # else are shown as links, so reading a postmortem fetches nothing from other servers.
     allowed_image_hosts: list[str] = []
+    # A team's own section headings for archive import, added to the built-in table:
+    # '{"impact": ["blast radius"], "action_items": ["todo list"]}' (docs/archive-import.md).
+    archive_headings: dict[str, list[str]] = {}
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -13,6 +13,7 @@ from typer.exceptions import TyperException
 from hindsight.cli import (
     admin,
     archive,
+    archive_import,
     backup,
     documents,
     editing,
@@ -139,7 +140,18 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+for module in (
+    incidents,
+    archive,
+    editing,
+    documents,
+    imports,
+    lint,
+    admin,
+    users,
+    backup,
+    archive_import,
+):
     module.register(app)
 findings.register(app)
 

@@ -11,19 +11,21 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hindsight.analysis.archive.findings import archive_findings
 from hindsight.analysis.findings import Finding, Level
 from hindsight.analysis.lint import LintReport, apply_dismissals, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.markdown_reader import read_markdown
+from hindsight.services.archive_import import archive_flags
 from hindsight.services.documents import (
     MAX_DOCUMENT_BYTES,
     NOT_A_POSTMORTEM,
     decode_text,
     has_front_matter,
 )
-from hindsight.services.incidents import get_postmortem
+from hindsight.services.incidents import get_postmortem, visible_incident_id
 from hindsight.services.lint_archive import lint_archive_report
 from hindsight.services.lint_dismissals import list_dismissals
 from hindsight.storage.models import ActionItemRow, IncidentRow
@@ -42,8 +44,11 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
     )
     rows = session.execute(where_visible(query, actor))
     report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
-    incident = session.scalar(select(IncidentRow.id).where(IncidentRow.key == key))
-    return apply_dismissals(report, list_dismissals(session, incident)) if incident else report
+    incident = visible_incident_id(session, key=key, actor=actor)
+    flags = archive_flags(session, incident_id=incident)
+    if flags:
+        report = LintReport([*report.findings, *archive_findings(flags)], report.checklist)
+    return apply_dismissals(report, list_dismissals(session, incident))
 
 
 @dataclass(frozen=True)

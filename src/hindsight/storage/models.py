@@ -359,3 +359,18 @@ class LintDismissalRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     author: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ArchiveSourceRow(Base):
+    """Which archived report (by its name in the archive: 'folder/2018-01-18-x.md') an incident
+    was imported from, so importing the same file again updates the same incident; with the
+    report's digest and the flags its reading raised (shown by lint)."""
+
+    __tablename__ = "archive_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(500), unique=True)
+    incident_id: Mapped[int] = _incident_fk()
+    digest: Mapped[str] = mapped_column(String(64))
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

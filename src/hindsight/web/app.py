@@ -30,6 +30,7 @@ from hindsight.web.form_errors import back_to_form, signed_out_answer, submitted
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import (
     archive,
+    archive_import,
     auth,
     editing,
     findings,
@@ -183,9 +184,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, users, pages, editing, history, reviews, imports, archive):
+    routers = (auth, users, pages, editing, history, reviews, imports, archive, archive_import)
+    for module in (*routers, findings):
         app.include_router(module.router)
-    app.include_router(findings.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

@@ -26,7 +26,7 @@ from hindsight.config import Settings
 from hindsight.web.deps import PEEK_SCOPE_KEY, TEMPLATES
 from hindsight.web.routes.imports import MAX_UPLOAD_BYTES
 
-_UPLOAD_PATH = re.compile(r"^/incidents/[^/]+/evidence/preview/?$")
+_UPLOAD_PATH = re.compile(r"^/(?:incidents/[^/]+/evidence|archive-import)/preview/?$")
 
 PeekBody = Callable[[int], Awaitable[bytes]]
 

@@ -15,7 +15,10 @@ Unreadable input (binary, empty, a broken PDF) raises `ArchiveError` with the na
 
 from __future__ import annotations
 
-from hindsight.analysis.archive.convert import conversion_flags, key_for
+import re
+import unicodedata
+
+from hindsight.analysis.archive.convert import convert_report, key_for
 from hindsight.analysis.archive.headings import DEFAULT_HEADINGS, HeadingTable
 from hindsight.analysis.archive.model import (
     PARTS,
@@ -31,6 +34,22 @@ from hindsight.analysis.archive.model import (
 from hindsight.analysis.archive.reader import read_text_report
 
 LAYOUTS = ("auto", "markdown", "pdf")
+# Characters Hindsight never stores (domain/text.py): control, unassigned, private use…
+_FORBIDDEN = {"Cc", "Cs", "Zl", "Zp", "Co", "Cn"}
+
+
+def forbidden_character(text: str) -> int | None:
+    """The position of the first character that cannot be stored, or None."""
+    for match in re.finditer(r"[^\t\n\r]+", text):
+        chunk = match.group(0)
+        if chunk.isprintable():
+            continue
+        for offset, char in enumerate(chunk):
+            if unicodedata.category(char) in _FORBIDDEN or char == "\ufeff":
+                return match.start() + offset
+    return None
+
+
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 
 __all__ = [
@@ -47,7 +66,7 @@ __all__ = [
     "Placement",
     "ReportPart",
     "SourceLine",
-    "conversion_flags",
+    "convert_report",
     "decode_report",
     "key_for",
     "read_report",
@@ -74,10 +93,14 @@ def decode_report(data: bytes, name: str) -> str:
             line,
             "is not UTF-8 text (a binary file?); only Markdown and PDF reports can be imported",
         ) from None
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+    position = forbidden_character(text)
+    if position is not None:
+        line = text.count("\n", 0, position) + 1
         raise ArchiveError(
-            name, line, "is binary, not text; only Markdown and PDF reports can be imported"
+            name,
+            line,
+            f"is binary, not text (character {ord(text[position]):#06x}); only Markdown "
+            "and PDF reports can be imported",
         )
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

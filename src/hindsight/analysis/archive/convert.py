@@ -21,7 +21,7 @@ from hindsight.domain.incidents import (
 )
 from hindsight.domain.rca import RootCauseAnalysis
 from hindsight.domain.response import ResponseEvaluation
-from hindsight.domain.text import LINE_LIMIT, slugify
+from hindsight.domain.text import LINE_LIMIT, find_unclosed_fence, iter_headings, slugify
 from hindsight.domain.timeline import KeyMoment, Provenance, TimelineEvent
 
 NOTES_HEADING = "#### Kept from the archived report"
@@ -47,18 +47,17 @@ def key_for(name: str) -> str:
 
 def safe_prose(lines: list[str]) -> str:
     """Verbatim text made storable as prose: '#'…'###' headings read as '####' (prose keeps
-    the top levels for the parts), an unclosed code fence is closed."""
-    out, fence = [], ""
-    for line in lines:
-        marker = re.match(r"^\s*(```|~~~)", line)
-        if marker:
-            fence = "" if fence else marker.group(1)
-        elif not fence:
-            line = re.sub(r"^\s{0,3}#{1,3}(\s)", r"####\1", line)
-        out.append(line)
-    if fence:
-        out.append(fence)
-    return "\n".join(out).strip("\n")
+    the top levels for the parts), an unclosed code fence is closed. The domain's own rules
+    (domain/text.py) decide what is a heading and a fence."""
+    lines = list(lines)
+    for heading in list(iter_headings(lines)):
+        line = lines[heading.index]
+        lines[heading.index] = re.sub(r"^( {0,3})#{1,3}", r"\1####", line, count=1)
+    unclosed = find_unclosed_fence(lines)
+    if unclosed is not None:
+        fence = re.match(r"^ {0,3}(`{3,}|~{3,})", lines[unclosed])
+        lines.append(fence.group(1) if fence else "```")
+    return "\n".join(lines).strip("\n")
 
 
 def _origin(name: str) -> str:
@@ -169,6 +168,14 @@ class _Builder:
 def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmortem:
     """The report as a draft Postmortem (SEV3 unless the front matter names a severity).
     Raises ValueError naming the field when a value is beyond the domain's limits."""
+    return convert_report(report, key=key)[0]
+
+
+def convert_report(
+    report: ArchiveReport, *, key: str | None = None
+) -> tuple[Postmortem, tuple[Flag, ...]]:
+    """The draft Postmortem and every flag: the reading's and the conversion's own (an item
+    the domain refuses, kept as a note), in line order."""
     builder = _Builder(report)
     front: dict[str, Any] = report.front_matter
     title = report.title or key_for(report.name)
@@ -201,7 +208,7 @@ def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmo
     services = front.get("services") or front.get("service") or ()
     tags = front.get("tags") or ()
     resolved = any(event.key_moment is KeyMoment.RESOLVED for event in timeline)
-    return Postmortem(
+    postmortem = Postmortem(
         key=key or key_for(report.name),
         title=title,
         severity=Severity(severity) if severity in Severity.__members__ else Severity.SEV3,
@@ -217,14 +224,5 @@ def build_postmortem(report: ArchiveReport, *, key: str | None = None) -> Postmo
         ),
         **postmortem_parts,
     )
-
-
-def conversion_flags(report: ArchiveReport) -> list[Flag]:
-    """Flags only the conversion finds (items the domain refuses, kept as notes)."""
-    builder = _Builder(report)
-    builder.events()
-    builder.actions()
-    builder.participants()
-    for part in ("went_well", "went_wrong", "got_lucky", "lessons"):
-        builder.lines_of(part)
-    return builder.flags
+    flags = sorted((*report.flags, *builder.flags), key=lambda flag: flag.line)
+    return postmortem, tuple(flags)

@@ -36,6 +36,10 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "chronology",
         "sequence of events",
         "time line",
+        "follow up timeline",
+        "chain of events",
+        "incident timing",
+        "incident timeline",
     ),
     "participants": ("responders", "participants", "people involved", "attendees"),
     "analysis": (
@@ -53,7 +57,14 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "technical details",
         "what caused",
     ),
-    "impact": ("impact", "customer impact", "user impact", "blast radius", "affected"),
+    "impact": (
+        "impact",
+        "customer impact",
+        "user impact",
+        "blast radius",
+        "affected",
+        "summary of impact",
+    ),
     "response": (
         "detection",
         "response",
@@ -97,6 +108,8 @@ _DEFAULT: dict[str, tuple[str, ...]] = {
         "improvements",
         "recommendations",
         "preventive actions",
+        "preventative measures",
+        "corrective and preventative measures",
     ),
 }
 
@@ -118,6 +131,13 @@ class HeadingTable:
                 raise ValueError(
                     f"archive headings: {part!r} is not a part; use one of {', '.join(PARTS)}"
                 )
+        # Normalised once: (phrase, part), longest first, so the first hit is the best one.
+        ordered: list[tuple[str, str]] = []
+        for part, phrases in self.phrases.items():
+            ordered += [(normalise(p), part) for p in phrases if normalise(p)]
+        ordered.sort(key=lambda item: -len(item[0]))
+        object.__setattr__(self, "_ordered", tuple(ordered))
+        object.__setattr__(self, "_whole", {phrase: part for phrase, part in reversed(ordered)})
 
     def extended(self, extra: Mapping[str, Sequence[str]]) -> HeadingTable:
         """This table with more phrases per part (a team's own wording)."""
@@ -129,17 +149,15 @@ class HeadingTable:
     def match(self, heading: str, *, whole: bool = False) -> str | None:
         """The part a heading means, or None. `whole`: the heading must be the phrase itself
         (used for bold labels such as '**Impact**:', which are easily confused with prose)."""
-        words = f" {normalise(heading)} "
-        best: tuple[int, str] | None = None
-        for part, phrases in self.phrases.items():
-            for phrase in phrases:
-                wanted = normalise(phrase)
-                if not wanted:
-                    continue
-                hit = words.strip() == wanted if whole else f" {wanted} " in words
-                if hit and (best is None or len(wanted) > best[0]):
-                    best = (len(wanted), part)
-        return best[1] if best else None
+        normal = normalise(heading)
+        if whole:
+            found: str | None = self._whole.get(normal)  # type: ignore[attr-defined]
+            return found
+        words = f" {normal} "
+        for phrase, part in self._ordered:  # type: ignore[attr-defined]
+            if len(phrase) <= len(normal) and f" {phrase} " in words:
+                return str(part)
+        return None
 
 
 DEFAULT_HEADINGS = HeadingTable(_DEFAULT)

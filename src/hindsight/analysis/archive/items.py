@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from hindsight.analysis.archive.model import ArchiveAction, Placement, SourceLine
 
 _BULLET = re.compile(
-    r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX✓])\]\s*)?(?P<text>.+)$"
+    r"^(?P<indent>\s*)(?:[-*+\u2022\u25cf\u25aa]|\d+[.)])\s+"
+    r"(?:\[(?P<box>[ xX\u2713])\]\s*)?(?P<text>.+)$"
 )
 _LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>https?://[^)\s]+)\)")
 _REF_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\[(?P<ref>[^\]]*)\]")
@@ -114,6 +115,7 @@ class ItemsReading:
     items: list[tuple[int, str]] = field(default_factory=list)
     notes: list[SourceLine] = field(default_factory=list)
     placements: list[Placement] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)  # the text each plain-line action came from
 
 
 def _kind_for(heading: str) -> str | None:
@@ -138,10 +140,43 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
+def _plain_line(
+    result: ItemsReading, source: SourceLine, kind: str, references: dict[str, str]
+) -> str:
+    """PDF text has no list markers: each line is an item, a line starting in lower case goes
+    on with the item before, a short line naming a kind ('Testing') is a sub-heading, and a
+    lone bullet glyph is layout. Returns the kind in force."""
+    text = source.text.strip()
+    if text in ("\u2022", "\u25cf", "\u25aa", "-", "*"):
+        result.placements.append(Placement(source.number, "action_items", "bullet"))
+        return kind
+    sub = _kind_for(text) if len(text.split()) <= 3 and not text.endswith(".") else None
+    if sub:
+        result.notes.append(source)
+        result.placements.append(Placement(source.number, "action_items", "note"))
+        return sub
+    if text[:1].islower() and result.actions and result.raw:
+        last = result.actions[-1]
+        result.raw[-1] = f"{result.raw[-1]} {text}"
+        result.actions[-1] = read_action(
+            result.raw[-1], line=last.line, box=None, kind=last.kind, references=references
+        )
+    else:
+        result.raw.append(text)
+        result.actions.append(
+            read_action(text, line=source.number, box=None, kind=kind, references=references)
+        )
+    result.placements.append(Placement(source.number, "action_items", "item"))
+    return kind
+
+
 def read_actions(  # noqa: C901 - one pass over the lines
-    sections: list[tuple[str, list[SourceLine]]], references: dict[str, str]
+    sections: list[tuple[str, list[SourceLine]]],
+    references: dict[str, str],
+    *,
+    plain_lines: bool = False,
 ) -> ItemsReading:
-    """Action items from every action-item section."""
+    """Action items from every action-item section; `plain_lines` for PDF text."""
     result = ItemsReading()
     for heading, lines in sections:
         kind = _kind_for(heading) or "prevent"
@@ -226,6 +261,9 @@ def read_actions(  # noqa: C901 - one pass over the lines
                     )
                 )
                 result.placements.append(Placement(source.number, "action_items", "item"))
+                continue
+            if plain_lines:
+                kind = _plain_line(result, source, kind, references)
                 continue
             result.notes.append(source)
             result.placements.append(Placement(source.number, "action_items", "note"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -22,6 +23,11 @@ def pdf_text(data: bytes, name: str) -> str:
             raise
         raise ArchiveError(name, 0, f"is not a readable PDF ({error}); export it again") from None
     text = "\n\n".join(page.strip("\n") for page in pages)
+    # Extraction leaves control characters and lone bullets where the layout had glyphs.
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t" else c
+        for c in text
+    )
     if not text.strip():
         raise ArchiveError(
             name, 0, "is a PDF with no text (a scan?); only PDFs with text can be imported"

@@ -44,6 +44,22 @@ def _fallback_date(front: dict[str, object], title: str, name: str) -> dt.date |
     return None
 
 
+def _date_mismatch(title: str, name: str) -> list[Flag]:
+    """The title's date and the file name's date disagree (kept as written; flagged)."""
+    in_title = _fallback_date({}, title, "")
+    in_name = _DATE_IN.search(name.rsplit("/", 1)[-1])
+    if in_title is None or in_name is None or in_name.group(0) == in_title.isoformat():
+        return []
+    return [
+        Flag(
+            1,
+            "date-mismatch",
+            f"the title's date ({in_title.isoformat()}) is not the file name's "
+            f"({in_name.group(0)}); times without a date take the title's",
+        )
+    ]
+
+
 def _document_zone(sections: Iterable[Section]) -> str:
     for section in sections:
         statement = find_zone_statement(section.heading)
@@ -86,6 +102,7 @@ def read_text_report(  # noqa: C901 - one pass that hands each part to its reade
         else:
             notes.append(("front matter", line))
             placements.append(Placement(line.number, "summary", "front matter"))
+    flags += _date_mismatch(split.title, name)
     if not split.title:
         flags.append(
             Flag(
@@ -129,7 +146,9 @@ def read_text_report(  # noqa: C901 - one pass that hands each part to its reade
     placements += reading.placements
     flags += reading.flags
     notes += [("timeline", line) for line in reading.notes]
-    actions_read = read_actions(grouped.pop("action_items", []), references)
+    actions_read = read_actions(
+        grouped.pop("action_items", []), references, plain_lines=layout == "pdf"
+    )
     placements += actions_read.placements
     notes += [("action_items", line) for line in actions_read.notes]
     items: dict[str, tuple[tuple[int, str], ...]] = {}

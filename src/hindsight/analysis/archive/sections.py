@@ -149,6 +149,8 @@ def split_report(text: str, *, table: HeadingTable, pdf: bool) -> Split:  # noqa
             sections[-1].lines.append(SourceLine(number, line))
             continue
         heading = None if not line.strip() else heading_of(line, pdf=pdf, table=table)
+        if pdf and not title and line.strip() and not heading and len(line.strip()) <= 200:
+            heading = (1, line.strip())  # a PDF's first line of text is its title
         if (
             heading
             and heading[0] == 1

@@ -37,7 +37,9 @@ _MOMENT = re.compile(
     + r")\b\W*",
     re.I,
 )
-_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*)?(?:\*\*|__)?")
+_MARKUP = re.compile(
+    r"^\s*(?:#{1,6}\s+|[-*+\u2022\u25cf\u25aa]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*)?(?:\*\*|__)?"
+)
 _TBC = re.compile(r"\b(?:time\s+)?(?:tbc|tbd|to be confirmed|unknown time)\b", re.I)
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _HEADER_WORDS = {
@@ -153,6 +155,7 @@ class TimelineReader:
         self.result = TimelineReading(zone=zone)
         self.row: _Row | None = None
         self._no_zone_flagged = False
+        self._fence = ""
         self._abbreviations: set[str] = set()
 
     def _close(self) -> None:
@@ -178,11 +181,26 @@ class TimelineReader:
         self.result.notes.append(source)
         self.result.placements.append(Placement(source.number, "timeline", role))
 
+    def _in_code(self, line: str) -> bool:
+        """Inside a fenced or indented code block, a line is text, never a row."""
+        marker = re.match(r"^\s*(```|~~~)", line)
+        if self._fence:
+            if marker and marker.group(1) == self._fence:
+                self._fence = ""
+            return True
+        if marker:
+            self._fence = marker.group(1)
+            return True
+        return line.startswith(("    ", "\t"))
+
     def _line(self, source: SourceLine) -> None:
         line = source.text
         if not line.strip():
             if self.row is not None:
                 self.row.text.append("")
+            return
+        if self._in_code(line):
+            self._continue(source)
             return
         statement = find_zone_statement(line)
         if statement and self.row is None:
@@ -212,14 +230,18 @@ class TimelineReader:
                 self._close()
                 self._note(source)
                 return
-            if self.row is not None:
-                self.row.text.append(line.rstrip())
-                self.row.lines.append(source.number)
-                self.result.placements.append(Placement(source.number, "timeline", "event"))
-            else:
-                self._note(source)
+            self._continue(source)
             return
         self._row(source, *found)
+
+    def _continue(self, source: SourceLine) -> None:
+        """A line that goes on with the open row's text (or a note before the first row)."""
+        if self.row is None:
+            self._note(source)
+            return
+        self.row.text.append(source.text.rstrip())
+        self.row.lines.append(source.number)
+        self.result.placements.append(Placement(source.number, "timeline", "event"))
 
     def _take_date(self, source: SourceLine, read: ReadTime) -> bool:
         """Move to the row's date ('2018-01-18', or 'May 12' in the year of the rows before);
