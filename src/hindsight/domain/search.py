@@ -19,6 +19,9 @@ MAX_TERMS = 32
 # then turning these into <mark> cannot be fooled by the text itself.
 MATCH_START = "\ue000"
 MATCH_END = "\ue001"
+# Put after each "<" before PostgreSQL's ts_headline reads the text, so its parser sees no HTML
+# tags to drop ("<b>" is text to show, escaped), and taken out again from the snippet.
+NOT_A_TAG = "\ue002"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r'\s*(-?)("([^"]*)("?)|[^\s"]+)')
@@ -194,7 +197,7 @@ def split_marked(text: str) -> tuple[Segment, ...]:
 
 def strip_marks(text: str) -> str:
     """Remove the mark characters from text about to be indexed."""
-    return text.replace(MATCH_START, "").replace(MATCH_END, "")
+    return text.replace(MATCH_START, "").replace(MATCH_END, "").replace(NOT_A_TAG, "")
 
 
 FACETS = ("service", "severity", "status", "review", "category", "tag", "year", "open_actions")

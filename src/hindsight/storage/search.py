@@ -20,6 +20,7 @@ from hindsight.domain.access import Actor
 from hindsight.domain.search import (
     MATCH_END,
     MATCH_START,
+    NOT_A_TAG,
     SearchHit,
     SearchQuery,
     SearchResults,
@@ -36,8 +37,7 @@ from hindsight.storage.visibility import member_of, sees_everything, where_visib
 _BM25 = "bm25(search_fts, " + ", ".join(str(weight) for _, weight, _ in PARTS) + ")"
 _TSQUERY = "websearch_to_tsquery('english'::regconfig, :match)"
 _HEADLINE_OPTIONS = (
-    f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=8, "
-    'MaxFragments=2, FragmentDelimiter=" … "'
+    f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=30, MinWords=12, ShortWord=0"
 )
 MAX_SNIPPETS = 3
 
@@ -129,7 +129,8 @@ def _snippets(
         params = {"match": to_fts5(query), "start": MATCH_START, "end": MATCH_END}
     else:
         parts = ", ".join(
-            f"ts_headline('english'::regconfig, coalesce({name}, ''), q, :options)"
+            f"ts_headline('english'::regconfig, "
+            f"replace(coalesce({name}, ''), '<', '<' || chr({ord(NOT_A_TAG)})), q, :options)"
             for name in PART_NAMES
         )
         sql = (
@@ -140,7 +141,7 @@ def _snippets(
     found: dict[int, tuple[Snippet, ...]] = {}
     for row in session.execute(sa.text(sql), params):
         marked = [
-            Snippet(name, split_marked(text.strip()))
+            Snippet(name, split_marked(text.replace(NOT_A_TAG, "").strip()))
             for name, text in zip(PART_NAMES, row[1:], strict=True)
             if text and MATCH_START in text
         ]
