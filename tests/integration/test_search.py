@@ -278,3 +278,19 @@ def test_a_year_facet_comes_from_the_timeline_not_from_when_it_was_typed(
     _incident(session, "2019-05-01-old", "Ancient mainframe outage", timeline=[event])
     results = search(session, parse_query("mainframe"), actor=None)
     assert dict(results.facets["year"]) == {"2019": 1}
+
+
+def test_past_the_facet_window_facets_count_the_best_hits_and_say_so(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hindsight.storage.search as engine
+
+    monkeypatch.setattr(engine, "FACET_WINDOW", 2)
+    _incident(session, "2024-05-01-a", "Gopher gopher gopher burrow", severity="SEV1")
+    _incident(session, "2024-05-02-b", "Gopher gopher burrow", severity="SEV2")
+    _incident(
+        session, "2024-05-03-c", "Gopher and a long title about other things", severity="SEV3"
+    )
+    results = search(session, parse_query("gopher"), actor=None, limit=1)
+    assert results.total == 3 and results.facets_over == 2
+    assert dict(results.facets["severity"]) == {"SEV1": 1, "SEV2": 1}

@@ -19,6 +19,7 @@ from hindsight.cli import (
     imports,
     incidents,
     lint,
+    search,
     users,
 )
 from hindsight.cli.context import State, errors
@@ -138,7 +139,7 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup, search):
     module.register(app)
 
 

@@ -222,10 +222,12 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """A page of hits, how many matched in all, and facet counts over all of them."""
+    """A page of hits, how many matched in all, and facet counts over the best `facets_over`
+    of them (all of them unless there are very many)."""
 
     hits: list[SearchHit]
     total: int
     limit: int
     offset: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facets_over: int = 0

@@ -53,6 +53,9 @@ def check_filters(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
                 f"filter {name!r} is not a facet; use one of {', '.join(FACETS)}"
             )
         kept = [value for value in values if value]
+        wrong = [v for v in kept if name == "open_actions" and v not in ("yes", "no")]
+        if wrong:
+            raise InvalidInputError(f"filter open_actions: {wrong[0]!r} is not yes or no")
         if kept:
             checked[name] = kept
     return checked

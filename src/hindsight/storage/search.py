@@ -40,6 +40,9 @@ _HEADLINE_OPTIONS = (
     f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=30, MinWords=12, ShortWord=0"
 )
 MAX_SNIPPETS = 3
+# Facets count every hit up to this many; past it, the best this many by rank (counting tens
+# of thousands of hits' facet rows costs more than the whole rest of a search).
+FACET_WINDOW = 1000
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -91,12 +94,12 @@ def _facet_filters(filters: Mapping[str, Sequence[str]]) -> list[ColumnElement[b
 
 
 def _count_facets(
-    session: Session, ids: Select[Any], facet_limit: int
+    session: Session, ids: Sequence[int], facet_limit: int
 ) -> dict[str, list[tuple[str, int]]]:
     count = sa.func.count().label("n")
     query = (
         sa.select(facets.c.facet, facets.c.value, count)
-        .where(facets.c.incident_id.in_(ids))
+        .where(facets.c.incident_id.in_(list(ids)))
         .group_by(facets.c.facet, facets.c.value)
     )
     found: dict[str, list[tuple[str, int]]] = {}
@@ -117,16 +120,15 @@ def _snippets(
     """For each id, the marked text of up to MAX_SNIPPETS parts that matched, best part first."""
     if not ids:
         return {}
-    id_list = ", ".join(str(int(i)) for i in ids)  # integers from our own query, not user text
     if _is_sqlite(session):
         parts = ", ".join(
             f"snippet(search_fts, {n}, :start, :end, '…', 16)" for n in range(len(PART_NAMES))
         )
-        sql = (
-            f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match "
-            f"AND rowid IN ({id_list})"
-        )
-        params = {"match": to_fts5(query), "start": MATCH_START, "end": MATCH_END}
+        # One row at a time: FTS5 looks `rowid = ?` up directly, while `rowid IN (…)` walks
+        # every match of the query first.
+        sql = f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match AND rowid = :id"
+        marks = {"match": to_fts5(query), "start": MATCH_START, "end": MATCH_END}
+        rows = [row for i in ids for row in session.execute(sa.text(sql), {**marks, "id": i})]
     else:
         parts = ", ".join(
             f"ts_headline('english'::regconfig, "
@@ -135,11 +137,17 @@ def _snippets(
         )
         sql = (
             f"SELECT incident_id, {parts} FROM search_documents, {_TSQUERY} AS q "
-            f"WHERE incident_id IN ({id_list})"
+            "WHERE incident_id IN :ids"
         )
-        params = {"match": to_websearch(query), "options": _HEADLINE_OPTIONS}
+        statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+        params: dict[str, Any] = {
+            "match": to_websearch(query),
+            "options": _HEADLINE_OPTIONS,
+            "ids": list(ids),
+        }
+        rows = list(session.execute(statement, params))
     found: dict[int, tuple[Snippet, ...]] = {}
-    for row in session.execute(sa.text(sql), params):
+    for row in rows:
         marked = [
             Snippet(name, split_marked(text.replace(NOT_A_TAG, "").strip()))
             for name, text in zip(PART_NAMES, row[1:], strict=True)
@@ -147,6 +155,22 @@ def _snippets(
         ]
         found[int(row[0])] = tuple(marked[:MAX_SNIPPETS])
     return found
+
+
+def _details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    columns = (
+        IncidentRow.id,
+        IncidentRow.key,
+        IncidentRow.title,
+        IncidentRow.severity,
+        IncidentRow.status,
+        IncidentRow.review_status,
+        IncidentRow.visibility,
+        IncidentRow.created_at,
+        IncidentRow.archived_at,
+    )
+    rows = session.execute(sa.select(*columns).where(IncidentRow.id.in_(list(ids))))
+    return {row.id: row for row in rows}
 
 
 def search(
@@ -161,62 +185,63 @@ def search(
     facet_limit: int = 10,
 ) -> SearchResults:
     """A ranked page of the incidents `actor` may see that match `query` and the facet
-    `filters` (facet name → accepted values), with the total and facet counts over all hits.
+    `filters` (facet name → accepted values), with the total and facet counts.
 
-    Steps: match in the engine's index; join the incident rows and narrow them by visibility,
-    archive and facets; count; fetch one page by score; count facets over every hit; mark
-    the page's snippets."""
+    Steps: match in the engine's index, join the incidents and narrow them by visibility,
+    archive and facets, and take the ids of the best FACET_WINDOW (or through the asked-for
+    page, if further) by score; fewer than that is the total, else count them all; the
+    page's details and marked snippets; facet counts over the window."""
     conditions = _facet_filters(filters or {})
-    unscored = _matches(session, query, scored=False)
-    ids = _readable(
-        sa.select(IncidentRow.id).join(unscored, unscored.c.incident_id == IncidentRow.id),
-        actor,
-        include_archived=include_archived,
-    ).where(*conditions)
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0)
     scored = _matches(session, query, scored=True)
-    page_query = _readable(
-        sa.select(
-            IncidentRow.id,
-            IncidentRow.key,
-            IncidentRow.title,
-            IncidentRow.severity,
-            IncidentRow.status,
-            IncidentRow.review_status,
-            IncidentRow.visibility,
-            IncidentRow.created_at,
-            IncidentRow.archived_at,
-            scored.c.score,
-        ).join(scored, scored.c.incident_id == IncidentRow.id),
+    ranked = _readable(
+        sa.select(IncidentRow.id, scored.c.score).join(
+            scored, scored.c.incident_id == IncidentRow.id
+        ),
         actor,
         include_archived=include_archived,
     ).where(*conditions)
-    rows = session.execute(
-        page_query.order_by(
-            scored.c.score.desc(), IncidentRow.created_at.desc(), IncidentRow.id.desc()
-        )
-        .limit(limit)
-        .offset(offset)
+    window = max(FACET_WINDOW, offset + limit)
+    best = session.execute(
+        ranked.order_by(scored.c.score.desc(), IncidentRow.id.desc()).limit(window)
     ).all()
-    snippets = _snippets(session, query, [row.id for row in rows])
+    total = len(best)
+    if total == window:
+        unscored = _matches(session, query, scored=False)
+        counted = _readable(
+            sa.select(IncidentRow.id).join(unscored, unscored.c.incident_id == IncidentRow.id),
+            actor,
+            include_archived=include_archived,
+        ).where(*conditions)
+        total = int(session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
+    page = best[offset : offset + limit]
+    details = _details(session, [row.id for row in page])
+    snippets = _snippets(session, query, [row.id for row in page])
     hits = [
         SearchHit(
             incident_id=row.id,
-            key=row.key,
-            title=row.title,
-            severity=row.severity,
-            status=row.status,
-            review_status=row.review_status,
-            visibility=row.visibility,
-            created_at=row.created_at,
-            archived=row.archived_at is not None,
+            key=details[row.id].key,
+            title=details[row.id].title,
+            severity=details[row.id].severity,
+            status=details[row.id].status,
+            review_status=details[row.id].review_status,
+            visibility=details[row.id].visibility,
+            created_at=details[row.id].created_at,
+            archived=details[row.id].archived_at is not None,
             score=float(row.score),
             snippets=snippets.get(row.id, ()),
         )
-        for row in rows
+        for row in page
     ]
-    counts = _count_facets(session, ids, facet_limit) if total else {}
-    return SearchResults(hits=hits, total=total, limit=limit, offset=offset, facets=counts)
+    counted_ids = [row.id for row in best[:FACET_WINDOW]]
+    counts = _count_facets(session, counted_ids, facet_limit) if counted_ids and facet_limit else {}
+    return SearchResults(
+        hits=hits,
+        total=total,
+        limit=limit,
+        offset=offset,
+        facets=counts,
+        facets_over=len(counted_ids),
+    )
 
 
 def match_ids(

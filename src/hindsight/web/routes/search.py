@@ -136,6 +136,10 @@ class SearchRead(BaseModel):
         description="For each facet (" + ", ".join(FACETS) + "), values and how many hits "
         "have them, over all hits (not only this page)."
     )
+    facets_over: int = Field(
+        description="How many hits the facet counts cover: all of them (= total) up to "
+        "1,000, else the 1,000 best ranked."
+    )
     suggestions: list[str] = Field(description="When nothing matched: what might.")
 
 
@@ -171,6 +175,7 @@ def search_read(page: SearchPage) -> SearchRead:
             name: [FacetValueRead(value=v, count=n) for v, n in values]
             for name, values in results.facets.items()
         },
+        facets_over=results.facets_over,
         suggestions=page.suggestions,
     )
 
