@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from hindsight.domain.access import Actor, Role
@@ -294,3 +295,26 @@ def test_past_the_facet_window_facets_count_the_best_hits_and_say_so(
     results = search(session, parse_query("gopher"), actor=None, limit=1)
     assert results.total == 3 and results.facets_over == 2
     assert dict(results.facets["severity"]) == {"SEV1": 1, "SEV2": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NEAR(disk full)",
+        "title:redis",
+        "redis*",
+        "^redis",
+        "'; DROP TABLE incidents; --",
+        "a AND",
+        "disk & | ! :* <-> full",
+        '"" "disk" ""',
+        "ÄÖÜ straße 東京",
+    ],
+)
+def test_engine_syntax_in_the_box_is_only_words_to_both_engines(
+    session: Session, text: str
+) -> None:
+    _incident(session, "2024-06-01-redis", "Redis disk full near straße")
+    results = search(session, parse_query(text), actor=None)
+    assert results.total in (0, 1)
+    assert session.scalar(text_sql("SELECT count(*) FROM incidents")) == 1
