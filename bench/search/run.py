@@ -145,7 +145,7 @@ def under_load(url: str, folder: Path, token: str, duration: int) -> dict[str, d
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        for _ in range(600):  # a loaded machine can take a minute to start two workers
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1)
                 break

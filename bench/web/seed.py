@@ -99,7 +99,7 @@ def _incident(number: int, rng: random.Random, prose: Prose | None = None) -> di
     return {
         "id": number + 1,
         "key": f"{created:%Y-%m-%d}-incident-{number}",
-        "title": prose.line(f"Incident {number}: {rng.choice(SERVICES)} degraded", 10),
+        "title": prose.line(f"Incident {number}: {rng.choice(SERVICES)} degraded", 10)[:200],
         "summary": " ".join(prose.line("Seeded.") for _ in range(2 if prose.lines else 1)),
         "severity": rng.choice(SEVERITIES),
         "status": rng.choice(STATUSES),
