@@ -318,3 +318,17 @@ def test_engine_syntax_in_the_box_is_only_words_to_both_engines(
     results = search(session, parse_query(text), actor=None)
     assert results.total in (0, 1)
     assert session.scalar(text_sql("SELECT count(*) FROM incidents")) == 1
+
+
+def test_match_ids_of_a_long_text_keeps_the_words_fewest_incidents_have(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hindsight.storage.search as engine
+
+    monkeypatch.setattr(engine, "SIMILAR_TERMS", 2)
+    common = [_incident(session, f"2024-07-0{n}-c", f"Otter incident {n}") for n in range(1, 4)]
+    beaver = _incident(session, "2024-07-05-b", "Beaver dam")
+    found = match_ids(session, "otter beaver dam", actor=None, limit=10)
+    # "otter" is in three incidents, "beaver" and "dam" in one: the rare two are kept.
+    assert [i for i, _ in found] == [beaver]
+    assert set(common).isdisjoint(i for i, _ in found)

@@ -25,6 +25,7 @@ from hindsight.domain.search import (
     SearchQuery,
     SearchResults,
     Snippet,
+    Term,
     any_of_words,
     split_marked,
     to_fts5,
@@ -49,23 +50,26 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _matches(session: Session, query: SearchQuery, *, scored: bool) -> sa.Subquery:
+def _matches(
+    session: Session, query: SearchQuery, *, scored: bool, bind: str = "match"
+) -> sa.Subquery:
     """(incident_id[, score]) of every indexed incident matching `query`; higher scores rank
     first (bm25 is negated so both engines agree on the direction)."""
     if _is_sqlite(session):
         score = f", -{_BM25} AS score" if scored else ""
-        sql = f"SELECT rowid AS incident_id{score} FROM search_fts WHERE search_fts MATCH :match"
+        sql = f"SELECT rowid AS incident_id{score} FROM search_fts WHERE search_fts MATCH :{bind}"
         match = to_fts5(query)
     else:
         score = ", ts_rank_cd(document, q, 1) AS score" if scored else ""
         sql = (
-            f"SELECT incident_id{score} FROM search_documents, {_TSQUERY} AS q WHERE document @@ q"
+            f"SELECT incident_id{score} FROM search_documents, "
+            f"{_TSQUERY.replace(':match', ':' + bind)} AS q WHERE document @@ q"
         )
         match = to_websearch(query)
     columns: dict[str, Any] = {"incident_id": sa.Integer}
     if scored:
         columns["score"] = sa.Float
-    return sa.text(sql).bindparams(match=match).columns(**columns).subquery("matched")
+    return sa.text(sql).bindparams(**{bind: match}).columns(**columns).subquery("matched")
 
 
 def _readable(select: Select[Any], actor: Actor | None, *, include_archived: bool) -> Select[Any]:
@@ -244,6 +248,40 @@ def search(
     )
 
 
+# match_ids keeps the words of its text that fewest incidents have, as "more like this"
+# searches do (Lucene's MoreLikeThis keeps the best terms by tf-idf): bm25 over an OR of
+# every word of a paragraph costs (hits x words), and the common words, in nearly every
+# incident, add almost nothing to the score.
+SIMILAR_TERMS = 12
+_DF_CAP = 1000
+
+
+def _document_counts(session: Session, words: Sequence[str]) -> list[int]:
+    """How many incidents have each word (counted up to _DF_CAP: past it, just "common"),
+    in one statement."""
+    counts = []
+    for n, word in enumerate(words):
+        one = SearchQuery(((Term((word,)),),))
+        matched = _matches(session, one, scored=False, bind=f"word{n}")
+        capped = sa.select(matched.c.incident_id).limit(_DF_CAP).subquery(f"capped{n}")
+        counts.append(sa.select(sa.func.count()).select_from(capped).scalar_subquery())
+    row = session.execute(sa.select(*counts)).one()
+    return [int(value or 0) for value in row]
+
+
+def _distinctive(session: Session, query: SearchQuery) -> SearchQuery | None:
+    """The query's words, or of many, the SIMILAR_TERMS fewest incidents have (words in
+    _DF_CAP incidents or more only if no rarer word is left)."""
+    words = query.words()
+    if len(words) > SIMILAR_TERMS:
+        counts = _document_counts(session, words)
+        found = [i for i in range(len(words)) if counts[i]]
+        rare = [i for i in found if counts[i] < _DF_CAP] or found
+        best = sorted(rare, key=lambda i: (counts[i], i))[:SIMILAR_TERMS]
+        words = [words[i] for i in sorted(best)]
+    return SearchQuery((tuple(Term((w,)) for w in words),)) if words else None
+
+
 def match_ids(
     session: Session,
     query: str,
@@ -253,10 +291,12 @@ def match_ids(
     exclude_ids: Collection[int] = (),
 ) -> list[tuple[int, float]]:
     """Incident ids and lexical scores (higher is better) of the incidents `actor` may see
-    matching ANY word of `query` (plain text, not query syntax), best first; archived
-    incidents and `exclude_ids` left out. For similar-incident lookups."""
-    parsed = any_of_words(query)
-    if parsed is None or limit <= 0:
+    matching ANY of the words of `query` (plain text, not query syntax) — of a long text, the
+    SIMILAR_TERMS words fewest incidents have — best first; archived incidents and
+    `exclude_ids` left out. For similar-incident lookups."""
+    words = any_of_words(query)
+    parsed = _distinctive(session, words) if words is not None and limit > 0 else None
+    if parsed is None:
         return []
     scored = _matches(session, parsed, scored=True)
     select = _readable(
