@@ -30,6 +30,8 @@ import urllib.request
 from pathlib import Path
 from types import ModuleType
 
+from sqlalchemy import create_engine, text
+
 from hindsight.domain.access import Actor
 from hindsight.services.accounts import list_users
 from hindsight.services.database import Database, open_database
@@ -173,8 +175,38 @@ def under_load(url: str, folder: Path, token: str, duration: int) -> dict[str, d
         server.wait(timeout=30)
 
 
+def _database(kind: str, size: int, folder: Path) -> str:
+    """A new database of its own (bench/web's are named by size alone, and another run of
+    bench/web would drop this one under our feet)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'search-{size}.db'}"
+    name = f"hindsight_bench_search_{size}_{os.getpid()}"
+    admin = create_engine(web_run.PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    admin = create_engine(web_run.PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        name = url.rsplit("/", 1)[1]
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def run(kind: str, size: int, args: argparse.Namespace, folder: Path) -> None:
-    url = web_run._database(kind, size, folder)
+    url = _database(kind, size, folder)
+    try:
+        _measure(kind, size, url, args, folder)
+    finally:
+        _drop(url)
+
+
+def _measure(kind: str, size: int, url: str, args: argparse.Namespace, folder: Path) -> None:
     began = time.perf_counter()
     token = seed_module.seed(url, size, realistic=True)
     seeded = time.perf_counter() - began
