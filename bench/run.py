@@ -116,6 +116,20 @@ def run_feature_benches() -> None:
         subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
 
 
+def search_quick() -> None:
+    """bench/search at a size `make bench` can afford (in-process, SQLite); the full run with
+    load and PostgreSQL is `python bench/search/run.py --sizes 20000` (docs/benchmarks.md)."""
+    import importlib.util
+
+    path = Path(__file__).parent / "search" / "run.py"
+    spec = importlib.util.spec_from_file_location("bench_search_run", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--sizes", "2000", "--databases", "sqlite", "--no-load", "--repeats", "5"])
+
+
 if __name__ == "__main__":
     main()
     run_feature_benches()
+    search_quick()

@@ -2,16 +2,25 @@
 
 Rows are inserted in bulk through the storage tables (not the services, which validate and
 record history one postmortem at a time); a sample is read back through the services to be
-sure the data is what the application expects. Usage:
-    python bench/web/seed.py DATABASE_URL COUNT
+sure the data is what the application expects. The search index is filled batch by batch in
+the same transactions (storage/search_index.reindex_incidents, as the services do).
+
+`realistic=True` (bench/search) writes prose taken from the real postmortems in
+../shared/data/postmortems (titles, summaries, causes, timeline entries, lessons and action
+items are lines of real reports, shuffled), so search sees real vocabulary and lengths.
+Usage:
+    python bench/web/seed.py DATABASE_URL COUNT [--realistic]
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import sys
 import time
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,6 +37,10 @@ from hindsight.storage.models import (
     TagRow,
     TimelineEventRow,
 )
+from hindsight.storage.search_index import reindex_incidents
+
+REPORTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "postmortems"
+_MARKUP = re.compile(r"^[#>*\-+|\d.\s]+|[*_`|\[\]]+|\(https?://[^)]*\)")
 
 SERVICES = ["checkout", "payments", "search", "auth", "api", "web", "db", "queue", "cdn", "dns"]
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"]
@@ -38,20 +51,63 @@ MOMENTS = ["impact_started", "detected", "acknowledged", "mitigated", "resolved"
 BATCH = 1000
 
 
-def _incident(number: int, rng: random.Random) -> dict[str, Any]:
+@cache
+def real_reports() -> tuple[tuple[str, ...], ...]:
+    """The lines of prose of each real postmortem (markup stripped, at least 4 words each)."""
+    found: list[tuple[str, ...]] = []
+    for path in sorted(REPORTS.rglob("*.md")):
+        lines = []
+        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = " ".join(_MARKUP.sub(" ", raw).split())
+            if len(line.split()) >= 4 and not line.startswith(("---", "<")):
+                lines.append(line)
+        if lines:
+            found.append(tuple(lines))
+    if not found:
+        raise SystemExit(f"no postmortems under {REPORTS} for realistic text")
+    return tuple(found)
+
+
+class Prose:
+    """Where the seeded text comes from: numbered placeholders, or lines of real reports.
+
+    Each realistic incident takes most of its lines from one real report (its theme) and a
+    few from any other, so incidents differ as real ones do instead of all sharing one
+    vocabulary (which would make every word match nearly every incident)."""
+
+    def __init__(self, realistic: bool, rng: random.Random) -> None:
+        self.reports = real_reports() if realistic else ()
+        self.lines = tuple(line for report in self.reports for line in report)
+        self.rng = rng
+        self.theme: tuple[str, ...] = ()
+
+    def start_incident(self) -> None:
+        if self.reports:
+            self.theme = self.rng.choice(self.reports)
+
+    def line(self, fallback: str, words: int = 40) -> str:
+        if not self.lines:
+            return fallback
+        pool = self.theme if self.theme and self.rng.random() < 0.8 else self.lines
+        return " ".join(self.rng.choice(pool).split()[:words])
+
+
+def _incident(number: int, rng: random.Random, prose: Prose | None = None) -> dict[str, Any]:
+    prose = prose or Prose(False, rng)
     created = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=37 * number)
+    lesson = prose.line("Seeded lesson", 20)
     return {
         "id": number + 1,
         "key": f"{created:%Y-%m-%d}-incident-{number}",
-        "title": f"Incident {number}: {rng.choice(SERVICES)} degraded",
-        "summary": "Seeded.",
+        "title": prose.line(f"Incident {number}: {rng.choice(SERVICES)} degraded", 10)[:200],
+        "summary": " ".join(prose.line("Seeded.") for _ in range(2 if prose.lines else 1)),
         "severity": rng.choice(SEVERITIES),
         "status": rng.choice(STATUSES),
         "review_status": rng.choice(REVIEWS),
         "visibility": "restricted" if number % 50 == 0 else "internal",
         "analysis": {
-            "trigger": "",
-            "root_causes": ["Seeded cause"],
+            "trigger": prose.line(""),
+            "root_causes": [prose.line("Seeded cause")],
             "contributing_factors": [],
             "five_whys": [],
         },
@@ -75,25 +131,28 @@ def _incident(number: int, rng: random.Random) -> dict[str, Any]:
                 )
             },
             "cost": {"responder_hours": None, "business_cost": None, "currency": None},
-            "narrative": "",
+            "narrative": prose.line(""),
         },
         "response": {
             "detection_method": None,
             "detection_notes": "",
             "went_well": [],
-            "went_wrong": [],
+            "went_wrong": [prose.line("")] if prose.lines else [],
             "got_lucky": [],
             "communications": "",
             "teams": [],
         },
-        "lessons": [{"text": "Seeded lesson", "id": derive_item_id("ls", "Seeded lesson")}],
+        "lessons": [{"text": lesson, "id": derive_item_id("ls", lesson)}],
         "created_at": created,
         "updated_at": created,
         "version": 1,
     }
 
 
-def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]]:
+def _children(
+    number: int, rng: random.Random, prose: Prose | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    prose = prose or Prose(False, rng)
     incident_id = number + 1
     start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=37 * number)
     events = []
@@ -101,7 +160,7 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
     marked = dict(zip((0, 5, 8, 20, count - 1), MOMENTS, strict=True))
     for position in range(count):
         at = start + dt.timedelta(minutes=2 * position)
-        text = f"Event {position} of incident {number}"
+        text = prose.line(f"Event {position} of incident {number}", 25)
         events.append(
             {
                 "incident_id": incident_id,
@@ -117,12 +176,13 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
                 "provenance": [{"origin": "seed.log", "locator": f"L{position}"}],
             }
         )
+    titles = [prose.line(f"Fix thing {p}", 12) for p in range(rng.randint(4, 6))]
     actions = [
         {
             "incident_id": incident_id,
             "position": p,
-            "item_id": derive_item_id("ai", f"Fix thing {p}"),
-            "title": f"Fix thing {p}",
+            "item_id": derive_item_id("ai", title),
+            "title": title,
             "kind": "prevent",
             "owner": f"team{p}",
             "priority": "P3",
@@ -131,26 +191,40 @@ def _children(number: int, rng: random.Random) -> dict[str, list[dict[str, Any]]
             "reason": "",
             "tracker_url": "",
         }
-        for p in range(rng.randint(4, 6))
+        for p, title in enumerate(titles)
     ]
     services = [{"incident_id": incident_id, "position": 0, "name": rng.choice(SERVICES)}]
     tags = [{"incident_id": incident_id, "position": 0, "name": f"tag{number % 20}"}]
     return {"events": events, "actions": actions, "services": services, "tags": tags}
 
 
-def seed(url: str, count: int) -> str:
+def _batch(
+    numbers: range, rng: random.Random, prose: Prose
+) -> tuple[list[dict[str, list[dict[str, Any]]]], list[dict[str, Any]]]:
+    if not prose.lines:  # the order bench/web has always drawn its random numbers in
+        return [_children(n, rng) for n in numbers], [_incident(n, rng) for n in numbers]
+    children, incidents = [], []
+    for n in numbers:
+        prose.start_incident()
+        children.append(_children(n, rng, prose))
+        incidents.append(_incident(n, rng, prose))
+    return children, incidents
+
+
+def seed(url: str, count: int, *, realistic: bool = False) -> str:
     """Fill the database; returns an API token of the `bench` account."""
     database = open_database(url)
     rng = random.Random(42)
+    prose = Prose(realistic, rng)
     began = time.perf_counter()
     with database.transaction() as session:
         actor = create_user(session, username="bench", password="bench password 1")
         token = create_token(session, actor=actor, name="bench")
     for first in range(0, count, BATCH):
         numbers = range(first, min(first + BATCH, count))
-        children = [_children(n, rng) for n in numbers]
+        children, incidents = _batch(numbers, rng, prose)
         with database.engine.begin() as connection:
-            connection.execute(insert(IncidentRow), [_incident(n, rng) for n in numbers])
+            connection.execute(insert(IncidentRow), incidents)
             for table, name in (
                 (TimelineEventRow, "events"),
                 (ActionItemRow, "actions"),
@@ -162,6 +236,7 @@ def seed(url: str, count: int) -> str:
                 insert(IncidentMemberRow),
                 [{"incident_id": n + 1, "user_id": actor.id} for n in numbers if n % 100 == 0],
             )
+            reindex_incidents(connection, [n + 1 for n in numbers])
         print(
             f"\r{min(first + BATCH, count)}/{count} incidents "
             f"({time.perf_counter() - began:.0f} s)",
@@ -174,7 +249,7 @@ def seed(url: str, count: int) -> str:
             connection.exec_driver_sql("SELECT setval('incidents_id_seq', max(id)) FROM incidents")
             connection.exec_driver_sql("ANALYZE")
     with database.transaction() as session:  # the data reads back through the application
-        sample = get_postmortem(session, key=_incident(count - 1, random.Random(0))["key"])
+        sample = get_postmortem(session, key=incidents[-1]["key"])
         assert len(sample.postmortem.timeline) >= 45
     print(file=sys.stderr)
     database.dispose()
@@ -182,4 +257,4 @@ def seed(url: str, count: int) -> str:
 
 
 if __name__ == "__main__":
-    print(seed(sys.argv[1], int(sys.argv[2])))
+    print(seed(sys.argv[1], int(sys.argv[2]), realistic="--realistic" in sys.argv[3:]))

@@ -267,6 +267,8 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/incidents/{key}/moments"): ("/incidents/{key}/moments", {}),
     ("POST", "/incidents/{key}/hook-token"): ("/incidents/{key}/hook-token", {}),
     ("GET", "/healthz"): ("/healthz", None),
+    # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
+    ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -332,6 +334,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/tokens"): ("/tokens", {"name": "matrix"}),
     ("DELETE", "/tokens/{token_id}"): ("/tokens/999999", None),
     ("POST", "/hooks/{kind}/{key}"): ("/hooks/alertmanager/{key}", {"alerts": []}),
+    ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
 }
 
 

@@ -21,6 +21,7 @@ from hindsight.cli import (
     imports,
     incidents,
     lint,
+    search,
     users,
 )
 from hindsight.cli.context import State, errors
@@ -151,6 +152,7 @@ for module in (
     users,
     backup,
     archive_import,
+    search,
 ):
     module.register(app)
 findings.register(app)

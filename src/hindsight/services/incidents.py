@@ -32,6 +32,7 @@ from hindsight.storage.models import (
     TagRow,
 )
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
+from hindsight.storage.search_index import reindex_incidents
 from hindsight.storage.visibility import (
     count_statement,
     count_visible,
@@ -257,6 +258,7 @@ def create_postmortem(
     changes = diff_postmortems(None, postmortem)
     _record(session, row, author=author, at=now, action=action, changes=changes)
     session.flush()
+    reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 
@@ -362,6 +364,7 @@ def update_postmortem(
     changes = changes + list(extra_changes)
     _record(session, row, author=author, at=now, action=action, changes=changes, note=note)
     session.flush()
+    reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 

@@ -40,6 +40,7 @@ from hindsight.web.routes import (
     reviews,
     users,
 )
+from hindsight.web.routes import search as search_routes
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
@@ -180,6 +181,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.add_middleware(AccessLogMiddleware)
     api = create_api()
     api.include_router(findings.api_router)
+    api.include_router(search_routes.api_router)
     api.state.database = db
     api.state.settings = settings
     app.mount("/api/v1", api)
@@ -187,6 +189,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     routers = (auth, users, pages, editing, history, reviews, imports, archive, archive_import)
     for module in (*routers, findings):
         app.include_router(module.router)
+    app.include_router(search_routes.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

@@ -1,0 +1,32 @@
+"""`hindsight search`: ranked text, JSON, filters, and one-line errors for mistyped queries."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.test_cli import Cli, cli  # noqa: F401 (the fixture)
+
+
+def test_search_prints_ranked_hits_with_highlights_and_json_with_facets(cli: Cli) -> None:  # noqa: F811
+    cli("demo")
+    text = cli("search", "reddit OR node -nonexistentword").stdout
+    assert "1. reddit hugs mybinder" in text
+    assert "[reddit]" in text and "1-1 of 1" in text
+    payload = json.loads(cli("search", '"popular reddit"', "--json").stdout)
+    assert payload["total"] == 1
+    assert payload["items"][0]["key"] == "2018-01-18-reddit-hugs-mybinder"
+    assert {"value": "binderhub", "count": 1} in payload["facets"]["service"]
+    narrowed = json.loads(cli("search", "reddit", "--severity", "SEV1", "--json").stdout)
+    assert narrowed["total"] == 0 and narrowed["suggestions"][0].startswith("Remove the filters")
+    none = cli("search", "reddit", "--service", "nowhere").stdout
+    assert "No postmortem matches reddit." in none
+
+
+def test_a_mistyped_query_is_one_line_on_stderr_and_exit_code_1(cli: Cli) -> None:  # noqa: F811
+    result = cli("search", '"unclosed', ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        'error: query: the quote at character 1 is never closed; add a closing " or remove it'
+    )
+    unknown = cli("search", "x", "--open-actions", "maybe", ok=False)
+    assert unknown.stderr.strip() == "error: filter open_actions: 'maybe' is not yes or no"
