@@ -1,0 +1,248 @@
+"""Which earlier incidents are like this one, and why: a pure hybrid of lexical (BM25),
+semantic (cosine of embedding vectors) and structured (shared services, factor categories,
+tags) similarity.
+
+Every part is scaled to 0..1 without looking at the rest of the pool, so a score means the
+same thing for every query and a recurrence threshold can be fixed:
+- lexical: the BM25 score of the candidate divided by the BM25 score the query would give
+  itself (the most any document could get for these terms);
+- semantic: the cosine of the two vectors, rescaled so that `SEMANTIC_FLOOR` (what two
+  unrelated incident reports typically share) is 0;
+- structured: the share of the query's services, categories and tags the candidate also has.
+Without vectors (no model installed) the semantic weight is dropped and the result says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hindsight.domain.incidents import Postmortem
+
+# Chosen on the tuning half of bench/similar's labelled set only (bench/similar/README.md).
+WEIGHTS = {"lexical": 0.45, "semantic": 0.35, "structured": 0.20}
+SEMANTIC_FLOOR = 0.55
+RECURRENCE_THRESHOLD = 0.5
+BM25_K1 = 1.2
+BM25_B = 0.75
+MAX_TERMS = 400
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
+_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our ours out over
+    own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours us via per was were been get got see seen one two
+    three new used use using also however still there's it's we're didn't don't wasn't""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens without stopwords; a trailing plural 's' is dropped so that
+    'certificates' meets 'certificate'."""
+    words = []
+    for word in _WORD.findall(text.lower()):
+        if word in _STOPWORDS or word.isdigit():
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return words
+
+
+def profile_text(pm: Postmortem) -> str:
+    """The words an incident is compared by: what happened and why, not who or when."""
+    parts: list[str] = [pm.title, pm.title, pm.summary, pm.analysis.trigger]
+    parts += pm.analysis.root_causes
+    parts += [f.description for f in pm.analysis.contributing_factors]
+    parts += [w.answer for w in pm.analysis.five_whys]
+    parts += [pm.impact.narrative, pm.response.detection_notes]
+    parts += pm.response.went_wrong
+    parts += [lesson.text for lesson in pm.lessons]
+    parts += [item.title for item in pm.action_items]
+    parts += [event.text for event in pm.timeline]
+    return "\n".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the scorer knows about one incident."""
+
+    id: int
+    key: str
+    title: str
+    created_at: dt.datetime
+    terms: tuple[str, ...]
+    services: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    vector: tuple[float, ...] | None = None
+
+
+def make_profile(
+    pm: Postmortem,
+    *,
+    id: int,  # noqa: A002 - the row id, as the storage layer names it
+    created_at: dt.datetime,
+    vector: Sequence[float] | None = None,
+) -> Profile:
+    """The profile of a postmortem."""
+    return Profile(
+        id=id,
+        key=pm.key,
+        title=pm.title,
+        created_at=created_at,
+        terms=tuple(tokenize(profile_text(pm))[:MAX_TERMS]),
+        services=frozenset(pm.services),
+        categories=frozenset(f.category for f in pm.analysis.contributing_factors),
+        tags=frozenset(pm.tags),
+        vector=tuple(vector) if vector is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Why:
+    """What a similar incident shares with the one asked about."""
+
+    services: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+
+    def sentence(self) -> str:
+        """'shares services api; categories config; terms certificate, expiry'."""
+        parts = [
+            f"{label} {', '.join(values)}"
+            for label, values in (
+                ("services", self.services),
+                ("factor categories", self.categories),
+                ("tags", self.tags),
+                ("terms", self.terms),
+            )
+            if values
+        ]
+        return "shares " + "; ".join(parts) if parts else "similar wording"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One similar incident with its score (0..1), the score's parts and why."""
+
+    profile: Profile
+    score: float
+    lexical: float
+    semantic: float | None
+    structured: float
+    why: Why = field(default_factory=Why)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The most similar incidents, best first; `mode` is 'hybrid' or 'lexical' (no vectors)."""
+
+    matches: list[Match]
+    mode: str
+
+
+class Corpus:
+    """Document frequencies and average length of a pool of profiles, for BM25."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.df: Counter[str] = Counter()
+        self.count = 0
+        total = 0
+        for profile in profiles:
+            self.count += 1
+            total += len(profile.terms)
+            self.df.update(set(profile.terms))
+        self.avgdl = total / self.count if self.count else 1.0
+
+    def idf(self, term: str) -> float:
+        n = self.df.get(term, 0)
+        return math.log(1 + (self.count - n + 0.5) / (n + 0.5))
+
+    def bm25(self, query: Counter[str], terms: Sequence[str]) -> tuple[float, list[str]]:
+        """BM25 of a document for the query's terms, and the terms that scored, best first."""
+        tf = Counter(terms)
+        length_norm = BM25_K1 * (1 - BM25_B + BM25_B * len(terms) / (self.avgdl or 1.0))
+        scored: list[tuple[float, str]] = []
+        for term, weight in query.items():
+            f = tf.get(term, 0)
+            if f:
+                part = self.idf(term) * f * (BM25_K1 + 1) / (f + length_norm)
+                scored.append((part * min(weight, 3), term))
+        scored.sort(reverse=True)
+        return sum(s for s, _ in scored), [t for _, t in scored]
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """The cosine of two vectors (0 when either is all zeros)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _share(query: frozenset[str], other: frozenset[str]) -> tuple[float | None, tuple[str, ...]]:
+    if not query:
+        return None, ()
+    shared = tuple(sorted(query & other))
+    return len(shared) / len(query), shared
+
+
+def score_candidates(
+    query: Profile,
+    candidates: Sequence[Profile],
+    *,
+    corpus: Corpus | None = None,
+    limit: int = 5,
+    use_semantic: bool = True,
+    weights: dict[str, float] | None = None,
+) -> Ranking:
+    """Rank `candidates` by similarity to `query` (itself excluded), best first."""
+    weights = weights or WEIGHTS
+    corpus = corpus or Corpus([query, *candidates])
+    qterms = Counter(query.terms)
+    self_score, _ = corpus.bm25(qterms, query.terms)
+    semantic_on = use_semantic and query.vector is not None
+    matches = []
+    for candidate in candidates:
+        if candidate.id == query.id:
+            continue
+        raw, terms = corpus.bm25(qterms, candidate.terms)
+        lexical = min(1.0, raw / self_score) if self_score else 0.0
+        semantic: float | None = None
+        if semantic_on and candidate.vector is not None and query.vector is not None:
+            c = cosine(query.vector, candidate.vector)
+            semantic = max(0.0, (c - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))
+        shares = [
+            _share(query.services, candidate.services),
+            _share(query.categories, candidate.categories),
+            _share(query.tags, candidate.tags),
+        ]
+        known = [value for value, _ in shares if value is not None]
+        structured = sum(known) / len(known) if known else 0.0
+        parts = {"lexical": lexical, "semantic": semantic, "structured": structured}
+        used = {
+            name: weight
+            for name, weight in weights.items()
+            if parts[name] is not None and not (name == "structured" and not known)
+        }
+        total = sum(used.values()) or 1.0
+        score = sum(weight * (parts[name] or 0.0) for name, weight in used.items()) / total
+        why = Why(shares[0][1], shares[1][1], shares[2][1], tuple(terms[:5]))
+        matches.append(Match(candidate, score, lexical, semantic, structured, why))
+    matches.sort(key=lambda m: (-m.score, -m.profile.created_at.timestamp(), m.profile.id))
+    return Ranking(matches[:limit], "hybrid" if semantic_on else "lexical")
+
+
+def is_recurrence(match: Match, threshold: float = RECURRENCE_THRESHOLD) -> bool:
+    """Whether a match is close enough to suggest the incident happened again."""
+    return match.score >= threshold
