@@ -24,24 +24,29 @@ from dataclasses import dataclass, field
 from hindsight.domain.incidents import Postmortem
 
 # Chosen on the tuning half of bench/similar's labelled set only (bench/similar/README.md).
-WEIGHTS = {"lexical": 0.45, "semantic": 0.35, "structured": 0.20}
-SEMANTIC_FLOOR = 0.55
+WEIGHTS = {"lexical": 0.2, "semantic": 0.7, "structured": 0.1}
+SEMANTIC_FLOOR = 0.0
 RECURRENCE_THRESHOLD = 0.5
 BM25_K1 = 1.2
 BM25_B = 0.75
 MAX_TERMS = 400
+# The query is a whole report; like Lucene's "more like this", only its most telling terms
+# (highest tf-idf in the pool) are searched for.
+QUERY_TERMS = 25
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few
-    for from further had has have having he her here hers him his how i if in into is it its
-    itself just me more most my no nor not now of off on once only or other our ours out over
-    own same she should so some such than that the their them then there these they this
-    those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours us via per was were been get got see seen one two
-    three new used use using also however still there's it's we're didn't don't wasn't""".split()
-)
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers him his how i if in into is
+    it its itself just me more most my no nor not now of off on once only or other our
+    ours out over own same she should so some such than that the their them then there
+    these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours us via per was were been get
+    got see seen one two three new used use using also however still there's it's we're
+    didn't don't wasn't
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def tokenize(text: str) -> list[str]:
@@ -89,7 +94,7 @@ class Profile:
 def make_profile(
     pm: Postmortem,
     *,
-    id: int,  # noqa: A002 - the row id, as the storage layer names it
+    id: int,
     created_at: dt.datetime,
     vector: Sequence[float] | None = None,
 ) -> Profile:
@@ -168,6 +173,12 @@ class Corpus:
         n = self.df.get(term, 0)
         return math.log(1 + (self.count - n + 0.5) / (n + 0.5))
 
+    def telling_terms(self, terms: Sequence[str], count: int = QUERY_TERMS) -> Counter[str]:
+        """The `count` terms of a document with the highest tf-idf in this pool."""
+        tf = Counter(terms)
+        best = sorted(tf, key=lambda t: (-tf[t] * self.idf(t), t))[:count]
+        return Counter({term: tf[term] for term in best})
+
     def bm25(self, query: Counter[str], terms: Sequence[str]) -> tuple[float, list[str]]:
         """BM25 of a document for the query's terms, and the terms that scored, best first."""
         tf = Counter(terms)
@@ -190,6 +201,16 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
+def _mean(vectors: Sequence[Sequence[float]]) -> tuple[float, ...] | None:
+    if len(vectors) < 2:
+        return None
+    return tuple(sum(column) / len(vectors) for column in zip(*vectors, strict=True))
+
+
+def _minus(vector: Sequence[float], center: Sequence[float] | None) -> Sequence[float]:
+    return vector if center is None else [x - c for x, c in zip(vector, center, strict=True)]
+
+
 def _share(query: frozenset[str], other: frozenset[str]) -> tuple[float | None, tuple[str, ...]]:
     if not query:
         return None, ()
@@ -209,9 +230,12 @@ def score_candidates(
     """Rank `candidates` by similarity to `query` (itself excluded), best first."""
     weights = weights or WEIGHTS
     corpus = corpus or Corpus([query, *candidates])
-    qterms = Counter(query.terms)
+    qterms = corpus.telling_terms(query.terms)
     self_score, _ = corpus.bm25(qterms, query.terms)
     semantic_on = use_semantic and query.vector is not None
+    # Static embeddings of long texts share a common direction; the pool's mean is taken
+    # away so the cosine compares what is particular to each incident.
+    center = _mean([c.vector for c in candidates if c.vector is not None]) if semantic_on else None
     matches = []
     for candidate in candidates:
         if candidate.id == query.id:
@@ -220,7 +244,7 @@ def score_candidates(
         lexical = min(1.0, raw / self_score) if self_score else 0.0
         semantic: float | None = None
         if semantic_on and candidate.vector is not None and query.vector is not None:
-            c = cosine(query.vector, candidate.vector)
+            c = cosine(_minus(query.vector, center), _minus(candidate.vector, center))
             semantic = max(0.0, (c - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))
         shares = [
             _share(query.services, candidate.services),

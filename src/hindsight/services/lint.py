@@ -33,7 +33,11 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
         .limit(5000)
     )
     rows = session.execute(where_visible(query, actor))
-    return lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    from hindsight.services.recurrence import recurrence_lint  # it builds on this module's peers
+
+    recurs = recurrence_lint(session, key=key, actor=actor)
+    return LintReport([*report.findings, *recurs], report.checklist) if recurs else report
 
 
 @dataclass(frozen=True)
