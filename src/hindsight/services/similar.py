@@ -258,3 +258,54 @@ def _own_vector(
     if row is not None and row.model == model.name and row.vector:
         return decode_vector(row.vector)
     return model.embed([profile_text(postmortem)])[0]
+
+
+def similar_to_dict(result: SimilarIncidents) -> dict[str, Any]:
+    """The JSON form of "Seen before" (the CLI's --json and the API give the same)."""
+    suggestion = result.suggestion
+    return {
+        "mode": result.mode,
+        "note": result.note,
+        "items": [
+            {
+                "key": item.key,
+                "title": item.title,
+                "created_at": item.created_at.isoformat(),
+                "score": item.score,
+                "lexical": item.lexical,
+                "semantic": item.semantic,
+                "structured": item.structured,
+                "linked": item.linked,
+                "why": {
+                    "services": list(item.why.services),
+                    "factor_categories": list(item.why.categories),
+                    "tags": list(item.why.tags),
+                    "terms": list(item.why.terms),
+                    "sentence": item.why.sentence(),
+                },
+            }
+            for item in result.items
+        ],
+        "recurrence": None
+        if suggestion is None
+        else {
+            "key": suggestion.key,
+            "title": suggestion.title,
+            "created_at": suggestion.created_at.isoformat(),
+            "score": suggestion.score,
+            "actions_summary": suggestion.actions_summary,
+            "action_items": [
+                {"id": a.id, "title": a.title, "kind": a.kind.value, "status": a.status.value}
+                for a in suggestion.action_items
+            ],
+        },
+        "links": [
+            {
+                "key": link.key,
+                "title": link.title,
+                "created_at": link.created_at.isoformat(),
+                "earlier": link.earlier,
+            }
+            for link in result.links
+        ],
+    }
