@@ -21,6 +21,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from hindsight.domain.incidents import Postmortem
 
 # Chosen on the tuning half of bench/similar's labelled set only (bench/similar/README.md).
@@ -47,6 +50,10 @@ _STOPWORD_TEXT = """
     didn't don't wasn't
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+# An embedding: a sequence of floats or a float32 array.
+Vector = Sequence[float] | npt.NDArray[np.float32]
 
 
 def tokenize(text: str) -> list[str]:
@@ -88,7 +95,7 @@ class Profile:
     services: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
-    vector: tuple[float, ...] | None = None
+    vector: Vector | None = None
 
 
 def make_profile(
@@ -96,7 +103,7 @@ def make_profile(
     *,
     id: int,
     created_at: dt.datetime,
-    vector: Sequence[float] | None = None,
+    vector: Vector | None = None,
 ) -> Profile:
     """The profile of a postmortem."""
     return Profile(
@@ -108,7 +115,7 @@ def make_profile(
         services=frozenset(pm.services),
         categories=frozenset(f.category for f in pm.analysis.contributing_factors),
         tags=frozenset(pm.tags),
-        vector=tuple(vector) if vector is not None else None,
+        vector=np.asarray(vector, dtype=np.float32) if vector is not None else None,
     )
 
 
@@ -181,11 +188,10 @@ class Corpus:
 
     def bm25(self, query: Counter[str], terms: Sequence[str]) -> tuple[float, list[str]]:
         """BM25 of a document for the query's terms, and the terms that scored, best first."""
-        tf = Counter(terms)
         length_norm = BM25_K1 * (1 - BM25_B + BM25_B * len(terms) / (self.avgdl or 1.0))
         scored: list[tuple[float, str]] = []
         for term, weight in query.items():
-            f = tf.get(term, 0)
+            f = terms.count(term)  # 25 scans in C beat counting all 400 terms in Python
             if f:
                 part = self.idf(term) * f * (BM25_K1 + 1) / (f + length_norm)
                 scored.append((part * min(weight, 3), term))
@@ -193,22 +199,21 @@ class Corpus:
         return sum(s for s, _ in scored), [t for _, t in scored]
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    """The cosine of two vectors (0 when either is all zeros)."""
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
-
-
-def _mean(vectors: Sequence[Sequence[float]]) -> tuple[float, ...] | None:
-    if len(vectors) < 2:
-        return None
-    return tuple(sum(column) / len(vectors) for column in zip(*vectors, strict=True))
-
-
-def _minus(vector: Sequence[float], center: Sequence[float] | None) -> Sequence[float]:
-    return vector if center is None else [x - c for x, c in zip(vector, center, strict=True)]
+def _centred_cosines(query: Profile, candidates: Sequence[Profile]) -> dict[int, float]:
+    """Cosine of the query's vector with each candidate's, after taking away the pool's mean:
+    static embeddings of long texts share a common direction, and without it the cosine
+    compares what is particular to each incident."""
+    with_vectors = [c for c in candidates if c.vector is not None and c.id != query.id]
+    if query.vector is None or not with_vectors:
+        return {}
+    matrix = np.vstack([np.asarray(c.vector, dtype=np.float32) for c in with_vectors])
+    target = np.asarray(query.vector, dtype=np.float32)
+    if len(with_vectors) > 1:
+        center = matrix.mean(axis=0)
+        matrix, target = matrix - center, target - center
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(target) or 1.0)
+    values = (matrix @ target) / np.where(norms == 0, 1.0, norms)
+    return {c.id: float(v) for c, v in zip(with_vectors, values, strict=True)}
 
 
 def _share(query: frozenset[str], other: frozenset[str]) -> tuple[float | None, tuple[str, ...]]:
@@ -233,9 +238,7 @@ def score_candidates(
     qterms = corpus.telling_terms(query.terms)
     self_score, _ = corpus.bm25(qterms, query.terms)
     semantic_on = use_semantic and query.vector is not None
-    # Static embeddings of long texts share a common direction; the pool's mean is taken
-    # away so the cosine compares what is particular to each incident.
-    center = _mean([c.vector for c in candidates if c.vector is not None]) if semantic_on else None
+    cosines = _centred_cosines(query, candidates) if semantic_on else {}
     matches = []
     for candidate in candidates:
         if candidate.id == query.id:
@@ -243,8 +246,8 @@ def score_candidates(
         raw, terms = corpus.bm25(qterms, candidate.terms)
         lexical = min(1.0, raw / self_score) if self_score else 0.0
         semantic: float | None = None
-        if semantic_on and candidate.vector is not None and query.vector is not None:
-            c = cosine(_minus(query.vector, center), _minus(candidate.vector, center))
+        if candidate.id in cosines:
+            c = cosines[candidate.id]
             semantic = max(0.0, (c - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))
         shares = [
             _share(query.services, candidate.services),

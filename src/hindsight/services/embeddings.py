@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "wordllama-l2_supercat-256"
@@ -74,12 +77,8 @@ def encode_vector(vector: Sequence[float]) -> str:
     return base64.b64encode(values.tobytes()).decode("ascii")
 
 
-def decode_vector(text: str) -> tuple[float, ...] | None:
+def decode_vector(text: str) -> npt.NDArray[np.float32] | None:
     """The vector `encode_vector` wrote, or None for ''."""
     if not text:
         return None
-    values = array("f")
-    values.frombytes(base64.b64decode(text))
-    if sys.byteorder == "big":
-        values.byteswap()
-    return tuple(values)
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float32)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -23,6 +22,7 @@ from hindsight.analysis.similarity import (
     RECURRENCE_THRESHOLD,
     Corpus,
     Profile,
+    Vector,
     Why,
     is_recurrence,
     make_profile,
@@ -46,8 +46,8 @@ from hindsight.storage.models import (
 
 # How many earlier incidents are scored at most: those sharing a service or tag first, then
 # the most recent. Keeps a page's cost flat however many incidents there are.
-POOL_SHARED = 300
-POOL_RECENT = 300
+POOL_SHARED = 200
+POOL_RECENT = 100
 NO_MODEL_NOTE = (
     "The embedding model is not available, so these are ranked by shared words and fields "
     "only (install the 'wordllama' package to rank by meaning too)."
@@ -250,7 +250,7 @@ def find_similar(
 
 def _own_vector(
     session: Session, row_id: int, postmortem: Postmortem, model: Embedder | None
-) -> Sequence[float] | None:
+) -> Vector | None:
     """The incident's stored vector if it is current for our model, else one made now."""
     if model is None:
         return None
