@@ -44,7 +44,9 @@ def similar(
     if result.suggestion:
         s = result.suggestion
         console.print(
-            Text(f"Possible recurrence of {s.title} ({s.created_at:%Y-%m-%d}): {s.actions_summary}")
+            Text(
+                f"Possible recurrence of {s.title} ({s.happened_at:%Y-%m-%d}): {s.actions_summary}"
+            )
         )
         console.print(Text(f"Link it: hindsight recurrence {key} {s.key}", style="dim"))
     for link in result.links:

@@ -32,6 +32,7 @@ from hindsight.analysis.similarity import (
 from hindsight.domain.access import Actor
 from hindsight.domain.actions import ActionItem
 from hindsight.domain.incidents import Postmortem
+from hindsight.domain.timeline import KeyMoment
 from hindsight.services.embeddings import Embedder, decode_vector
 from hindsight.services.incidents import get_postmortem, visible_incident_id, visible_to
 from hindsight.services.profiles import DEFAULT, EmbedderChoice, resolve
@@ -75,7 +76,7 @@ class RecurrenceSuggestion:
 
     key: str
     title: str
-    created_at: dt.datetime
+    happened_at: dt.datetime  # impact started, else the first event, else created
     score: float
     action_items: tuple[ActionItem, ...]
     actions_summary: str
@@ -105,18 +106,30 @@ class SimilarIncidents:
 def _pool_ids(
     session: Session, row_id: int, created_at: dt.datetime, actor: Actor | None
 ) -> set[int]:
-    """Earlier incidents `actor` may see: sharing a service or tag, then the most recent."""
+    """Earlier incidents `actor` may see: sharing a service or tag, then the most recent.
+
+    Sharing is read from the service and tag indexes alone, newest row id first (ids grow with
+    creation), before visibility and time narrow that short list: ordering every incident that
+    shares a common service by its creation time would cost a scan of them at 100,000."""
     earlier = visible_to(select(IncidentRow.id), actor).where(
         IncidentRow.id != row_id, IncidentRow.created_at <= created_at
     )
-    services = select(ServiceRow.name).where(ServiceRow.incident_id == row_id)
-    tags = select(TagRow.name).where(TagRow.incident_id == row_id)
-    shared = earlier.where(
-        IncidentRow.id.in_(select(ServiceRow.incident_id).where(ServiceRow.name.in_(services)))
-        | IncidentRow.id.in_(select(TagRow.incident_id).where(TagRow.name.in_(tags)))
-    )
+    shared: set[int] = set()
+    for table in (ServiceRow, TagRow):
+        names = list(session.scalars(select(table.name).where(table.incident_id == row_id)))
+        if names:
+            query = (
+                select(table.incident_id)
+                .where(table.name.in_(names), table.incident_id != row_id)
+                .order_by(table.incident_id.desc())
+                .limit(POOL_SHARED * 2)
+            )
+            shared.update(session.scalars(query))
     order = (IncidentRow.created_at.desc(), IncidentRow.id.desc())
-    ids = set(session.scalars(shared.order_by(*order).limit(POOL_SHARED)))
+    ids: set[int] = set()
+    if shared:
+        narrowed = earlier.where(IncidentRow.id.in_(shared)).order_by(*order).limit(POOL_SHARED)
+        ids.update(session.scalars(narrowed))
     ids.update(session.scalars(earlier.order_by(*order).limit(POOL_RECENT)))
     return ids
 
@@ -238,7 +251,7 @@ def find_similar(
             suggestion = RecurrenceSuggestion(
                 key=match.profile.key,
                 title=match.profile.title,
-                created_at=match.profile.created_at,
+                happened_at=_incident_start(earlier, match.profile.created_at),
                 score=round(match.score, 3),
                 action_items=earlier.action_items,
                 actions_summary=summarize_actions(earlier.action_items),
@@ -246,6 +259,15 @@ def find_similar(
         break
     note = "" if model is not None else NO_MODEL_NOTE
     return SimilarIncidents(items, ranking.mode, note, suggestion, links)
+
+
+def _incident_start(pm: Postmortem, created_at: dt.datetime) -> dt.datetime:
+    """When the incident happened: impact started, else its first event, else when it was
+    written down."""
+    moments = pm.key_moments()
+    if KeyMoment.IMPACT_STARTED in moments:
+        return moments[KeyMoment.IMPACT_STARTED].at
+    return pm.timeline[0].at if pm.timeline else created_at
 
 
 def _own_vector(
@@ -291,7 +313,7 @@ def similar_to_dict(result: SimilarIncidents) -> dict[str, Any]:
         else {
             "key": suggestion.key,
             "title": suggestion.title,
-            "created_at": suggestion.created_at.isoformat(),
+            "happened_at": suggestion.happened_at.isoformat(),
             "score": suggestion.score,
             "actions_summary": suggestion.actions_summary,
             "action_items": [

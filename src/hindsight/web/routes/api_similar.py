@@ -52,7 +52,7 @@ class ActionStateRead(BaseModel):
 class RecurrenceRead(BaseModel):
     key: str
     title: str
-    created_at: str
+    happened_at: str
     score: float
     actions_summary: str
     action_items: list[ActionStateRead]
