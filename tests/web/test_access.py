@@ -259,6 +259,8 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         {"other": "probe", "action": "dismiss"},
     ),
     ("GET", "/healthz"): ("/healthz", None),
+    # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
+    ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -320,6 +322,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
         "/incidents/{key}/recurrence",
         {"other": "probe", "action": "dismiss"},
     ),
+    ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
 }
 
 

@@ -50,6 +50,7 @@ from hindsight.services.incidents import utc_now
 from hindsight.storage import backup as tables
 from hindsight.storage.backup import TableSpec
 from hindsight.storage.db import schema_revisions
+from hindsight.storage.search_index import rebuild_search_index
 
 __all__ = ["BackupError", "BackupSummary", "restore_backup", "write_backup"]
 
@@ -194,6 +195,8 @@ def restore_backup(
                     if progress is not None:
                         progress(spec.name, entry.rows)
                 tables.reset_sequences(connection)
+                # The search index is derived data, not in the archive: built from the rows.
+                rebuild_search_index(connection)
     except BackupError as error:
         raise BackupError(f"{path}: {error}") from None
     return _summary(path, manifest)

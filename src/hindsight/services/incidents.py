@@ -34,6 +34,7 @@ from hindsight.storage.models import (
     TagRow,
 )
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
+from hindsight.storage.search_index import reindex_incidents
 from hindsight.storage.visibility import (
     count_statement,
     count_visible,
@@ -265,6 +266,7 @@ def create_postmortem(
     _record(session, row, author=author, at=now, action=action, changes=changes)
     refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
     session.flush()
+    reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 
@@ -371,6 +373,7 @@ def update_postmortem(
     _record(session, row, author=author, at=now, action=action, changes=changes, note=note)
     refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
     session.flush()
+    reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 

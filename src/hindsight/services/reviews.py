@@ -32,6 +32,7 @@ from hindsight.storage.models import (
     RevisionRow,
     UserRow,
 )
+from hindsight.storage.search_index import reindex_incidents
 from hindsight.storage.visibility import where_visible
 
 MAX_COMMENT_CHARS = 20_000
@@ -361,6 +362,7 @@ def add_comment(
     )
     session.add(row)
     session.flush()
+    reindex_incidents(session.connection(), [incident])  # comments are searched too
     return Comment(row.id, section, actor.username, body, row.created_at)
 
 

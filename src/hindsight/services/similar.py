@@ -10,7 +10,8 @@ is neither linked nor dismissed becomes the recurrence suggestion.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -44,11 +45,17 @@ from hindsight.storage.models import (
     ServiceRow,
     TagRow,
 )
+from hindsight.storage.search import match_ids
 
 # How many earlier incidents are scored at most: those sharing a service or tag first, then
 # the most recent. Keeps a page's cost flat however many incidents there are.
 POOL_SHARED = 200
 POOL_RECENT = 100
+# And the best lexical matches of the whole archive (the full-text index, storage/search.py),
+# searched for the incident's most frequent words, so an old incident with no shared service
+# or tag is still found.
+POOL_LEXICAL = 100
+LEXICAL_QUERY_WORDS = 20
 NO_MODEL_NOTE = (
     "The embedding model is not available, so these are ranked by shared words and fields "
     "only (install the 'wordllama' package to rank by meaning too)."
@@ -104,7 +111,11 @@ class SimilarIncidents:
 
 
 def _pool_ids(
-    session: Session, row_id: int, created_at: dt.datetime, actor: Actor | None
+    session: Session,
+    row_id: int,
+    created_at: dt.datetime,
+    actor: Actor | None,
+    terms: Sequence[str] = (),
 ) -> set[int]:
     """Earlier incidents `actor` may see: sharing a service or tag, then the most recent.
 
@@ -131,6 +142,14 @@ def _pool_ids(
         narrowed = earlier.where(IncidentRow.id.in_(shared)).order_by(*order).limit(POOL_SHARED)
         ids.update(session.scalars(narrowed))
     ids.update(session.scalars(earlier.order_by(*order).limit(POOL_RECENT)))
+    words = [word for word, _ in Counter(terms).most_common(LEXICAL_QUERY_WORDS)]
+    found = match_ids(
+        session, " ".join(words), actor=actor, limit=POOL_LEXICAL, exclude_ids=[row_id]
+    )
+    if found:
+        # The index knows nothing of "earlier": the same visibility-and-time query keeps those.
+        lexical = earlier.where(IncidentRow.id.in_([incident_id for incident_id, _ in found]))
+        ids.update(session.scalars(lexical))
     return ids
 
 
@@ -217,7 +236,8 @@ def find_similar(
     stored = get_postmortem(session, key=key, actor=actor)
     vector = _own_vector(session, row_id, stored.postmortem, model)
     query = make_profile(stored.postmortem, id=row_id, created_at=stored.created_at, vector=vector)
-    candidates = _profiles(session, _pool_ids(session, row_id, stored.created_at, actor), model)
+    pool = _pool_ids(session, row_id, stored.created_at, actor, query.terms)
+    candidates = _profiles(session, pool, model)
     ranking = score_candidates(
         query,
         candidates,

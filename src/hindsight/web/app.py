@@ -28,6 +28,7 @@ from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_er
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
+from hindsight.web.routes import search as search_routes
 from hindsight.web.routes import similar as similar_routes
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
@@ -158,6 +159,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     if settings.access_log:  # added last: outermost, times and logs everything
         app.add_middleware(AccessLogMiddleware)
     api = create_api()
+    api.include_router(search_routes.api_router)
     api.state.database = db
     api.state.settings = settings
     app.mount("/api/v1", api)
@@ -165,6 +167,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for module in (auth, users, pages, editing, history, reviews, imports, archive):
         app.include_router(module.router)
     app.include_router(similar_routes.router)
+    app.include_router(search_routes.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

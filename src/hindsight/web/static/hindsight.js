@@ -27,3 +27,15 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// "/" jumps to the search box, as on GitHub and Gmail, unless the person is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const active = document.activeElement;
+  if (active && (active.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))) return;
+  const box = document.getElementById("search-query") || document.querySelector("[data-search-box]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});

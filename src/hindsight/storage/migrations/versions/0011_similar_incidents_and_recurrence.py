@@ -7,7 +7,7 @@ Profiles are derived data: the upgrade leaves them empty and `hindsight similar 
 change after it keeps them in step in the change's transaction.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-02 02:14:39
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from hindsight.storage.coltypes import UTCDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,266 @@
+"""The full-text index: what is indexed for each incident, and keeping it in step.
+
+Two tables outside the models (they are derived data, so backups leave them out and a restore
+rebuilds them): `search_documents`, one row per incident holding the text of every part, one
+column per part; and `search_facets`, one row per (incident, facet, value) for facet counts
+and filters. Both cascade-delete with their incident. On SQLite an FTS5 table over
+`search_documents` (external content, kept in step by triggers) does the matching; on
+PostgreSQL a generated, weighted `tsvector` column with a GIN index does.
+
+`reindex_incidents` is called by every write path in the same transaction (create, update,
+comment); deletes cascade; archiving changes nothing here (search reads `archived_at` from
+`incidents`). It reads the incident through plain table definitions, not the ORM models, so
+migration 0010 can use it to fill the index for existing incidents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from hindsight.domain.search import strip_marks
+
+# Parts, in the order of the FTS5 columns, with their weights: FTS5 bm25 column weights and
+# PostgreSQL setweight letters (A counts most).
+PARTS: tuple[tuple[str, float, str], ...] = (
+    ("title", 10.0, "A"),
+    ("summary", 4.0, "B"),
+    ("analysis", 3.0, "B"),
+    ("lessons", 3.0, "B"),
+    ("actions", 2.0, "C"),
+    ("impact", 2.0, "C"),
+    ("response", 2.0, "C"),
+    ("timeline", 1.0, "D"),
+    ("comments", 1.0, "D"),
+)
+PART_NAMES = tuple(name for name, _, _ in PARTS)
+TABLES = ("search_documents", "search_facets", "search_fts")
+OPEN_ACTION_STATUSES = ("open", "in_progress")
+
+_meta = sa.MetaData()
+# Only so the foreign keys below resolve; never created from here.
+sa.Table("incidents", _meta, sa.Column("id", sa.Integer, primary_key=True))
+
+
+def _incident_fk(table: str) -> sa.ForeignKey:
+    return sa.ForeignKey(
+        "incidents.id", ondelete="CASCADE", name=f"fk_{table}_incident_id_incidents"
+    )
+
+
+documents = sa.Table(
+    "search_documents",
+    _meta,
+    sa.Column(
+        "incident_id",
+        sa.Integer,
+        _incident_fk("search_documents"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    *(sa.Column(name, sa.Text) for name in PART_NAMES),
+)
+facets = sa.Table(
+    "search_facets",
+    _meta,
+    sa.Column("incident_id", sa.Integer, _incident_fk("search_facets"), primary_key=True),
+    sa.Column("facet", sa.String(20), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+)
+_incidents = sa.table(
+    "incidents",
+    *(sa.column(n) for n in ("id", "title", "summary", "severity", "status", "review_status")),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    *(sa.column(n, sa.JSON) for n in ("analysis", "impact", "response", "lessons")),
+)
+_children = {
+    "timeline": sa.table(
+        "timeline_events",
+        sa.column("incident_id"),
+        sa.column("text"),
+        sa.column("at", sa.DateTime(timezone=True)),
+    ),
+    "actions": sa.table(
+        "action_items", sa.column("incident_id"), sa.column("title"), sa.column("status")
+    ),
+    "comments": sa.table("comments", sa.column("incident_id"), sa.column("body")),
+    "service": sa.table("incident_services", sa.column("incident_id"), sa.column("name")),
+    "tag": sa.table("incident_tags", sa.column("incident_id"), sa.column("name")),
+}
+
+
+def _join(values: Iterable[Any]) -> str:
+    return "\n".join(strip_marks(str(v)) for v in values if v)
+
+
+def _analysis_text(analysis: dict[str, Any]) -> str:
+    factors = analysis.get("contributing_factors") or []
+    whys = analysis.get("five_whys") or []
+    return _join(
+        [analysis.get("trigger"), *(analysis.get("root_causes") or [])]
+        + [f.get("description") for f in factors]
+        + [part for w in whys for part in (w.get("question"), w.get("answer"))]
+    )
+
+
+def _response_text(response: dict[str, Any]) -> str:
+    lists = [
+        item
+        for name in ("went_well", "went_wrong", "got_lucky")
+        for item in response.get(name) or []
+    ]
+    return _join([response.get("detection_notes"), *lists, response.get("communications")])
+
+
+def _lesson_text(lessons: list[Any]) -> str:
+    return _join(item.get("text") if isinstance(item, dict) else item for item in lessons or [])
+
+
+def _child_rows(connection: Connection, ids: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
+    found: dict[str, dict[int, list[Any]]] = {}
+    for name, table in _children.items():
+        columns = [c for c in table.c if c.name != "incident_id"]
+        query = sa.select(table.c.incident_id, *columns).where(table.c.incident_id.in_(ids))
+        per: dict[int, list[Any]] = {}
+        for row in connection.execute(query.order_by(table.c.incident_id)):
+            per.setdefault(row[0], []).append(row[1:] if len(columns) > 1 else row[1])
+        found[name] = per
+    return found
+
+
+def _year(incident: Any, events: list[Any]) -> int:
+    """The year the incident happened: its first timeline event's, else when it was written."""
+    times = [at for _, at in events if at is not None]
+    first: dt.datetime = min(times) if times else incident.created_at
+    return first.year
+
+
+def _facet_rows(incident: Any, children: dict[str, dict[int, list[Any]]]) -> set[tuple[str, str]]:
+    actions = children["actions"].get(incident.id, [])
+    values = {
+        ("severity", incident.severity),
+        ("status", incident.status),
+        ("review", incident.review_status),
+        ("year", str(_year(incident, children["timeline"].get(incident.id, [])))),
+        (
+            "open_actions",
+            "yes" if any(status in OPEN_ACTION_STATUSES for _, status in actions) else "no",
+        ),
+    }
+    values |= {("service", name[:200]) for name in children["service"].get(incident.id, [])}
+    values |= {("tag", name[:200]) for name in children["tag"].get(incident.id, [])}
+    factors = (incident.analysis or {}).get("contributing_factors") or []
+    values |= {("category", str(f.get("category"))[:200]) for f in factors if f.get("category")}
+    return values
+
+
+def _documents(
+    connection: Connection, ids: Sequence[int]
+) -> Iterator[tuple[dict[str, Any], set[tuple[str, str]]]]:
+    children = _child_rows(connection, ids)
+    for incident in connection.execute(sa.select(_incidents).where(_incidents.c.id.in_(ids))):
+        document = {
+            "incident_id": incident.id,
+            "title": strip_marks(incident.title),
+            "summary": strip_marks(incident.summary or ""),
+            "analysis": _analysis_text(incident.analysis or {}),
+            "lessons": _lesson_text(incident.lessons or []),
+            "actions": _join(title for title, _ in children["actions"].get(incident.id, [])),
+            "impact": _join([(incident.impact or {}).get("narrative")]),
+            "response": _response_text(incident.response or {}),
+            "timeline": _join(text for text, _ in children["timeline"].get(incident.id, [])),
+            "comments": _join(children["comments"].get(incident.id, [])),
+        }
+        yield document, _facet_rows(incident, children)
+
+
+def reindex_incidents(connection: Connection, ids: Sequence[int]) -> None:
+    """Make the index hold the incidents `ids` as they are now in this transaction (ids of
+    incidents that no longer exist are simply removed)."""
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        connection.execute(documents.delete().where(documents.c.incident_id.in_(batch)))
+        connection.execute(facets.delete().where(facets.c.incident_id.in_(batch)))
+        rows, facet_rows = [], []
+        for document, values in _documents(connection, batch):
+            rows.append(document)
+            facet_rows += [
+                {"incident_id": document["incident_id"], "facet": f, "value": v}
+                for f, v in sorted(values)
+            ]
+        if rows:
+            connection.execute(documents.insert(), rows)
+        if facet_rows:
+            connection.execute(facets.insert(), facet_rows)
+
+
+def rebuild_search_index(connection: Connection) -> int:
+    """Empty the index and fill it from every incident (migration 0010, restore); how many."""
+    connection.execute(documents.delete())
+    connection.execute(facets.delete())
+    ids = [row[0] for row in connection.execute(sa.select(_incidents.c.id).order_by("id"))]
+    reindex_incidents(connection, ids)
+    return len(ids)
+
+
+def _weighted_tsvector() -> str:
+    return " || ".join(
+        f"setweight(to_tsvector('english'::regconfig, coalesce({name}, '')), '{letter}')"
+        for name, _, letter in PARTS
+    )
+
+
+def create_search_index(connection: Connection) -> None:
+    """The tables, indexes and (SQLite) triggers of the index, empty."""
+    _meta.create_all(connection, tables=[documents, facets])
+    for statement in (
+        # Facet filters and counts; the first column of each foreign key is indexed too
+        # (tests/integration/test_migrations.py checks every foreign key is).
+        "CREATE INDEX ix_search_facets_value ON search_facets (facet, value, incident_id)",
+        "CREATE INDEX ix_search_facets_incident_id ON search_facets (incident_id)",
+        "CREATE INDEX ix_search_documents_incident_id ON search_documents (incident_id)",
+    ):
+        connection.execute(sa.text(statement))
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text(
+                f"ALTER TABLE search_documents ADD COLUMN document tsvector "
+                f"GENERATED ALWAYS AS ({_weighted_tsvector()}) STORED"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "CREATE INDEX ix_search_documents_document ON search_documents USING GIN (document)"
+            )
+        )
+        return
+    columns = ", ".join(PART_NAMES)
+    new = ", ".join(f"new.{name}" for name in PART_NAMES)
+    old = ", ".join(f"old.{name}" for name in PART_NAMES)
+    for statement in (
+        f"CREATE VIRTUAL TABLE search_fts USING fts5({columns}, content='search_documents', "
+        "content_rowid='incident_id', tokenize='porter unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
+        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
+        "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.incident_id, {old}); END",
+        "CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.incident_id, {old}); "
+        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
+    ):
+        connection.execute(sa.text(statement))
+
+
+def drop_search_index(connection: Connection) -> None:
+    """Remove everything `create_search_index` made."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(sa.text("DROP TABLE IF EXISTS search_fts"))
+    connection.execute(sa.text("DROP TABLE IF EXISTS search_facets"))
+    connection.execute(sa.text("DROP TABLE IF EXISTS search_documents"))

@@ -1,0 +1,280 @@
+"""Full-text search on both databases: ranking, snippets, syntax, facets, pages, visibility,
+and the index kept in step with every change (storage/search.py, storage/search_index.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from hindsight.domain.access import Actor, Role
+from hindsight.domain.codec import InvalidPostmortemError
+from hindsight.domain.editing import set_field
+from hindsight.domain.search import parse_query
+from hindsight.services.archive import archive_incident, delete_incident, unarchive_incident
+from hindsight.services.backup import restore_backup, write_backup
+from hindsight.services.database import Database, open_database
+from hindsight.services.incidents import create_postmortem, update_postmortem
+from hindsight.services.reviews import add_comment
+from hindsight.storage.db import downgrade_database, upgrade_database
+from hindsight.storage.models import IncidentMemberRow, UserRow
+from hindsight.storage.search import match_ids, search
+from tests.factories import T0, make_incident, make_postmortem
+
+
+def _user(session: Session, name: str, role: Role) -> Actor:
+    # A row, not services.accounts.create_user: hashing a password is slow and not the point.
+    row = UserRow(
+        username=name, display_name=name, password_hash="x", role=role.value, created_at=T0
+    )
+    session.add(row)
+    session.flush()
+    return Actor(row.id, name, name, role)
+
+
+def _find(session: Session, query: str, actor: Actor | None = None, **options: Any) -> list[str]:
+    return [hit.key for hit in search(session, parse_query(query), actor=actor, **options).hits]
+
+
+def _incident(session: Session, key: str, title: str, **overrides: Any) -> int:
+    stored = make_incident(session, key=key, title=title, **overrides)
+    return int(
+        session.scalar(
+            text("SELECT id FROM incidents WHERE key = :k"), {"k": stored.postmortem.key}
+        )
+    )
+
+
+def test_a_title_match_ranks_above_a_match_deep_in_the_timeline(session: Session) -> None:
+    event = {"at": T0.isoformat(), "text": "Someone mentioned the certificate", "kind": "note"}
+    _incident(session, "2024-01-01-a", "Database failover", timeline=[event])
+    _incident(session, "2024-01-02-b", "Expired certificate took the API down")
+    _incident(session, "2024-01-03-c", "Unrelated disk full")
+    assert _find(session, "certificate") == ["2024-01-02-b", "2024-01-01-a"]
+
+
+def test_snippets_say_which_part_matched_and_mark_the_words(session: Session) -> None:
+    _incident(
+        session,
+        "2024-01-01-a",
+        "Checkout errors",
+        lessons=["Rotate the <b>certificate</b> before it expires"],
+    )
+    (hit,) = search(session, parse_query("certificates"), actor=None).hits
+    (snippet,) = hit.snippets
+    assert snippet.part == "lessons"
+    assert [s.text for s in snippet.segments if s.match] == ["certificate"]
+    # The text as written, on both engines (escaping it is the page's job).
+    assert snippet.text.startswith("Rotate the <b>certificate</b>")
+
+
+def test_phrases_or_and_exclusion(session: Session) -> None:
+    _incident(session, "2024-01-01-a", "Walrus storage broke the llama")
+    _incident(session, "2024-01-02-b", "Llama storage of a bad walrus")
+    _incident(session, "2024-01-03-c", "Quokka outage")
+    assert _find(session, '"walrus storage"') == ["2024-01-01-a"]
+    assert set(_find(session, "walrus storage")) == {"2024-01-01-a", "2024-01-02-b"}
+    assert set(_find(session, "quokka OR broke")) == {"2024-01-01-a", "2024-01-03-c"}
+    assert _find(session, 'llama -"walrus storage"') == ["2024-01-02-b"]
+    assert _find(session, "llama -bad") == ["2024-01-01-a"]
+
+
+def test_pages_cover_every_hit_once_and_the_total_counts_them_all(session: Session) -> None:
+    for n in range(7):
+        _incident(session, f"2024-01-0{n + 1}-x", f"Queue backlog number {n}")
+    seen: list[str] = []
+    for offset in (0, 3, 6):
+        page = search(session, parse_query("backlog"), actor=None, limit=3, offset=offset)
+        assert page.total == 7
+        seen += [hit.key for hit in page.hits]
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_facets_count_every_hit_and_filters_narrow_by_them(session: Session) -> None:
+    _incident(session, "2024-01-01-a", "Cache stampede", severity="SEV1", tags=["cache"])
+    _incident(session, "2024-01-02-b", "Cache eviction storm", services=["search"], tags=[])
+    _incident(session, "2024-01-03-c", "Printer on fire", severity="SEV1")
+    results = search(session, parse_query("cache"), actor=None, limit=1)
+    assert results.total == 2 and len(results.hits) == 1
+    assert dict(results.facets["severity"]) == {"SEV1": 1, "SEV2": 1}
+    assert dict(results.facets["service"]) == {"checkout": 1, "search": 1}
+    assert dict(results.facets["tag"]) == {"cache": 1}
+    assert dict(results.facets["category"]) == {"change": 2}
+    assert dict(results.facets["open_actions"]) == {"yes": 2}
+    assert dict(results.facets["year"]) == {"2024": 2}
+    assert _find(session, "cache", filters={"severity": ["SEV1"]}) == ["2024-01-01-a"]
+    assert _find(session, "cache", filters={"service": ["search"], "severity": ["SEV1"]}) == []
+    both = {"service": ["search", "checkout"]}
+    assert set(_find(session, "cache", filters=both)) == {"2024-01-01-a", "2024-01-02-b"}
+
+
+@pytest.fixture
+def people(session: Session) -> dict[str, Actor]:
+    return {
+        "owner": _user(session, "owner", Role.EDITOR),
+        "outsider": _user(session, "outsider", Role.EDITOR),
+        "viewer": _user(session, "viewer", Role.VIEWER),
+        "admin": _user(session, "admin", Role.ADMIN),
+    }
+
+
+def test_restricted_incidents_never_show_or_count_for_people_who_may_not_see_them(
+    session: Session, people: dict[str, Actor]
+) -> None:
+    secret = make_postmortem(
+        key="2024-02-01-secret",
+        title="Payroll leak",
+        visibility="restricted",
+        tags=["hush"],
+        services=["payroll"],
+    )
+    create_postmortem(session, postmortem=secret, author="owner", actor=people["owner"])
+    _incident(session, "2024-02-02-open", "Payroll batch slow", services=["batch"])
+    expected = {
+        "owner": {"2024-02-01-secret", "2024-02-02-open"},
+        "admin": {"2024-02-01-secret", "2024-02-02-open"},
+        "outsider": {"2024-02-02-open"},
+        "viewer": {"2024-02-02-open"},
+    }
+    for name, keys in expected.items():
+        results = search(session, parse_query("payroll"), actor=people[name])
+        assert {hit.key for hit in results.hits} == keys, name
+        assert results.total == len(keys), name
+        assert ("hush" in dict(results.facets.get("tag", []))) == (len(keys) == 2), name
+        assert sum(n for _, n in results.facets["service"]) == len(keys), name
+        ids = match_ids(session, "payroll", actor=people[name], limit=10)
+        assert len(ids) == len(keys), name
+    assert search(session, parse_query("hush"), actor=people["outsider"]).total == 0
+
+
+def test_match_ids_ors_the_words_ranks_and_leaves_out_what_is_asked(session: Session) -> None:
+    both = _incident(session, "2024-01-01-a", "Disk full on the database host")
+    one = _incident(session, "2024-01-02-b", "Disk latency")
+    _incident(session, "2024-01-03-c", "Printer on fire")
+    found = match_ids(session, "database disk!", actor=None, limit=10)
+    assert [i for i, _ in found] == [both, one]
+    assert found[0][1] > found[1][1] > 0
+    assert match_ids(session, "database disk", actor=None, limit=1)[0][0] == both
+    assert match_ids(session, "disk", actor=None, limit=10, exclude_ids=[both]) == [
+        (one, pytest.approx(found[1][1], rel=0.5))
+    ]
+    assert match_ids(session, "  !!  ", actor=None, limit=10) == []
+
+
+def test_the_index_follows_edits_comments_archive_and_delete(
+    session: Session, people: dict[str, Actor]
+) -> None:
+    key = "2024-03-01-edited"
+    _incident(session, key, "Kafka lag")
+    update_postmortem(
+        session,
+        key=key,
+        change=lambda pm: set_field(pm, "title", "Zookeeper quorum lost"),
+        author="tester",
+    )
+    assert _find(session, "kafka") == []
+    assert _find(session, "zookeeper") == [key]
+    add_comment(
+        session, key=key, actor=people["admin"], section="overview", body="Seen with flamingo"
+    )
+    (hit,) = search(session, parse_query("flamingo"), actor=None).hits
+    assert hit.snippets[0].part == "comments"
+    archive_incident(session, key=key, author="tester")
+    assert _find(session, "zookeeper") == []
+    assert _find(session, "zookeeper", include_archived=True) == [key]
+    assert _find(session, "zookeeper", people["outsider"], include_archived=True) == []
+    session.add(IncidentMemberRow(incident_id=hit.incident_id, user_id=people["outsider"].id))
+    assert _find(session, "zookeeper", people["outsider"], include_archived=True) == [key]
+    assert match_ids(session, "zookeeper", actor=None, limit=5) == []
+    unarchive_incident(session, key=key, author="tester")
+    assert _find(session, "zookeeper") == [key]
+    delete_incident(session, key=key)
+    assert _find(session, "zookeeper") == []
+    left = session.scalar(text("SELECT count(*) FROM search_documents"))
+    assert left == 0
+    assert session.scalar(text("SELECT count(*) FROM search_facets")) == 0
+
+
+def test_a_refused_change_leaves_the_index_as_it_was(session: Session) -> None:
+    key = "2024-03-02-refused"
+    _incident(session, key, "Redis failover")
+    bad_factor = {"category": "no-such-category", "description": "Gremlins"}
+
+    def change(pm: Any) -> Any:
+        renamed = set_field(pm, "title", "Gremlins everywhere")
+        return set_field(renamed, "analysis.contributing_factors", [bad_factor])
+
+    with pytest.raises(InvalidPostmortemError):
+        update_postmortem(session, key=key, change=change, author="tester")
+    assert _find(session, "redis") == [key]
+    assert _find(session, "gremlins") == []
+
+
+@pytest.fixture
+def filled(fresh_database: Database) -> Iterator[Database]:
+    with fresh_database.transaction() as session:
+        make_incident(session, key="2024-04-01-kept", title="Terraform drift")
+    yield fresh_database
+
+
+def test_a_failed_transaction_rolls_the_index_back_with_the_incident(filled: Database) -> None:
+    key = "2024-04-01-kept"
+    with pytest.raises(RuntimeError), filled.transaction() as session:
+        change = lambda pm: set_field(pm, "title", "Ansible drift")  # noqa: E731
+        update_postmortem(session, key=key, change=change, author="tester")
+        assert _find(session, "ansible") == [key]
+        raise RuntimeError("the request failed after the save")
+    with filled.reading() as session:
+        assert _find(session, "terraform") == [key]
+        assert _find(session, "ansible") == []
+
+
+def test_a_restored_backup_is_searchable(
+    filled: Database, make_url: Callable[[str], str], backend: str, tmp_path: Path
+) -> None:
+    archive = tmp_path / "backup.zip"
+    write_backup(filled, archive)
+    target = open_database(make_url(backend))
+    try:
+        restore_backup(target, archive)
+        with target.reading() as session:
+            assert _find(session, "terraform") == ["2024-04-01-kept"]
+    finally:
+        target.dispose()
+
+
+def test_migration_0010_fills_the_index_for_existing_incidents_and_drops_it(
+    filled: Database,
+) -> None:
+    downgrade_database(filled.engine, "0008")
+    with filled.reading() as session:
+        tables = session.scalar(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'search%'")
+            if filled.engine.dialect.name == "postgresql"
+            else text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search%'")
+        )
+        assert tables == 0
+    upgrade_database(filled.engine)
+    with filled.reading() as session:
+        assert _find(session, "drift") == ["2024-04-01-kept"]
+        assert session.scalar(select(func.count()).select_from(text("search_facets"))) > 0
+
+
+def test_stop_words_or_punctuation_alone_find_nothing_rather_than_fail(session: Session) -> None:
+    _incident(session, "2024-01-01-a", "The outage")
+    results = search(session, parse_query("zzzzunknownword"), actor=None)
+    assert results.total == 0 and results.hits == [] and results.facets == {}
+
+
+def test_a_year_facet_comes_from_the_timeline_not_from_when_it_was_typed(
+    session: Session,
+) -> None:
+    event = {"at": dt.datetime(2019, 5, 1, tzinfo=dt.UTC).isoformat(), "text": "x", "kind": "note"}
+    _incident(session, "2019-05-01-old", "Ancient mainframe outage", timeline=[event])
+    results = search(session, parse_query("mainframe"), actor=None)
+    assert dict(results.facets["year"]) == {"2019": 1}
