@@ -4,7 +4,7 @@ side in one run on one database.
 
 Incidents come from bench/web's seeder; each gets the similarity profile (words and vector) of
 one of the real reports in ../shared/data/postmortems, picked at random, written in bulk (the
-services would embed each one). Usage:
+services would embed each one), and the search index is rebuilt over them. Usage:
     .venv/bin/python bench/similar/latency.py [DATABASE_URL] [COUNT] [QUERIES]
 """
 
@@ -32,6 +32,7 @@ from hindsight.services.embeddings import WordLlamaEmbedder, encode_vector
 from hindsight.services.incidents import get_postmortem
 from hindsight.services.similar import find_similar
 from hindsight.storage.models import IncidentProfileRow, IncidentRow
+from hindsight.storage.search_index import rebuild_search_index
 
 BATCH = 2000
 
@@ -70,6 +71,8 @@ def add_profiles(url: str, count: int, embedder: WordLlamaEmbedder) -> None:
         ]
         with database.engine.begin() as connection:
             connection.execute(insert(IncidentProfileRow), rows)
+    with database.engine.begin() as connection:  # the seeder writes rows, not the search index
+        rebuild_search_index(connection)
     database.dispose()
 
 

@@ -248,3 +248,16 @@ def test_reindex_computes_missing_and_stale_profiles(incidents: Session) -> None
     refreshed, total = refresh_profiles(incidents, now=T)
     assert total == 3 and refreshed >= 1
     assert refresh_profiles(incidents, now=T) == (0, 3)
+
+
+def test_the_full_text_index_finds_earlier_incidents_sharing_no_service_or_tag(
+    incidents: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hindsight.services.similar as similar
+
+    monkeypatch.setattr(similar, "POOL_RECENT", 0)  # only shared fields and the index remain
+    # 'second-cert' shares ingress/tls with 'first-cert' but nothing with 'disk-full'.
+    found = [item.key for item in find_similar(incidents, key="second-cert").items]
+    assert found == ["first-cert", "disk-full"]
+    monkeypatch.setattr(similar, "match_ids", lambda *args, **kwargs: [])
+    assert [item.key for item in find_similar(incidents, key="second-cert").items] == ["first-cert"]

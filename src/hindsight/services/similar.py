@@ -54,8 +54,8 @@ POOL_RECENT = 100
 # And the best lexical matches of the whole archive (the full-text index, storage/search.py),
 # searched for the incident's most frequent words, so an old incident with no shared service
 # or tag is still found.
-POOL_LEXICAL = 100
-LEXICAL_QUERY_WORDS = 20
+POOL_LEXICAL = 50
+LEXICAL_QUERY_WORDS = 8
 NO_MODEL_NOTE = (
     "The embedding model is not available, so these are ranked by shared words and fields "
     "only (install the 'wordllama' package to rank by meaning too)."
