@@ -49,6 +49,7 @@ API = [
     f"/api/v1/incidents/{SECRET}/comments",
     f"/api/v1/incidents/{SECRET}/members",
     f"/api/v1/incidents/{SECRET}/reviewers",
+    f"/api/v1/incidents/{SECRET}/similar",
 ]
 
 
@@ -266,6 +267,10 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/incidents/{key}/evidence/{decision}"): ("/incidents/{key}/evidence/accept", {}),
     ("POST", "/incidents/{key}/moments"): ("/incidents/{key}/moments", {}),
     ("POST", "/incidents/{key}/hook-token"): ("/incidents/{key}/hook-token", {}),
+    ("POST", "/incidents/{key}/recurrence"): (
+        "/incidents/{key}/recurrence",
+        {"other": "probe", "action": "dismiss"},
+    ),
     ("GET", "/healthz"): ("/healthz", None),
     # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
@@ -334,6 +339,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/tokens"): ("/tokens", {"name": "matrix"}),
     ("DELETE", "/tokens/{token_id}"): ("/tokens/999999", None),
     ("POST", "/hooks/{kind}/{key}"): ("/hooks/alertmanager/{key}", {"alerts": []}),
+    ("GET", "/incidents/{key}/similar"): ("/incidents/{key}/similar", None),
+    ("POST", "/incidents/{key}/recurrence"): (
+        "/incidents/{key}/recurrence",
+        {"other": "probe", "action": "dismiss"},
+    ),
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
 }
 

@@ -21,6 +21,8 @@ from hindsight.domain.incidents import Postmortem, Severity
 from hindsight.domain.moments import describe_disorder
 from hindsight.domain.timeline import KeyMoment
 
+__all__ = ["Dismissal", "Finding", "Level", "LintReport", "apply_dismissals", "lint"]
+
 PARTS = ("overview", "timeline", "analysis", "impact", "response", "lessons", "actions")
 
 

@@ -90,6 +90,9 @@ def list_incidents(
     limit: int = typer.Option(50, min=1, max=1000, help="Rows per page."),
     page: int = typer.Option(1, min=1, help="Page number."),
     archived: bool = typer.Option(False, "--archived", help="List the archived incidents instead."),
+    recurring: bool = typer.Option(
+        False, "--recurring", help="Only incidents linked as a recurrence."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List incidents, newest first (archived ones only with --archived)."""
@@ -101,6 +104,7 @@ def list_incidents(
         tag=tag,
         text=search,
         archived=archived,
+        recurring=recurring,
     )
     with transaction(ctx) as session:
         result = list_postmortems(session, filters=filters, limit=limit, offset=(page - 1) * limit)

@@ -22,6 +22,7 @@ from hindsight.cli import (
     incidents,
     lint,
     search,
+    similar,
     users,
 )
 from hindsight.cli.context import State, errors
@@ -155,7 +156,8 @@ for module in (
     search,
 ):
     module.register(app)
-findings.register(app)
+for module in (findings, similar):
+    module.register(app)
 
 
 def run() -> None:

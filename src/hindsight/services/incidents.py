@@ -23,8 +23,10 @@ from hindsight.errors import (
     PermissionDeniedError,
 )
 from hindsight.services.merging import rebase
+from hindsight.services.profiles import refresh_profile
 from hindsight.storage.models import (
     FactorCategoryRow,
+    IncidentLinkRow,
     IncidentMemberRow,
     IncidentRow,
     RevisionRow,
@@ -108,6 +110,11 @@ _ALL_PARTS = tuple(
         IncidentRow.action_items,
     )
 )
+
+
+def load_all_parts() -> tuple[Any, ...]:
+    """Loader options that read every part of an incident with its row."""
+    return _ALL_PARTS
 
 
 _SUMMARY_COLUMNS = (
@@ -257,6 +264,7 @@ def create_postmortem(
         session.add(IncidentMemberRow(incident_id=row.id, user_id=actor.id))
     changes = diff_postmortems(None, postmortem)
     _record(session, row, author=author, at=now, action=action, changes=changes)
+    refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
     session.flush()
     reindex_incidents(session.connection(), [row.id])
     return _stored(row)
@@ -363,6 +371,7 @@ def update_postmortem(
         row.updated_at = now  # still a new version: the review decision is the change
     changes = changes + list(extra_changes)
     _record(session, row, author=author, at=now, action=action, changes=changes, note=note)
+    refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
     session.flush()
     reindex_incidents(session.connection(), [row.id])
     return _stored(row)
@@ -401,6 +410,7 @@ class IncidentFilter:
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     archived: bool = False  # True: the archived incidents instead of the live ones
+    recurring: bool = False  # True: only incidents linked as a recurrence (services/recurrence)
 
 
 def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
@@ -420,6 +430,8 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
         # autoescape: '%' and '_' in the search text are letters, not LIKE wildcards.
         text = filters.text.lower()
         query = query.where(func.lower(IncidentRow.title).contains(text, autoescape=True))
+    if filters.recurring:
+        query = query.where(IncidentRow.id.in_(select(IncidentLinkRow.incident_id)))
     if filters.created_from:
         start = dt.datetime.combine(filters.created_from, dt.time(), dt.UTC)
         query = query.where(IncidentRow.created_at >= start)

@@ -44,10 +44,15 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
     )
     rows = session.execute(where_visible(query, actor))
     report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    from hindsight.services.recurrence import recurrence_lint  # it builds on this module's peers
+
     incident = visible_incident_id(session, key=key, actor=actor)
-    flags = archive_flags(session, incident_id=incident)
-    if flags:
-        report = LintReport([*report.findings, *archive_findings(flags)], report.checklist)
+    extra = [
+        *archive_findings(archive_flags(session, incident_id=incident)),
+        *recurrence_lint(session, key=key, actor=actor),
+    ]
+    if extra:
+        report = LintReport([*report.findings, *extra], report.checklist)
     return apply_dismissals(report, list_dismissals(session, incident))
 
 

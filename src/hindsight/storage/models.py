@@ -374,3 +374,50 @@ class ArchiveSourceRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentProfileRow(Base):
+    """What similar-incident ranking reads about an incident (analysis/similarity.py), kept in
+    step with every change in the change's transaction (services/similar.py)."""
+
+    __tablename__ = "incident_profiles"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # The words compared (space-separated, at most analysis.similarity.MAX_TERMS).
+    terms: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[Any]] = mapped_column(JSON)
+    # The embedding, float32 little-endian in base64; '' when no model was available.
+    model: Mapped[str] = mapped_column(String(80), default="", index=True)
+    vector: Mapped[str] = mapped_column(Text, default="")
+    text_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentLinkRow(Base):
+    """A recurrence link, stored once in each direction: `incident_id` recurs as (or is
+    recurred by) `other_id`. `earlier` says whether `other_id` is the earlier incident."""
+
+    __tablename__ = "incident_links"
+    __table_args__ = (UniqueConstraint("incident_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    other_id: Mapped[int] = _incident_fk()
+    earlier: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class RecurrenceDismissalRow(Base):
+    """A suggested recurrence someone said is not one: it is not suggested again."""
+
+    __tablename__ = "recurrence_dismissals"
+    __table_args__ = (UniqueConstraint("incident_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    other_id: Mapped[int] = _incident_fk()
+    dismissed_by: Mapped[str] = mapped_column(String(200))
+    dismissed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

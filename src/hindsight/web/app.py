@@ -41,6 +41,7 @@ from hindsight.web.routes import (
     users,
 )
 from hindsight.web.routes import search as search_routes
+from hindsight.web.routes import similar as similar_routes
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
@@ -189,6 +190,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     routers = (auth, users, pages, editing, history, reviews, imports, archive, archive_import)
     for module in (*routers, findings):
         app.include_router(module.router)
+    app.include_router(similar_routes.router)
     app.include_router(search_routes.router)
 
     @app.get("/healthz")

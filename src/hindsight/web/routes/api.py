@@ -503,7 +503,10 @@ def create_api() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    from hindsight.web.routes import api_similar  # it builds on this module's ACTOR and ERRORS
+
     api.include_router(router)
+    api.include_router(api_similar.router)
     api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
     api.include_router(api_docs.router)
     install_api_errors(api)

@@ -40,6 +40,7 @@ from hindsight.services.reports import (
     template_names,
 )
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
+from hindsight.services.similar import find_similar
 from hindsight.services.taxonomy import list_categories
 from hindsight.web.deps import (
     PROSE_CONTEXT_KEY,
@@ -97,6 +98,7 @@ async def incident_list(
     page: str = "1",
     size: str = "50",
     archived: bool = False,
+    recurring: bool = False,
     deleted: str = "",
 ) -> Response:
     """Incidents the viewer may see, filtered, sorted and paginated (`archived`: the archived
@@ -115,6 +117,7 @@ async def incident_list(
             created_from=_parse_date(created_from),
             created_to=_parse_date(created_to),
             archived=archived,
+            recurring=recurring,
         )
         result = list_postmortems(
             session,
@@ -257,6 +260,7 @@ def postmortem_context(
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor, pm),
         "lint": lint_stored(session, key=key, actor=actor),
+        "similar": find_similar(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),
         "template": template_for(session, key=key, default=settings.default_template, actor=actor),

@@ -1,0 +1,122 @@
+"""Similar incidents at scale: p50/p95 of `find_similar` (what "Seen before" costs a page)
+next to `get_postmortem` of the same incidents (what the page costs anyway), measured side by
+side in one run on one database.
+
+Incidents come from bench/web's seeder; each gets the similarity profile (words and vector) of
+one of the real reports in ../shared/data/postmortems, picked at random, written in bulk (the
+services would embed each one), and the search index is rebuilt over them. Usage:
+    .venv/bin/python bench/similar/latency.py [DATABASE_URL] [COUNT] [QUERIES]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from run import COLLECTIONS, DATA, read_report
+from seed import seed
+
+from hindsight.analysis.similarity import MAX_TERMS, tokenize
+from hindsight.services.database import open_database
+from hindsight.services.embeddings import WordLlamaEmbedder, encode_vector
+from hindsight.services.incidents import get_postmortem
+from hindsight.services.similar import find_similar
+from hindsight.storage.models import IncidentProfileRow, IncidentRow
+from hindsight.storage.search_index import rebuild_search_index
+
+BATCH = 2000
+
+
+def real_profiles(embedder: WordLlamaEmbedder) -> list[dict[str, object]]:
+    """Terms and vector of every real report, to be shared out among the seeded incidents."""
+    found = []
+    for path in sorted(p for c in COLLECTIONS for p in (DATA / c).glob("2*.md")):
+        title, body = read_report(path)
+        text = f"{title}\n{title}\n{body}"
+        found.append(
+            {
+                "terms": " ".join(tokenize(text)[:MAX_TERMS]),
+                "vector": encode_vector(embedder.embed([text])[0]),
+            }
+        )
+    return found
+
+
+def add_profiles(url: str, count: int, embedder: WordLlamaEmbedder) -> None:
+    database = open_database(url)
+    pool = real_profiles(embedder)
+    rng = random.Random(7)
+    now = dt.datetime.now(dt.UTC)
+    for first in range(1, count + 1, BATCH):
+        rows = [
+            {
+                "incident_id": n,
+                "categories": [],
+                "model": embedder.name,
+                "text_hash": "bench",
+                "updated_at": now,
+                **rng.choice(pool),
+            }
+            for n in range(first, min(first + BATCH, count + 1))
+        ]
+        with database.engine.begin() as connection:
+            connection.execute(insert(IncidentProfileRow), rows)
+    with database.engine.begin() as connection:  # the seeder writes rows, not the search index
+        rebuild_search_index(connection)
+    database.dispose()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    url = sys.argv[1] if len(sys.argv) > 1 else ""
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
+    queries = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+    with tempfile.TemporaryDirectory() as folder:
+        url = url or f"sqlite:///{folder}/similar-bench.db"
+        began = time.perf_counter()
+        seed(url, count)
+        embedder = WordLlamaEmbedder()
+        add_profiles(url, count, embedder)
+        print(f"seeded {count} incidents in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+        database = open_database(url)
+        with database.reading() as session:
+            keys = [k for (k,) in session.query(IncidentRow.key).order_by(IncidentRow.id)]
+        rng = random.Random(1)
+        sample = [rng.choice(keys[len(keys) // 2 :]) for _ in range(queries)]
+        timings: dict[str, list[float]] = {"get_postmortem": [], "find_similar": []}
+        for key in sample:  # interleaved, so both see the same machine load
+            with database.reading() as session:
+                start = time.perf_counter()
+                get_postmortem(session, key=key)
+                timings["get_postmortem"].append(time.perf_counter() - start)
+            with database.reading() as session:
+                start = time.perf_counter()
+                find_similar(session, key=key, embedder=embedder)
+                timings["find_similar"].append(time.perf_counter() - start)
+        database.dispose()
+    print(f"{database.engine.dialect.name}, {count} incidents, {queries} queries")
+    for name, values in timings.items():
+        print(
+            f"{name:<15} p50 {statistics.median(values) * 1000:7.1f} ms   "
+            f"p95 {percentile(values, 0.95) * 1000:7.1f} ms"
+        )
+    ratio = percentile(timings["find_similar"], 0.95) / percentile(timings["get_postmortem"], 0.95)
+    print(f"find_similar / get_postmortem at p95: {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The pure similarity scorer and recurrence summaries, and the embedding model's loading and
+fallback (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+import pytest
+
+from hindsight.analysis.recurrence import Earlier, recurrence_findings, summarize_actions
+from hindsight.analysis.similarity import Profile, Why, score_candidates, tokenize
+from hindsight.domain.actions import ActionItem
+from hindsight.services import embeddings
+from hindsight.services.embeddings import decode_vector, default_embedder, encode_vector
+
+T = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def _profile(id_: int, text: str, vector: list[float] | None = None, **fields: object) -> Profile:
+    return Profile(
+        id=id_,
+        key=f"k{id_}",
+        title=text[:20],
+        created_at=T + dt.timedelta(days=id_),
+        terms=tuple(tokenize(text)),
+        vector=None if vector is None else np.asarray(vector, dtype=np.float32),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_tokenize_drops_stopwords_numbers_and_plural_s() -> None:
+    assert tokenize("The certificates of 2 ingress-nginx pods were expired") == [
+        "certificate",
+        "ingress-nginx",
+        "pod",
+        "expired",
+    ]
+
+
+def test_shared_words_and_fields_rank_first_with_why() -> None:
+    query = _profile(
+        0,
+        "certificate expired on the ingress",
+        services=frozenset({"ingress"}),
+        tags=frozenset({"tls"}),
+        categories=frozenset({"change"}),
+    )
+    alike = _profile(
+        1,
+        "the ingress certificate expired",
+        services=frozenset({"ingress"}),
+        tags=frozenset({"tls", "web"}),
+        categories=frozenset({"change"}),
+    )
+    other = _profile(2, "database disk ran out of space", services=frozenset({"db"}))
+    ranking = score_candidates(query, [query, other, alike])
+    assert ranking.mode == "lexical"  # no vectors
+    assert [m.profile.id for m in ranking.matches] == [1, 2]
+    best = ranking.matches[0]
+    assert best.why == Why(("ingress",), ("change",), ("tls",), best.why.terms)
+    assert set(best.why.terms) == {"certificate", "expired", "ingress"}
+    assert best.why.sentence().startswith("shares services ingress; factor categories change")
+    assert ranking.matches[1].score == 0 < best.score <= 1
+    assert ranking.matches[1].why.sentence() == "similar wording"
+
+
+def test_vectors_add_meaning_where_words_differ() -> None:
+    query = _profile(0, "cert lapsed", [1.0, 0.0, 0.1])
+    same_meaning = _profile(1, "tls expiry broke https", [0.9, 0.1, 0.1])
+    unrelated = _profile(2, "disk full", [-1.0, 0.2, 0.0])
+    third = _profile(3, "queue backlog", [0.0, 1.0, 0.0])
+    ranking = score_candidates(query, [same_meaning, unrelated, third])
+    assert ranking.mode == "hybrid"
+    assert ranking.matches[0].profile.id == 1 and ranking.matches[0].semantic is not None
+    assert score_candidates(query, [same_meaning], use_semantic=False).mode == "lexical"
+
+
+def _item(title: str, kind: str, status: str = "open", reason: str = "") -> ActionItem:
+    return ActionItem(title=title, kind=kind, status=status, reason=reason)  # type: ignore[arg-type]
+
+
+def test_action_summaries_say_what_is_done_and_what_is_not() -> None:
+    items = [
+        _item("Alert on certificate expiry", "detect"),
+        _item("Automate renewal", "prevent", "done"),
+        _item("Renew by hand", "prevent", "wont_do", "automated instead"),
+        _item("Write a runbook", "process"),
+    ]
+    assert summarize_actions(items) == (
+        "1 of 3 preventive actions done; 'Alert on certificate expiry' still open; "
+        "'Renew by hand' closed as won't do"
+    )
+    assert summarize_actions(items[3:]) == (
+        "no preventive (prevent or detect) action items were recorded"
+    )
+    earlier = Earlier("first", "Certificate expired", tuple(items))
+    messages = [f.message for f in recurrence_findings([earlier])]
+    assert messages == [
+        "this incident recurs 'Certificate expired' (first), whose detect action 'Alert on "
+        "certificate expiry' is still open",
+        "this incident recurs 'Certificate expired' (first), whose prevent action 'Renew by "
+        "hand' was closed as won't do",
+    ]
+
+
+def test_vectors_survive_their_stored_form() -> None:
+    vector = [0.25, -1.5, 3.0]
+    decoded = decode_vector(encode_vector(vector))
+    assert decoded is not None and decoded.tolist() == vector
+    assert decode_vector("") is None
+
+
+def test_the_shipped_model_loads_from_its_wheel_and_embeds_by_meaning() -> None:
+    model = default_embedder()
+    assert model is not None and model.name == embeddings.MODEL_NAME
+    cert, lapsed, disk = model.embed(
+        ["TLS certificate expired", "the SSL cert lapsed", "database disk is full"]
+    )
+    assert len(cert) == 256 and abs(float(np.linalg.norm(cert)) - 1) < 1e-4
+    assert float(np.dot(cert, lapsed)) > float(np.dot(cert, disk))
+
+
+def test_without_the_model_there_is_no_embedder_and_a_warning_says_why(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing() -> None:
+        raise ImportError("No module named 'wordllama'")
+
+    monkeypatch.setattr(embeddings, "WordLlamaEmbedder", missing)
+    default_embedder.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert default_embedder() is None
+        assert "no embedding model (No module named 'wordllama')" in caplog.text
+    finally:
+        default_embedder.cache_clear()
