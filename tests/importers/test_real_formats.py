@@ -1,0 +1,95 @@
+"""Real exports that were refused or misread before issue 13 (item 6): each test failed on
+the code before the fix. The files are copies of real exports (tests/data/SOURCES.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hindsight.domain.evidence import Signal
+from hindsight.domain.timeline import EventKind
+from hindsight.importers.base import EvidenceError, ImportOptions, NoProgress, Source
+from hindsight.importers.registry import read_all
+
+DATA = Path(__file__).parent.parent / "data"
+GITHUB = DATA / "github"
+
+
+def _read(kind: str, path: Path, **options: object) -> tuple[list, ImportOptions]:  # type: ignore[type-arg]
+    chosen = ImportOptions(**options)  # type: ignore[arg-type]
+    return read_all(kind, Source.open(path), chosen, NoProgress()), chosen
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "workflow_job__completed.failure.with-organization.payload.json",
+            "Workflow job 'CodeQL / linters' on main: failure",
+        ),
+        ("check_run__completed.1.payload.json", "Check run 'Octocoders-linter' completed: failure"),
+        ("check_suite__completed.payload.json", "Check suite 'octocoders-linter' completed"),
+        ("pull_request__closed.payload.json", "Pull request #2 closed without merging"),
+    ],
+)
+def test_github_ci_and_pull_request_payloads_are_read(name: str, text: str) -> None:
+    found, _ = _read("github", GITHUB / name)
+    assert len(found) == 1
+    assert text in found[0].event.text
+    assert found[0].signal is Signal.NOTE
+
+
+def test_a_workflow_job_waiting_for_a_deployment_names_the_environment() -> None:
+    found, _ = _read("github", GITHUB / "workflow_job__queued.with-deployment.payload.json")
+    assert [e.event.kind for e in found] == [EventKind.DEPLOY]
+    assert "waiting (deployment to Test)" in found[0].event.text
+    assert found[0].key.startswith("workflow_job/")
+
+
+def test_a_deployment_review_says_which_environment_and_who_reviews() -> None:
+    found, _ = _read("github", GITHUB / "deployment_review__requested.payload.json")
+    (review,) = found
+    assert "Deployment review requested for TST" in review.event.text
+    assert "reviewers: admins" in review.event.text
+    # The time the review was requested ('since'), not when the run started.
+    assert review.event.at.isoformat() == "2023-07-04T09:28:15+00:00"
+
+
+def test_a_merged_pull_request_is_a_change_at_its_merge_time(tmp_path: Path) -> None:
+    # The real 'closed' payload with the fields GitHub sets when the pull request was merged.
+    payload = json.loads((GITHUB / "pull_request__closed.payload.json").read_text())
+    payload["pull_request"].update(
+        merged=True, merged_at="2019-05-15T15:21:18Z", merged_by=payload["sender"]
+    )
+    merged = tmp_path / "merged.json"
+    merged.write_text(json.dumps(payload))
+    (event,) = _read("github", merged)[0]
+    assert event.signal is Signal.CHANGE and event.event.kind is EventKind.CHANGE
+    assert "Merged #2 into master: Update the README" in event.event.text
+    assert event.event.actor == "Codertocat"
+
+
+def test_a_folder_mixing_known_and_unknown_events_imports_the_known_and_names_the_rest(
+    tmp_path: Path,
+) -> None:
+    for name in ("push__with-new-branch.payload.json", "check_run__completed.1.payload.json"):
+        shutil.copy(GITHUB / name, tmp_path / name)
+    # A real payload of another tool stands for an event type the importer does not read.
+    shutil.copy(DATA / "pagerduty" / "events-v2_01_trigger.json", tmp_path / "other.json")
+    found, options = _read("github", tmp_path)
+    assert {e.event.text.split(": ")[1].split(" ")[0] for e in found} == {"Check", "Pushed"}
+    (reason,) = options.skipped
+    assert reason.startswith(f"{tmp_path / 'other.json'}: ")
+    assert reason.endswith(", not read")
+
+
+def test_a_single_unknown_github_payload_is_still_refused_with_what_is_known(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.json"
+    shutil.copy(DATA / "pagerduty" / "events-v2_01_trigger.json", other)
+    with pytest.raises(EvidenceError, match=r"other.json.*expected a check_run, check_suite"):
+        _read("github", other)
