@@ -93,3 +93,76 @@ def test_a_single_unknown_github_payload_is_still_refused_with_what_is_known(
     shutil.copy(DATA / "pagerduty" / "events-v2_01_trigger.json", other)
     with pytest.raises(EvidenceError, match=r"other.json.*expected a check_run, check_suite"):
         _read("github", other)
+
+
+ALERTS = DATA / "alertmanager"
+
+
+def test_concatenated_alertmanager_payloads_are_each_read(tmp_path: Path) -> None:
+    # `cat a.json b.json > all.json` of two real pretty-printed payloads.
+    first, second = ALERTS / "prom_post_request_2_alerts.json", ALERTS / "all_ok.json"
+    joined = tmp_path / "all.json"
+    joined.write_text(first.read_text() + "\n" + second.read_text())
+    found, _ = _read("alertmanager", joined)
+    alone = [_read("alertmanager", path)[0] for path in (first, second)]
+    assert [e.key for e in found] == [e.key for part in alone for e in part]
+    second_line = len(first.read_text().splitlines()) + 1 + first.read_text().endswith("\n")
+    where = str(found[-1].event.provenance[0]).split("#")[1]
+    assert where.startswith(f"document 2 (line {second_line})")
+
+
+def test_a_bad_document_among_concatenated_payloads_is_named_by_line(tmp_path: Path) -> None:
+    joined = tmp_path / "all.json"
+    text = (ALERTS / "all_ok.json").read_text()
+    joined.write_text(text + "\n" + text[: len(text) // 2])
+    with pytest.raises(EvidenceError, match=r"all.json:\d+: not valid JSON"):
+        _read("alertmanager", joined)
+
+
+@pytest.mark.parametrize("zero", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z"])
+def test_an_alert_starting_at_a_zero_time_gives_no_firing_event_and_says_so(
+    tmp_path: Path, zero: str
+) -> None:
+    # What a test notification sends: a real payload with startsAt at the zero time.
+    payload = json.loads((ALERTS / "prom_post_request_2_alerts.json").read_text())
+    payload["alerts"][0]["startsAt"] = zero
+    changed = tmp_path / "test-notification.json"
+    changed.write_text(json.dumps(payload))
+    found, options = _read("alertmanager", changed)
+    assert [e.subject for e in found] == ["high_memory_load2"]
+    assert options.skipped == {
+        f"alerts whose startsAt is a zero time ({zero[:10]}), so no firing event": 1
+    }
+
+
+def _opsgenie_webhook(tmp_path: Path, action: str) -> Path:
+    # The real Opsgenie webhook (action "Create") with the action a later delivery carries.
+    payload = json.loads((DATA / "opsgenie" / "relay-opsgenie-webhook_01.json").read_text())
+    payload["action"] = action
+    path = tmp_path / f"{action}.json"
+    path.write_text(json.dumps(payload))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "kind"),
+    [
+        ("Escalate", "Escalated: asdf", EventKind.ESCALATION),
+        ("EscalateNext", "Escalated to the next level: asdf", EventKind.ESCALATION),
+        ("UnAcknowledge", "Acknowledgement withdrawn: asdf", EventKind.NOTE),
+        ("TakeOwnership", "Ownership taken: asdf", EventKind.NOTE),
+    ],
+)
+def test_opsgenie_webhook_actions_are_imported_in_words(
+    tmp_path: Path, action: str, text: str, kind: EventKind
+) -> None:
+    (event,) = _read("opsgenie", _opsgenie_webhook(tmp_path, action))[0]
+    assert (event.event.text, event.event.kind) == (text, kind)
+
+
+@pytest.mark.parametrize("action", ["AddTags", "SomethingNew"])
+def test_other_opsgenie_actions_are_named_as_skipped(tmp_path: Path, action: str) -> None:
+    with pytest.raises(
+        EvidenceError, match=rf"skipped: 1 Opsgenie webhooks with action '{action}'"
+    ):
+        _read("opsgenie", _opsgenie_webhook(tmp_path, action))
