@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,75 @@ def test_other_opsgenie_actions_are_named_as_skipped(tmp_path: Path, action: str
         EvidenceError, match=rf"skipped: 1 Opsgenie webhooks with action '{action}'"
     ):
         _read("opsgenie", _opsgenie_webhook(tmp_path, action))
+
+
+LOGS = DATA / "logs"
+
+
+def test_a_postgresql_prefix_honours_the_zone_written_in_the_line() -> None:
+    # '2026-12-02 02:03:15.976 UTC [2200] LOG: …' imported by someone whose --tz is Los Angeles.
+    found, _ = _read("logs", LOGS / "postgresql-15-main.log", zone="America/Los_Angeles")
+    first = min(found, key=lambda e: e.event.at)
+    assert first.event.at.isoformat() == "2026-12-02T02:03:15+00:00"
+    assert "starting PostgreSQL" in first.event.text
+
+
+def test_a_line_without_a_zone_still_reads_in_the_zone_given() -> None:
+    found, _ = _read("logs", LOGS / "dpkg.log", zone="America/Los_Angeles")
+    assert min(e.event.at for e in found).isoformat() == "2025-06-24T21:36:25+00:00"
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "text"),
+    [
+        ("redis-server.log", "2026-12-02T02:03:18.249000+00:00", "Redis is starting"),
+        ("nats-server.log", "2026-12-02T02:03:29.855000+00:00", "Starting nats-server"),
+        ("apt-history.log", None, "Commandline: apt-get"),
+        ("jvm-gc.log", "2026-12-02T02:18:42+00:00", "Using G1"),
+        ("journald-short-iso.log", "2026-12-02T02:21:24+00:00", "Journal started"),
+        ("journald.json-lines.log", "2026-12-02T02:21:24.544000+00:00", "Journal started"),
+        ("nezha-epoch-ms.jsonl", "2022-08-22T05:18:42.894000+00:00", "Query Recommendations"),
+    ],
+)
+def test_real_server_logs_are_read_with_their_times(
+    name: str, first: str | None, text: str
+) -> None:
+    found, _ = _read("logs", LOGS / name)
+    earliest = min(found, key=lambda e: (e.event.at, e.event.text))
+    if first is not None:
+        assert earliest.event.at.isoformat() == first
+    assert any(text in e.event.text for e in found)
+
+
+def test_journald_json_reads_the_message_and_flags_the_error() -> None:
+    found, _ = _read("logs", LOGS / "journald.json-lines.log")
+    errors = [e for e in found if e.signal is Signal.ERRORS_STARTED]
+    assert [e.event.text.split(" — ")[0] for e in errors] == [
+        "New error log pattern: backup failed: connection refused by <*>"
+    ]
+
+
+def test_a_log_shorter_than_the_baseline_is_imported() -> None:
+    # Eight lines of a real redis start: all within the 30-minute baseline.
+    found, _ = _read("logs", LOGS / "redis-server.log")
+    assert len(found) == 8
+
+
+def test_a_timestamp_format_with_microseconds_reads_them_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found, _ = _read("logs", LOGS / "nats-server.log", timestamp_format="%Y/%m/%d %H:%M:%S.%f")
+    times = sorted(e.event.at for e in found)
+    assert times[0].isoformat() == "2026-12-02T02:03:29.855000+00:00"
+    assert times[-1].isoformat() == "2026-12-02T02:03:29.859000+00:00"
+
+
+def test_a_time_outside_1970_2199_in_json_lines_is_refused_with_its_line(tmp_path: Path) -> None:
+    lines = (LOGS / "nezha-epoch-ms.jsonl").read_text().splitlines()
+    broken = json.loads(lines[4])
+    broken["time"] = 0
+    lines[4] = json.dumps(broken)
+    path = tmp_path / "app.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(EvidenceError, match=r"app.jsonl:5: the time '0' is outside 1970-2199"):
+        _read("logs", path)
