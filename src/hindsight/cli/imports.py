@@ -156,7 +156,10 @@ def import_evidence_command(
     until: str | None = typer.Option(None, help="Only events at or before this time."),
     tz: str = typer.Option("UTC", "--tz", help="Zone of times written without one."),
     channel: list[str] = typer.Option([], help="Slack: only this channel (repeatable)."),
-    branch: str = typer.Option("", help="Git: the deployed branch (default: checked out)."),
+    branch: str = typer.Option(
+        "",
+        help="Git: the deployed branch, or a revision range such as v1.4..v1.5 (default: checked out).",
+    ),
     config: list[str] = typer.Option(
         [], help="Git: path pattern of config files, e.g. 'config/*.yaml' (repeatable)."
     ),
