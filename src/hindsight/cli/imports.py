@@ -158,7 +158,7 @@ def import_evidence_command(
     channel: list[str] = typer.Option([], help="Slack: only this channel (repeatable)."),
     branch: str = typer.Option(
         "",
-        help="Git: the deployed branch, or a revision range such as v1.4..v1.5 (default: checked out).",
+        help="Git: the deployed branch or a revision range A..B (default: checked out).",
     ),
     config: list[str] = typer.Option(
         [], help="Git: path pattern of config files, e.g. 'config/*.yaml' (repeatable)."
