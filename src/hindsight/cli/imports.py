@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from hindsight.analysis.evidence import proposed_metrics
+from hindsight.analysis.evidence import proposal_span_warning, proposed_metrics
 from hindsight.analysis.metrics import format_duration
 from hindsight.cli.context import console, state, transaction
 from hindsight.domain.timeline import localize, require_aware, resolve_zone
@@ -138,6 +138,9 @@ def _print_summary(summary: ImportSummary, preview: bool, basis: str = "") -> No
                     f"{proposal.event.at:%Y-%m-%d %H:%M:%S} UTC — {proposal.reason}"
                 )
             )
+        if warning := proposal_span_warning(summary.proposals):
+            console.print(Text(f"  Warning: {warning}", style="yellow"))
+            return
         metrics = proposed_metrics(summary.proposals)
         console.print(
             Text(
