@@ -253,6 +253,10 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/incidents/{key}/evidence/{decision}"): ("/incidents/{key}/evidence/accept", {}),
     ("POST", "/incidents/{key}/moments"): ("/incidents/{key}/moments", {}),
     ("POST", "/incidents/{key}/hook-token"): ("/incidents/{key}/hook-token", {}),
+    ("POST", "/incidents/{key}/candidates/accept"): (
+        "/incidents/{key}/candidates/accept",
+        {"ref": "timeline:x", "as": "factor"},
+    ),
     ("GET", "/healthz"): ("/healthz", None),
 }
 Json = dict[str, object]
@@ -310,6 +314,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/tokens"): ("/tokens", {"name": "matrix"}),
     ("DELETE", "/tokens/{token_id}"): ("/tokens/999999", None),
     ("POST", "/hooks/{kind}/{key}"): ("/hooks/alertmanager/{key}", {"alerts": []}),
+    ("GET", "/incidents/{key}/candidates"): ("/incidents/{key}/candidates", None),
+    ("POST", "/incidents/{key}/candidates/accept"): (
+        "/incidents/{key}/candidates/accept",
+        {"ref": "timeline:x", "as": "factor"},
+    ),
 }
 
 

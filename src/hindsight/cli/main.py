@@ -14,6 +14,7 @@ from hindsight.cli import (
     admin,
     archive,
     backup,
+    candidates,
     documents,
     editing,
     imports,
@@ -138,7 +139,18 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+for module in (
+    incidents,
+    archive,
+    editing,
+    documents,
+    imports,
+    lint,
+    admin,
+    users,
+    backup,
+    candidates,
+):
     module.register(app)
 
 

@@ -26,6 +26,7 @@ from hindsight.domain.timeline import KeyMoment, localize, require_aware
 from hindsight.errors import HindsightError, InvalidInputError, NotFoundError
 from hindsight.importers.base import ImportOptions, Source
 from hindsight.importers.registry import IMPORTERS
+from hindsight.services.candidates import root_cause_candidates
 from hindsight.services.database import Session
 from hindsight.services.evidence import (
     accept_evidence,
@@ -316,4 +317,5 @@ def evidence_context(
         "hook_prefix": hook_token_prefix(session, key=key, actor=actor),
         "proposed_metrics": proposed_metrics,
         "proposal_span_warning": proposal_span_warning,
+        "candidates": root_cause_candidates(session, key=key, actor=actor),
     }
