@@ -107,5 +107,17 @@ def main() -> None:
         print(f"| {name} | {value:.1f} | {value / base:.1f} |")
 
 
+def candidates() -> None:
+    """The root-cause ranking against its baseline (bench/candidates), when ../shared is here."""
+    import runpy
+
+    folder = Path(__file__).parent / "candidates" / "run.py"
+    runner = runpy.run_path(str(folder))
+    if runner["SHARED"].exists():
+        print()
+        runner["main"]()
+
+
 if __name__ == "__main__":
     main()
+    candidates()

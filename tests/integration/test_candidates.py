@@ -92,7 +92,7 @@ def test_a_trigger_is_set_from_a_candidate_when_none_is_written(session: Session
 
 def test_an_unknown_candidate_is_named(session: Session) -> None:
     _with_git(session)
-    with pytest.raises(NotFoundError, match="no root-cause candidate 'evidence:999999'"):
+    with pytest.raises(InvalidInputError, match="no root-cause candidate 'evidence:999999'"):
         accept_candidate(session, key=DEMO, ref="evidence:999999", as_="factor", author="ana")
 
 

@@ -17,12 +17,12 @@ from hindsight.analysis.candidates import (
     impact_start_of,
     rank_candidates,
 )
-from hindsight.domain.access import Actor
+from hindsight.domain.access import Actor, Role
 from hindsight.domain.evidence import SuggestionState, signal_for_kind
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.rca import ContributingFactor
 from hindsight.domain.timeline import KeyMoment
-from hindsight.errors import InvalidInputError, NotFoundError
+from hindsight.errors import InvalidInputError, PermissionDeniedError
 from hindsight.services.evidence import candidate_of, event_identity, live_rows
 from hindsight.services.incidents import (
     StoredPostmortem,
@@ -119,10 +119,16 @@ def accept_candidate(
     (category from the candidate's kind unless given). The text keeps the event's provenance."""
     if as_ not in ("trigger", "factor"):
         raise InvalidInputError(f"accept a candidate as 'trigger' or 'factor', not {as_!r}")
+    if actor is not None and actor.role is Role.VIEWER:
+        visible_incident_id(session, key=key, actor=actor)  # a hidden incident stays a 404
+        raise PermissionDeniedError(
+            "viewers cannot change postmortems; ask an admin for the editor role"
+        )
     report = root_cause_candidates(session, key=key, actor=actor)
     chosen = next((c for c in report.candidates if c.ref == ref), None)
     if chosen is None:
-        raise NotFoundError(
+        # Bad input, not a missing incident: a 404 here would tell the incident exists.
+        raise InvalidInputError(
             f"no root-cause candidate '{ref}' in incident '{key}'; "
             f"`hindsight candidates {key}` lists them"
         )
