@@ -239,3 +239,10 @@ def test_a_time_outside_1970_2199_in_json_lines_is_refused_with_its_line(tmp_pat
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(EvidenceError, match=r"app.jsonl:5: the time '0' is outside 1970-2199"):
         _read("logs", path)
+
+
+def test_per_request_noise_of_an_access_log_does_not_become_most_events() -> None:
+    # Sixteen real requests, fourteen user agents and nine referrers: one shape of line.
+    found, _ = _read("logs", LOGS / "apache-access.log")
+    assert len(found) == 1
+    assert found[0].event.text.startswith('New log pattern: "GET <*> HTTP/<*>" <*> <*> <*> <*>')
