@@ -246,3 +246,11 @@ def test_per_request_noise_of_an_access_log_does_not_become_most_events() -> Non
     found, _ = _read("logs", LOGS / "apache-access.log")
     assert len(found) == 1
     assert found[0].event.text.startswith('New log pattern: "GET <*> HTTP/<*>" <*> <*> <*> <*>')
+
+
+def test_a_four_line_log_is_imported_line_by_line(tmp_path: Path) -> None:
+    four = tmp_path / "four.log"
+    four.write_text("".join((LOGS / "postgresql-15-main.log").read_text().splitlines(True)[:4]))
+    found, _ = _read("logs", four)
+    assert len(found) == 4
+    assert {e.event.provenance[0].locator for e in found} == {f"line {n}" for n in (1, 2, 3, 4)}
