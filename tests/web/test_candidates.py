@@ -97,3 +97,27 @@ def test_the_api_lists_candidates_with_their_factors_and_accepts_one(
         headers=headers,
     )
     assert wrong.status_code == 422
+
+
+def test_the_page_warns_instead_of_durations_when_proposals_span_years(
+    browser_for: Make, app_database: Database
+) -> None:
+    pagerduty = GIT.parent.parent / "pagerduty"
+    with app_database.transaction() as session:
+        load_demo(session, author="demo")
+        for name in (
+            "GET_incidents__200__response.json",
+            "webhooks-v2_02_incident.acknowledge.json",
+        ):
+            import_evidence(
+                session,
+                key=DEMO,
+                kind="pagerduty",
+                source=Source.open(pagerduty / name),
+                options=ImportOptions(),
+                author="owner",
+            )
+    page = browser_for("owner").page(f"/incidents/{DEMO}")
+    proposals = page.split('class="proposals"')[1].split("</details>")[0]
+    assert "Warning: the proposed moments lie" in proposals
+    assert "If marked:" not in proposals
