@@ -24,8 +24,8 @@ def _cli(url: str, *args: str, ok: bool = True) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_candidates_lists_explains_and_accepts_from_the_command_line(
-    empty_database_url: str,
+def test_candidates_list_explain_accept_and_proposals_spanning_years_warn(
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     url = empty_database_url
     _cli(url, "demo")
@@ -44,12 +44,7 @@ def test_candidates_lists_explains_and_accepts_from_the_command_line(
     code, _, error = _cli(url, "candidates", DEMO, "--accept", "x", "--as", "cause", ok=False)
     assert code == 2 and "--as must be 'trigger' or 'factor'" in error
 
-
-def test_import_evidence_warns_when_the_proposals_span_several_incidents(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    url = empty_database_url
-    _cli(url, "demo")
+    # Evidence of other incidents, years apart: the proposals warn instead of durations.
     folder = tmp_path / "pagerduty"
     folder.mkdir()
     for name in (
