@@ -102,11 +102,22 @@ def _whole(name: str, data: bytes) -> Any:
     except EvidenceError as error:
         if "Extra data" not in str(error):
             raise
+    if _first_line_is_a_document(data):
+        return _JSON_LINES  # read line by line, without holding every document at once
     documents = _split_concatenated(data.decode("utf-8-sig", errors="replace"))
     lines = sum(1 for line in data.splitlines() if line.strip())
     if documents is None or len(documents) == lines:
         return _JSON_LINES
     return _Concatenated(documents)
+
+
+def _first_line_is_a_document(data: bytes) -> bool:
+    first = data.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _split_concatenated(text: str) -> list[tuple[int, Any]] | None:
