@@ -129,7 +129,19 @@ def search_quick() -> None:
     module.main(["--sizes", "2000", "--databases", "sqlite", "--no-load", "--repeats", "5"])
 
 
+def candidates() -> None:
+    """The root-cause ranking against its baseline (bench/candidates), when ../shared is here."""
+    import runpy
+
+    folder = Path(__file__).parent / "candidates" / "run.py"
+    runner = runpy.run_path(str(folder))
+    if runner["SHARED"].exists():
+        print()
+        runner["main"]()
+
+
 if __name__ == "__main__":
     main()
     run_feature_benches()
     search_quick()
+    candidates()

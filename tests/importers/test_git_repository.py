@@ -80,3 +80,18 @@ def test_an_unknown_branch_is_reported_with_gits_own_words(repo: Path) -> None:
         EvidenceError, match=r"git log failed: fatal: bad revision .production.; check --branch"
     ):
         read_all("git", Source.open(repo), ImportOptions(branch="production"), NoProgress())
+
+
+def test_a_bare_repository_is_read_like_a_working_tree(repo: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "deploy.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    options = ImportOptions(since=dt.datetime(2018, 1, 18, tzinfo=dt.UTC))
+    (merge,) = read_all("git", Source.open(bare), options, NoProgress())
+    assert "Merge pull request #287 from staging" in merge.event.text
+
+
+def test_a_revision_range_limits_the_commits(repo: Path) -> None:
+    found = read_all("git", Source.open(repo), ImportOptions(branch="main~1..main"), NoProgress())
+    assert [e.event.kind for e in found] == [EventKind.DEPLOY]
+    everything = read_all("git", Source.open(repo), ImportOptions(branch="main"), NoProgress())
+    assert len(everything) == 2

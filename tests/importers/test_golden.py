@@ -28,7 +28,7 @@ CASES = {
         DATA / "slack" / "slack-export-viewer-testarchive",
         DATA / "slack" / "houstondatavis-export",
     ],
-    "logs": sorted((DATA / "loghub").glob("*.log")),
+    "logs": sorted((DATA / "loghub").glob("*.log")) + sorted((DATA / "logs").glob("*")),
     "generic": sorted((DATA / "generic").glob("*.csv")),
 }
 

@@ -271,6 +271,10 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         "/incidents/{key}/recurrence",
         {"other": "probe", "action": "dismiss"},
     ),
+    ("POST", "/incidents/{key}/candidates/accept"): (
+        "/incidents/{key}/candidates/accept",
+        {"ref": "timeline:x", "as": "factor"},
+    ),
     ("GET", "/healthz"): ("/healthz", None),
     # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
@@ -345,6 +349,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
         {"other": "probe", "action": "dismiss"},
     ),
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
+    ("GET", "/incidents/{key}/candidates"): ("/incidents/{key}/candidates", None),
+    ("POST", "/incidents/{key}/candidates/accept"): (
+        "/incidents/{key}/candidates/accept",
+        {"ref": "timeline:x", "as": "factor"},
+    ),
 }
 
 

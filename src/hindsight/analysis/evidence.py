@@ -196,8 +196,35 @@ def propose_key_moments(candidates: Sequence[Candidate]) -> list[Proposal]:
     return proposals
 
 
+# One incident's key moments lie within days of each other; proposals further apart come from
+# evidence covering several incidents (a PagerDuty folder of years gave "Time to acknowledge:
+# 2308d"), and the durations between them mean nothing.
+MAX_PROPOSAL_SPAN = dt.timedelta(days=7)
+
+
+def proposal_span_warning(proposals: Sequence[Proposal]) -> str:
+    """A warning when the proposals lie further apart than one incident's moments do ('' when
+    they do not): the evidence then spans unrelated incidents and should be narrowed."""
+    if len(proposals) < 2:
+        return ""
+    first = min(proposals, key=lambda p: p.event.at)
+    last = max(proposals, key=lambda p: p.event.at)
+    span = last.event.at - first.event.at
+    if span <= MAX_PROPOSAL_SPAN:
+        return ""
+    return (
+        f"the proposed moments lie {span.days:,} days apart ({first.moment.value} "
+        f"{first.event.at:%Y-%m-%d}, {last.moment.value} {last.event.at:%Y-%m-%d}): the evidence "
+        "seems to cover several incidents, so no durations are computed from it; re-import it "
+        "with --since/--until around this incident, or mark the moments by hand"
+    )
+
+
 def proposed_metrics(proposals: Sequence[Proposal]) -> ResponseMetrics:
-    """The response metrics the proposals would give if accepted."""
+    """The response metrics the proposals would give if accepted; none when they span more
+    than one incident could (see proposal_span_warning)."""
+    if proposal_span_warning(proposals):
+        return metrics_from_moments({})
     return metrics_from_moments({p.moment: p.event for p in proposals})
 
 

@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from hindsight.analysis.evidence import proposed_metrics
+from hindsight.analysis.evidence import proposal_span_warning, proposed_metrics
 from hindsight.analysis.metrics import format_duration
 from hindsight.cli.context import console, state, transaction
 from hindsight.domain.timeline import localize, require_aware, resolve_zone
@@ -138,6 +138,9 @@ def _print_summary(summary: ImportSummary, preview: bool, basis: str = "") -> No
                     f"{proposal.event.at:%Y-%m-%d %H:%M:%S} UTC — {proposal.reason}"
                 )
             )
+        if warning := proposal_span_warning(summary.proposals):
+            console.print(Text(f"  Warning: {warning}", style="yellow"))
+            return
         metrics = proposed_metrics(summary.proposals)
         console.print(
             Text(
@@ -156,7 +159,10 @@ def import_evidence_command(
     until: str | None = typer.Option(None, help="Only events at or before this time."),
     tz: str = typer.Option("UTC", "--tz", help="Zone of times written without one."),
     channel: list[str] = typer.Option([], help="Slack: only this channel (repeatable)."),
-    branch: str = typer.Option("", help="Git: the deployed branch (default: checked out)."),
+    branch: str = typer.Option(
+        "",
+        help="Git: the deployed branch or a revision range A..B (default: checked out).",
+    ),
     config: list[str] = typer.Option(
         [], help="Git: path pattern of config files, e.g. 'config/*.yaml' (repeatable)."
     ),

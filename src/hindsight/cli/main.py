@@ -15,6 +15,7 @@ from hindsight.cli import (
     archive,
     archive_import,
     backup,
+    candidates,
     documents,
     editing,
     findings,
@@ -156,7 +157,7 @@ for module in (
     search,
 ):
     module.register(app)
-for module in (findings, similar):
+for module in (findings, similar, candidates):
     module.register(app)
 
 

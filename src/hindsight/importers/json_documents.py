@@ -53,6 +53,9 @@ def iter_documents(item: SourceFile, progress: Progress) -> Iterator[tuple[int, 
         if estimate <= base.MAX_JSON_MEMORY:
             document = _whole(item.name, data)
             del data
+            if isinstance(document, _Concatenated):
+                yield from document.elements()
+                return
             if document is not _JSON_LINES:
                 yield from _elements(document)
                 return
@@ -79,14 +82,64 @@ def each_document(source: Source, progress: Progress) -> Iterator[Record]:
             yield Record(item.name, locator, document)
 
 
+class _Concatenated:
+    """Several JSON documents written one after another (`cat a.json b.json`), each over
+    several lines: read as 'document 1', 'document 2'… with the line each starts on."""
+
+    def __init__(self, documents: list[tuple[int, Any]]) -> None:
+        self.documents = documents
+
+    def elements(self) -> Iterator[tuple[int, str, Any]]:
+        for index, (line, document) in enumerate(self.documents, start=1):
+            yield line, f"document {index} (line {line})", document
+
+
 def _whole(name: str, data: bytes) -> Any:
-    """The parsed document, or _JSON_LINES when the file holds several (one per line)."""
+    """The parsed document; _JSON_LINES when the file holds one per line; _Concatenated when
+    it holds several written one after another over several lines."""
     try:
         return parse_json(name, data)
     except EvidenceError as error:
         if "Extra data" not in str(error):
             raise
+    if _first_line_is_a_document(data):
+        return _JSON_LINES  # read line by line, without holding every document at once
+    documents = _split_concatenated(data.decode("utf-8-sig", errors="replace"))
+    lines = sum(1 for line in data.splitlines() if line.strip())
+    if documents is None or len(documents) == lines:
         return _JSON_LINES
+    return _Concatenated(documents)
+
+
+def _first_line_is_a_document(data: bytes) -> bool:
+    first = data.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _split_concatenated(text: str) -> list[tuple[int, Any]] | None:
+    """The documents of text holding JSON values separated only by blanks, with the line
+    each starts on; None when it is not that (a bad document is then reported per line)."""
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, Any]] = []
+    pos, line = 0, 1
+    while True:
+        blank = _BLANK.match(text, pos)
+        end = blank.end() if blank else pos
+        line += text.count("\n", pos, end)
+        pos = end
+        if pos >= len(text):
+            return found
+        try:
+            value, after = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        found.append((line, value))
+        line += text.count("\n", pos, after)
+        pos = after
 
 
 def _elements(document: Any) -> Iterator[tuple[int, str, Any]]:

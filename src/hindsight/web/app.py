@@ -32,6 +32,7 @@ from hindsight.web.routes import (
     archive,
     archive_import,
     auth,
+    candidates,
     editing,
     findings,
     history,
@@ -188,7 +189,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (auth, users, pages, editing, history, reviews, imports, archive, archive_import)
-    for module in (*routers, findings):
+    for module in (*routers, findings, candidates):
         app.include_router(module.router)
     app.include_router(similar_routes.router)
     app.include_router(search_routes.router)

@@ -7,7 +7,10 @@ An alert is named by its fingerprint (or its labels when there is none) and its 
 the same alert delivered again — in a later notification or a second import — is recognised.
 Two alerts of one payload that share both but carry different labels (a copied fingerprint)
 are told apart by a digest of their labels, so neither is dropped.
-A file may hold one payload, a JSON array of payloads or one payload per line.
+A `startsAt` at a zero time (0001-01-01 or 1970-01-01T00:00:00, sent by test notifications)
+gives no firing event and is counted as skipped.
+A file may hold one payload, a JSON array of payloads, one payload per line, or several
+pretty-printed payloads one after another (`cat a.json b.json`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from hindsight.importers.base import (
 from hindsight.importers.json_documents import each_document
 
 _NEVER = "0001-01-01"
+_EPOCH = "1970-01-01T00:00:00"
 _SHOWN_LABELS = ("severity", "instance", "job", "service", "namespace", "cluster")
 
 
@@ -69,12 +73,12 @@ def alert_evidence(
     fingerprint = _fingerprint(alert, labels)
     name = str(labels.get("alertname") or "alert")
     text = tidy(_describe(alert, labels, annotations), limit=1000, one_line=True)
-    starts = alert.time("startsAt", options.tzinfo)
-    assert starts is not None
-    identity = f"{starts.isoformat()}/{_labels_digest(labels)}" if shared else starts.isoformat()
+    starts = _start(alert, options)
+    started = starts.isoformat() if starts else "start-unknown"
+    identity = f"{started}/{_labels_digest(labels)}" if shared else started
     # A resolved alert always says so; without a known end it gives no resolved event.
     opening = "Alert firing" if state == "firing" else "Alert fired (since resolved)"
-    moments = [("firing", starts)]
+    moments: list[tuple[str, dt.datetime]] = [("firing", starts)] if starts else []
     ends_raw = alert.get("endsAt", str, required=False)
     if state == "resolved" and ends_raw and not ends_raw.startswith(_NEVER):
         ends = alert.time("endsAt", options.tzinfo)
@@ -99,6 +103,17 @@ def alert_evidence(
             subject=name,
             signal=Signal.ALERT_FIRING if firing else Signal.ALERT_RESOLVED,
         )
+
+
+def _start(alert: Record, options: ImportOptions) -> dt.datetime | None:
+    """The alert's start, or None (counted as skipped) when `startsAt` is a zero time: Go's
+    0001-01-01 or the Unix epoch, which test notifications (Grafana's "Test" button, receiver
+    checks) and some relays send instead of a real start."""
+    raw = alert.get("startsAt", str)
+    if raw.startswith(_NEVER) or raw.startswith(_EPOCH):
+        options.skip(f"alerts whose startsAt is a zero time ({raw[:10]}), so no firing event")
+        return None
+    return alert.time("startsAt", options.tzinfo)
 
 
 def payload_evidence(payload: Record, options: ImportOptions, origin: str) -> Iterator[Evidence]:
@@ -145,7 +160,10 @@ class AlertmanagerImporter:
     kind = "alertmanager"
     title = "Prometheus Alertmanager"
     icon = "🚨"
-    accepts = "Alertmanager webhook payloads (JSON; one, an array, or one per line)"
+    accepts = (
+        "Alertmanager webhook payloads (JSON; one, an array, one per line, or several one "
+        "after another)"
+    )
 
     def read(
         self, source: Source, options: ImportOptions, progress: Progress

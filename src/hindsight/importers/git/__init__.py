@@ -1,8 +1,9 @@
 """Git history as change events: merges and commits on the deployed branch.
 
 Two inputs give the same events:
-- a local repository (a folder with `.git`): `git log --first-parent` of `--branch` (default
-  the checked-out branch) between --since and --until, with the files each commit changed;
+- a local repository (a folder with `.git`, or a bare repository): `git log --first-parent`
+  of `--branch` (default the checked-out branch; a revision range such as `v1.4..v1.5` or
+  `main~20..main` works too) between --since and --until, with the files each commit changed;
 - a JSON Lines export, one commit per line: `{sha, parents, author, author_date, committer,
   commit_date, subject, files: [{status, path}]}` (what `hindsight` itself reads from git).
 
@@ -135,19 +136,30 @@ def _git_log(root: Path, options: ImportOptions) -> Iterator[dict[str, Any]]:
         raise EvidenceError(str(root), f"git log failed: {complaint[:300]}; check --branch")
 
 
+def _is_repository(root: Path) -> bool:
+    """A working tree (with `.git`) or a bare repository (`HEAD`, `objects/`, `refs/`: a
+    mirror on a server, a `git clone --bare`)."""
+    if (root / ".git").exists():
+        return True
+    return (root / "HEAD").is_file() and (root / "objects").is_dir() and (root / "refs").is_dir()
+
+
 class GitImporter:
     """Change events from a local repository or a JSON Lines export of its history."""
 
     kind = "git"
     title = "Git history"
     icon = "🔀"
-    accepts = "a local git repository (folder) or a JSON Lines export of commits"
+    accepts = (
+        "a local git repository (a working tree or a bare repository) or a JSON Lines export "
+        "of commits"
+    )
 
     def read(
         self, source: Source, options: ImportOptions, progress: Progress
     ) -> Iterator[Evidence]:
         """Yield one change event per commit in the window."""
-        if source.root is not None and (source.root / ".git").exists():
+        if source.root is not None and _is_repository(source.root):
             for data in _git_log(source.root, options):
                 found = commit_evidence(Record(source.name, "git log", data), options, source.name)
                 if found:

@@ -6,9 +6,12 @@ window, bursts of error lines, and the last occurrence of an error template. The
 in chunks of `CHUNK_BYTES`; each chunk is parsed, masked and counted per template and minute
 with polars, so memory depends on the number of templates and minutes, not on the file size.
 
-Formats: plain text whose lines start with a time (ISO 8601, syslog, Apache, HDFS, Spark,
-Unix seconds, or `--timestamp-format`), and JSON Lines with a time field (`--timestamp-field`,
-else `timestamp`, `time`, `@timestamp`, `ts`). Lines without a time belong to the line before.
+Formats: plain text whose lines start with a time (ISO 8601 with an offset or a zone name such
+as PostgreSQL's `UTC`, syslog, Apache, HDFS, Spark, redis, nats, apt history, Unix seconds, or
+`--timestamp-format`), and JSON Lines with a time field (`--timestamp-field`, else `timestamp`,
+`time`, `@timestamp`, `ts`, `date`, journald's `__REALTIME_TIMESTAMP`), numbers being Unix
+seconds, milliseconds, microseconds or nanoseconds by their size. Lines without a time belong to
+the line before.
 """
 
 from __future__ import annotations
@@ -55,8 +58,11 @@ ERROR_WORDS = (
     r"(?i)\b(error|errors|fatal|critical|crit|severe|emerg|exception|panic|"
     r"fail|failed|failure|refused|timeout|timed out|unavailable|denied)\b"
 )
-JSON_TIME_FIELDS = ("timestamp", "time", "@timestamp", "ts", "date")
-JSON_TEXT_FIELDS = ("message", "msg", "log", "text", "event")
+# __REALTIME_TIMESTAMP and MESSAGE are journald's (`journalctl -o json`).
+JSON_TIME_FIELDS = ("timestamp", "time", "@timestamp", "ts", "date", "__REALTIME_TIMESTAMP")
+JSON_TEXT_FIELDS = ("message", "msg", "log", "text", "event", "MESSAGE")
+EARLIEST = dt.datetime(1970, 1, 2)
+LATEST = dt.datetime(2199, 12, 30)
 
 
 @dataclass
@@ -195,6 +201,7 @@ class _File:
         """Each line's time (UTC) and its masked shape; only the columns still needed."""
         line = pl.col("line")
         text = line
+        raw = line.str.slice(0, 40)
         if self.json:
             time_field = self.options.timestamp_field
             names = (time_field,) if time_field else JSON_TIME_FIELDS
@@ -202,10 +209,10 @@ class _File:
             text = pl.coalesce(
                 [line.str.json_path_match(_path(name)) for name in JSON_TEXT_FIELDS] + [line]
             )
-            numeric = raw_time.cast(pl.Float64, strict=False)
+            raw = raw_time
             at = (
-                pl.when(numeric.is_not_null())
-                .then((numeric * 1000).cast(pl.Int64).cast(pl.Datetime("ms")))
+                pl.when(raw_time.cast(pl.Float64, strict=False).is_not_null())
+                .then(_epoch_ms(raw_time).cast(pl.Datetime("ms")))
                 .otherwise(FORMATS[0].to_datetime(raw_time, self.year, self.local))
             )
         else:
@@ -223,13 +230,30 @@ class _File:
                 prefix = pl.col("prefix")
                 stamp = (
                     prefix.str.extract(self.format.pattern, 1)
-                    if self.format.name == "clf"
+                    if self.format.name == "clf" or self.format.inside
                     else prefix.str.strip_chars(" \t[]")
                 )
                 at = self.format.to_datetime(stamp, self.year, self.local)
+                raw = stamp
                 text = line.str.slice(prefix.str.len_chars().fill_null(0))
         masked = text.str.replace_all(MASK_PATTERN, PARAM).str.slice(0, 500)
-        return frame.select("no", at.alias("at"), masked.alias("masked"), text.alias("rest"))
+        return frame.select(
+            "no", at.alias("at"), masked.alias("masked"), text.alias("rest"), raw.alias("raw")
+        )
+
+    def check_range(self, frame: pl.DataFrame) -> None:
+        """Refuse, with its line, a time outside 1970-2199 (a misread unit, a zero date):
+        Python could not even hold some of them ('year 47799 is out of range')."""
+        wrong = frame.filter((pl.col("at") < EARLIEST) | (pl.col("at") > LATEST)).head(1)
+        if wrong.height:
+            raw = str(wrong["raw"][0] or "")[:40]
+            raise EvidenceError(
+                self.item.name,
+                f"the time {raw!r} is outside 1970-2199; numbers are read as Unix seconds, "
+                "milliseconds, microseconds or nanoseconds by their size; give the field with "
+                "--timestamp-field or the format with --timestamp-format",
+                line=int(wrong["no"][0]),
+            )
 
     def chunk_counts(
         self, first_line: int, data: bytes
@@ -243,6 +267,8 @@ class _File:
         frame = _frame(data, first_line)
         lines = frame.height
         frame = self.parsed(frame.filter(pl.col("line").str.len_bytes() > 0))
+        self.check_range(frame)
+        frame = frame.drop("raw")
         timed = int(frame["at"].is_not_null().sum())
         frame = frame.with_columns(pl.col("at").forward_fill())
         per_minute = frame.group_by("masked", pl.col("at").dt.truncate("1m").alias("minute")).agg(
@@ -334,6 +360,22 @@ class _File:
         minutes = pl.concat(errors).join(templates, on="masked", how="inner")
         summary = _summaries([assigned])
         return summary.with_columns(_owned(summary["sample"])), _error_minutes([minutes])
+
+
+def _epoch_ms(raw: pl.Expr) -> pl.Expr:
+    """A Unix time in seconds, milliseconds, microseconds (journald) or nanoseconds, told
+    apart by its size, as integer milliseconds (the years 1973 to 5138 in seconds)."""
+    value = raw.cast(pl.Float64, strict=False)
+    return (
+        pl.when(value >= 1e17)
+        .then(value / 1e6)
+        .when(value >= 1e14)
+        .then(value / 1e3)
+        .when(value >= 1e11)
+        .then(value)
+        .otherwise(value * 1000)
+        .cast(pl.Int64)
+    )
 
 
 def _path(field: str) -> str:

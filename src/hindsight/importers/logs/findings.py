@@ -44,6 +44,10 @@ def findings(
     start = _utc(summary["first"].min())  # type: ignore[arg-type]
     end = _utc(summary["last"].max())  # type: ignore[arg-type]
     baseline_end = options.since or start + dt.timedelta(minutes=options.baseline_minutes)
+    if options.since is None and end < baseline_end:
+        # The whole file is shorter than the baseline (a 4-line log, a few minutes of a
+        # service): nothing to compare with, so every pattern is new from its first line.
+        baseline_end = start
     found: list[Found] = []
     minutes = (
         errors.sort("template", "minute")

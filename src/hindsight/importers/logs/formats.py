@@ -1,8 +1,9 @@
 """Timestamp formats of log lines, recognised from a file's first lines and parsed in bulk.
 
 Each format is a regular expression whose `ts` group holds the time at the start of the line
-(the rest of the line is the message) and a polars expression that turns that text into a UTC
-datetime. Formats without a year (syslog) take the year of --since/--until, else this year.
+(after a pid or a role for redis and nats; the rest of the line is the message) and a
+polars expression that turns that text into a UTC datetime. Formats without a year (syslog)
+take the year of --since/--until, else this year.
 """
 
 from __future__ import annotations
@@ -27,11 +28,54 @@ class LogFormat:
     example: str
     pattern: str
     to_datetime: Callable[[pl.Expr, int, ZoneFn], pl.Expr]
+    # The time is not at the very start (a pid, a role): take the `ts` group, not the prefix.
+    inside: bool = False
+    # The share of lines that must match: apt's history has one time per stanza of 4-6 lines.
+    share: float = 0.5
 
     @property
     def regex(self) -> re.Pattern[str]:
         """The compiled pattern, for detection on a sample."""
         return re.compile(self.pattern)
+
+
+# Zone abbreviations that name one offset (PostgreSQL's `%m`/`%t` prefix writes its
+# log_timezone this way: "2024-03-01 12:00:00.123 UTC [42] LOG: …"); minutes east of UTC.
+# Ambiguous ones (IST, CST in China, BST in Bangladesh…) are left out: such a line reads in
+# the zone given with --tz, as a line without a zone does.
+ZONE_ABBREVIATIONS: dict[str, int] = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 60,
+    "CET": 60,
+    "CEST": 120,
+    "MET": 60,
+    "MEST": 120,
+    "EET": 120,
+    "EEST": 180,
+    "MSK": 180,
+    "EST": -300,
+    "EDT": -240,
+    "CDT": -300,
+    "MST": -420,
+    "MDT": -360,
+    "PST": -480,
+    "PDT": -420,
+    "AKST": -540,
+    "AKDT": -480,
+    "HST": -600,
+    "JST": 540,
+    "KST": 540,
+    "AEST": 600,
+    "AEDT": 660,
+    "ACST": 570,
+    "AWST": 480,
+    "NZST": 720,
+    "NZDT": 780,
+}
+ZONE_NAMES = "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
 
 
 def _iso(text: pl.Expr, _year: int, local: ZoneFn) -> pl.Expr:
@@ -42,15 +86,20 @@ def _iso(text: pl.Expr, _year: int, local: ZoneFn) -> pl.Expr:
         .str.replace("T", " ", literal=True, n=1)
         .str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="ms")
     )
-    offset = text.str.slice(19).str.extract(r"(Z|[+-]\d{2}:?\d{2})$", 1)
+    tail = text.str.slice(19)
+    offset = tail.str.extract(r"([+-]\d{2}(?::?\d{2})?)$", 1)
     sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
     digits = offset.str.replace_all(r"[^0-9]", "")
-    minutes = sign * (
+    numeric = sign * (
         digits.str.slice(0, 2).cast(pl.Int32, strict=False) * 60
-        + digits.str.slice(2, 2).cast(pl.Int32, strict=False)
+        + digits.str.slice(2, 2).cast(pl.Int32, strict=False).fill_null(0)
     )
+    named = tail.str.extract(rf"(?:^|\d|\s)({ZONE_NAMES})$", 1).replace_strict(
+        ZONE_ABBREVIATIONS, default=None, return_dtype=pl.Int32
+    )
+    minutes = pl.coalesce(numeric, named)
     with_offset = base - pl.duration(minutes=minutes.fill_null(0))
-    return pl.when(offset.is_null()).then(local(base)).otherwise(with_offset)
+    return pl.when(minutes.is_null()).then(local(base)).otherwise(with_offset)
 
 
 def _strptime(fmt: str, *, prefix_year: bool = False) -> Callable[[pl.Expr, int, ZoneFn], pl.Expr]:
@@ -73,8 +122,30 @@ FORMATS: tuple[LogFormat, ...] = (
         "iso",
         "2018-01-18T06:52:00Z, 2015-07-29 17:41:44,747",
         r"^\[?(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
-        r"(?:Z|[+-]\d{2}:?\d{2})?)\]?",
+        rf"(?:Z|[+-]\d{{2}}(?::?\d{{2}})?|\s(?:{ZONE_NAMES})\b)?)\]?",
         _iso,
+    ),
+    LogFormat(
+        "redis",
+        "2220:M 02 Dec 2026 02:03:18.249 * (redis-server)",
+        r"^\d+:[XCSM] (?P<ts>\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?)",
+        _strptime("%d %b %Y %H:%M:%S%.f"),
+        inside=True,
+    ),
+    LogFormat(
+        "nats",
+        "[2960] 2026/12/02 02:03:29.855623 [INF] (nats-server)",
+        r"^\[\d+\] (?P<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)",
+        _strptime("%Y/%m/%d %H:%M:%S%.f"),
+        inside=True,
+    ),
+    LogFormat(
+        "apt",
+        "Start-Date: 2025-06-24  14:36:25 (apt history.log)",
+        r"^(?:Start|End)-Date: (?P<ts>\d{4}-\d{2}-\d{2}  ?\d{2}:\d{2}:\d{2})",
+        _strptime("%Y-%m-%d %H:%M:%S"),
+        inside=True,
+        share=0.25,
     ),
     LogFormat(
         "syslog",
@@ -134,9 +205,12 @@ def custom_format(fmt: str) -> LogFormat:
     if "%" not in fmt:
         raise ValueError(f"--timestamp-format {fmt!r} has no % codes, e.g. '%d/%m/%Y %H:%M:%S'")
     has_zone = "%z" in fmt
+    chrono, comma = chrono_format(fmt)
 
     def parse(text: pl.Expr, _year: int, local: ZoneFn) -> pl.Expr:
-        value = text.str.to_datetime(fmt, strict=False, exact=False, time_unit="ms")
+        if comma:  # '17:41:44,747': chrono reads a fraction only after a dot
+            text = text.str.replace(r"(\d{2}:\d{2}:\d{2}),(\d)", "${1}.${2}")
+        value = text.str.to_datetime(chrono, strict=False, exact=False, time_unit="ms")
         if has_zone:
             return value.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return local(value)
@@ -144,15 +218,24 @@ def custom_format(fmt: str) -> LogFormat:
     return LogFormat("custom", fmt, r"^(?P<ts>.*?)", parse)
 
 
+def chrono_format(fmt: str) -> tuple[str, bool]:
+    """A Python strftime format as polars (chrono) reads it, and whether a comma stood
+    before the fraction. Python's `%f` is 1-6 digits after the separator the format writes;
+    chrono's `%f` is nanoseconds and warns, so `.%f`/`,%f` become chrono's `%.f`."""
+    comma = ",%f" in fmt
+    chrono = fmt.replace(".%f", "%.f").replace(",%f", "%.f").replace("%f", "%6f")
+    return chrono.replace("%.6f", "%.f"), comma
+
+
 def detect(sample: list[str]) -> LogFormat | None:
-    """The format most of the sample lines start with (at least half of them), if any."""
+    """The format most of the sample lines start with (at least its `share` of them)."""
     lines = [line for line in sample if line.strip()]
     if not lines:
         return None
-    best, best_count = None, 0
+    best, best_share = None, 0.0
     for candidate in FORMATS:
         regex = candidate.regex
-        count = sum(1 for line in lines if regex.match(line))
-        if count > best_count:
-            best, best_count = candidate, count
-    return best if best_count * 2 >= len(lines) else None
+        share = sum(1 for line in lines if regex.match(line)) / len(lines)
+        if share >= candidate.share and share > best_share:
+            best, best_share = candidate, share
+    return best

@@ -22,6 +22,11 @@ PARAM = "<*>"
 
 # Order matters: the first alternative that matches at a position wins.
 MASKS: tuple[str, ...] = (
+    # Per-request noise of access logs: a quoted user agent ("Mozilla/5.0 (X11; …)",
+    # "UniversalFeedParser/4.2 …") or referrer URL differs on every line and is no shape.
+    r'"[^"\n]*\([^"\n]*\)[^"\n]*"',
+    r'"[A-Za-z][\w.+-]*/\d[^"\n]*"',
+    r'"\w+://[^"\s]*"',
     r"\w+://\S+",  # URLs
     r"[\w.-]+:\d+\b",  # host:port, times such as 12:03
     r"\d{1,3}(?:\.\d{1,3}){3}",  # IPv4 addresses

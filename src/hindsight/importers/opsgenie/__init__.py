@@ -5,7 +5,10 @@
 - `GET /v2/alerts/{id}/logs` → `{"data": [{createdAt, log, owner, type, offset}…]}`: the
   alert's own timeline; acknowledgements, escalations and closes are recognised in `log`;
 - `GET /v1/incidents` → incidents opened;
-- outgoing webhooks → `{"action": "Create" | "Acknowledge" | "Close" | …, "alert": {…}}`.
+- outgoing webhooks → `{"action": "Create" | "Acknowledge" | "Close" | …, "alert": {…}}`: the
+  actions of `_ACTIONS` become events (Escalate and EscalateNext as escalations, with the
+  escalation's name); tag, detail and message edits and unknown actions are counted as
+  skipped with the action named.
 """
 
 from __future__ import annotations
@@ -32,7 +35,31 @@ _ACTIONS: dict[str, tuple[EventKind, Signal, str]] = {
     "close": (EventKind.RESOLUTION, Signal.INCIDENT_RESOLVED, "Closed"),
     "escalate": (EventKind.ESCALATION, Signal.ESCALATED, "Escalated"),
     "addnote": (EventKind.NOTE, Signal.NOTE, "Note added"),
+    "escalatenext": (EventKind.ESCALATION, Signal.ESCALATED, "Escalated to the next level"),
+    "unacknowledge": (EventKind.NOTE, Signal.NOTE, "Acknowledgement withdrawn"),
+    "assignownership": (EventKind.NOTE, Signal.NOTE, "Ownership assigned"),
+    "takeownership": (EventKind.NOTE, Signal.NOTE, "Ownership taken"),
+    "addrecipient": (EventKind.NOTE, Signal.NOTE, "Recipient added"),
+    "addresponder": (EventKind.NOTE, Signal.NOTE, "Responder added"),
+    "addteam": (EventKind.NOTE, Signal.NOTE, "Team added"),
+    "updatepriority": (EventKind.NOTE, Signal.NOTE, "Priority changed"),
+    "snooze": (EventKind.NOTE, Signal.NOTE, "Snoozed"),
+    "delete": (EventKind.NOTE, Signal.NOTE, "Alert deleted"),
+    "customaction": (EventKind.ACTION, Signal.NOTE, "Custom action"),
 }
+# Webhook actions that change only how the alert is filed, not the incident's course.
+_QUIET_ACTIONS = frozenset(
+    {
+        "addtags",
+        "removetags",
+        "adddetails",
+        "removedetails",
+        "updatemessage",
+        "updatedescription",
+        "updatealias",
+        "seen",
+    }
+)
 _LOG_WORDS = (
     ("acknowledged", "acknowledge"),
     ("closed", "close"),
@@ -153,8 +180,21 @@ class _Reader:
         ident = alert.get("alertId", str, required=False) or message
         at = _time(alert, "updatedAt", self.options) if action.lower() != "create" else None
         at = at or _time(alert, "createdAt", self.options)
-        name = action.lower().replace(" ", "")
-        label = _ACTIONS.get(name, (None, None, action))[2]
+        name = action.lower().replace(" ", "").replace("-", "").replace("_", "")
+        if name in _QUIET_ACTIONS or name not in _ACTIONS:
+            reason = (
+                "changes only how the alert is filed"
+                if name in _QUIET_ACTIONS
+                else ("an action this importer does not know")
+            )
+            self.options.skip(f"Opsgenie webhooks with action '{action}' ({reason})")
+            return
+        label = _ACTIONS[name][2]
+        escalation = where.get("escalation", dict, required=False) or {}
+        if escalation.get("name"):
+            label += f" ({escalation['name']})"
+        if name == "customaction" and where.get("customAction", str, required=False):
+            label = f"Custom action '{where.get('customAction', str)}'"
         yield from self.make(
             alert,
             at,

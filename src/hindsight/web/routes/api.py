@@ -60,7 +60,7 @@ from hindsight.web.deps import (
     run_heavy,
     verify_hook_token,
 )
-from hindsight.web.routes import api_docs
+from hindsight.web.routes import api_docs, candidates
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
@@ -507,6 +507,7 @@ def create_api() -> FastAPI:
 
     api.include_router(router)
     api.include_router(api_similar.router)
+    api.include_router(candidates.api_router(ACTOR, ERRORS))
     api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
     api.include_router(api_docs.router)
     install_api_errors(api)

@@ -15,13 +15,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from hindsight.analysis.evidence import default_import_window, proposed_metrics
+from hindsight.analysis.evidence import (
+    default_import_window,
+    proposal_span_warning,
+    proposed_metrics,
+)
 from hindsight.domain.access import Actor
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment, localize, require_aware
 from hindsight.errors import HindsightError, InvalidInputError, NotFoundError
 from hindsight.importers.base import ImportOptions, Source
 from hindsight.importers.registry import IMPORTERS
+from hindsight.services.candidates import root_cause_candidates
 from hindsight.services.database import Session
 from hindsight.services.evidence import (
     accept_evidence,
@@ -311,4 +316,6 @@ def evidence_context(
         "icons": _icons(),
         "hook_prefix": hook_token_prefix(session, key=key, actor=actor),
         "proposed_metrics": proposed_metrics,
+        "proposal_span_warning": proposal_span_warning,
+        "candidates": root_cause_candidates(session, key=key, actor=actor),
     }
