@@ -109,3 +109,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # Impact windows against NAB's labels (bench/impact/run.py), printed after the table.
+    import runpy
+
+    runpy.run_path(str(Path(__file__).parent / "impact" / "run.py"), run_name="__main__")
