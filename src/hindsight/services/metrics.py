@@ -70,8 +70,9 @@ class StoredSeries:
 
     @property
     def title(self) -> str:
-        """The name with its labels: 'http_requests_total{code="500"}'."""
-        return self.name + self.labels
+        """The name with its labels: 'http_requests_total{code="500"}' (a query that names its
+        labels already is left as it is)."""
+        return self.name if self.labels in self.name else self.name + self.labels
 
     def as_series(self) -> Series:
         """The analysis' view of it."""

@@ -40,7 +40,7 @@ ACCEPTS = (
 )
 MAX_SERIES = 20
 MAX_SAMPLES = 1_000_000
-MAX_STORED_POINTS = 2_000
+MAX_STORED_POINTS = 11_000  # Prometheus' own limit per series: a live import is kept whole
 TIME_NAMES = ("timestamp", "time", "at", "date", "datetime")
 Point = tuple[dt.datetime, float]
 
