@@ -36,11 +36,6 @@ METRIC = 'ec2_request_latency{instance="i-nab"}'
 START = dt.datetime(2014, 3, 7, 3, 41, tzinfo=dt.UTC)
 END = dt.datetime(2014, 3, 21, 3, 36, tzinfo=dt.UTC)
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None or shutil.which("promtool") is None,
-    reason="Debian's prometheus package is not installed (.ci/run installs it)",
-)
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -78,6 +73,8 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if shutil.which("prometheus") is None or shutil.which("promtool") is None:
+        pytest.fail("this test needs Debian's prometheus package: apt-get install prometheus")
     folder = tmp_path_factory.mktemp("prometheus")
     _openmetrics(folder / "nab.om")
     subprocess.run(

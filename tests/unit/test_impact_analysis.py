@@ -86,7 +86,11 @@ def test_a_latency_slo_gives_downtime_budget_and_burn_rate_with_their_formulas()
     # 30 bad minutes of a 0.1% budget of 30 days (43.2 minutes).
     assert budget is not None and budget.value == pytest.approx(30 / 43.2 * 100, abs=0.01)
     assert burn is not None and burn.value == pytest.approx(1000)
-    assert "09:10-09:40" in downtime.origin and "histogram_quantile" in downtime.origin
+    assert (
+        "09:10-09:40" in downtime.origin
+        and "2024-03-05 09:10-09:40" in downtime.formula
+        and "histogram_quantile" in downtime.origin
+    )
     assert "43.2 minutes" in budget.formula
 
 

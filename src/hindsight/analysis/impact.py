@@ -267,9 +267,12 @@ def _aligned(left: Series, right: Series) -> list[tuple[dt.datetime, float, floa
 
 
 def _span_text(windows: Sequence[ImpactWindow]) -> str:
-    return " + ".join(
-        f"{w.start:%H:%M}-{w.end:%H:%M} ({format_duration(w.duration)})" for w in windows
-    )
+    def one(w: ImpactWindow) -> str:
+        same_day = w.start.date() == w.end.date()
+        end = f"{w.end:%H:%M}" if same_day else f"{w.end:%Y-%m-%d %H:%M}"
+        return f"{w.start:%Y-%m-%d %H:%M}-{end} ({format_duration(w.duration)})"
+
+    return " + ".join(one(w) for w in windows)
 
 
 def _downtime(windows: Sequence[ImpactWindow], source: Series) -> ComputedNumber:

@@ -19,6 +19,7 @@ from hindsight.cli import (
     imports,
     incidents,
     lint,
+    metrics,
     users,
 )
 from hindsight.cli.context import State, errors
@@ -139,6 +140,8 @@ def main(
 
 
 for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+    module.register(app)
+for module in (metrics,):
     module.register(app)
 
 

@@ -373,3 +373,50 @@ def _set(holder: Any, path: list[str], value: object) -> Any:
     if len(path) == 1:
         return replace(holder, **{path[0]: value})
     return replace(holder, **{path[0]: _set(getattr(holder, path[0]), path[1:], value)})
+
+
+def _number_data(number: ComputedNumber) -> dict[str, Any]:
+    return {
+        "field": number.field,
+        "label": number.label,
+        "value": number.value,
+        "formula": number.formula,
+        "origin": number.origin,
+    }
+
+
+def report_data(report: ImpactReport) -> dict[str, Any]:
+    """The report as JSON-ready data (the CLI's --json and the API share it)."""
+    cost = report.cost
+    return {
+        "series": [
+            {
+                "id": s.id,
+                "name": s.title,
+                "role": s.role.value,
+                "origin": s.origin,
+                "points": len(s.points),
+                "samples_read": s.raw_count,
+                "step_seconds": s.step_seconds,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+            }
+            for s in report.series
+        ],
+        "windows": [
+            {"start": w.start.isoformat(), "end": w.end.isoformat(), "basis": w.basis}
+            for w in report.estimate.windows
+        ],
+        "numbers": [_number_data(n) for n in report.numbers],
+        "notes": list(report.estimate.notes),
+        "cost": {
+            "responder_hours": cost.responder_hours,
+            "hours_basis": cost.hours_basis,
+            "responder_cost": cost.responder_cost,
+            "business_cost": cost.business_cost,
+            "total": cost.total,
+            "currency": cost.currency,
+            "formula": cost.formula,
+            "responders": [{"name": t.name, "hours": round(t.hours, 2)} for t in cost.responders],
+        },
+    }
