@@ -115,7 +115,7 @@ def test_a_bad_file_stores_nothing(session: Session, tmp_path: Path) -> None:
     key = _incident(session)
     bad = tmp_path / "latency.csv"
     bad.write_text("timestamp,value\n2024-01-01T00:00:00Z,1\n2024-01-01T00:05:00Z,high\n")
-    with pytest.raises(InvalidInputError, match="latency.csv:3: field 'value'"):
+    with pytest.raises(InvalidInputError, match=r"latency\.csv:3: field 'value'"):
         import_metrics(session, key=key, role="latency", author="t", source=Source.open(bad))
     assert _count(session, MetricSeriesRow) == 0 and _count(session, EvidenceRow) == 0
 
