@@ -254,6 +254,10 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/incidents/{key}/moments"): ("/incidents/{key}/moments", {}),
     ("POST", "/incidents/{key}/hook-token"): ("/incidents/{key}/hook-token", {}),
     ("GET", "/healthz"): ("/healthz", None),
+    ("POST", "/incidents/{key}/impact/accept"): (
+        "/incidents/{key}/impact/accept",
+        {"field": "no_such_field"},
+    ),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -310,6 +314,15 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/tokens"): ("/tokens", {"name": "matrix"}),
     ("DELETE", "/tokens/{token_id}"): ("/tokens/999999", None),
     ("POST", "/hooks/{kind}/{key}"): ("/hooks/alertmanager/{key}", {"alerts": []}),
+    ("GET", "/incidents/{key}/impact"): ("/incidents/{key}/impact", None),
+    ("POST", "/incidents/{key}/impact/accept"): (
+        "/incidents/{key}/impact/accept",
+        {"fields": ["no_such_field"]},
+    ),
+    ("POST", "/incidents/{key}/metrics"): (
+        "/incidents/{key}/metrics",
+        {"role": "no-such-role", "content": ""},
+    ),
 }
 
 

@@ -1,0 +1,79 @@
+"""Metric series on the page and in the API: the chart under the timeline, computed numbers
+with their formulas, accepting them, and importing a series through the API (a bad one is
+refused with its line and stores nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hindsight.services.database import Database
+from hindsight.services.incidents import get_postmortem
+from tests.factories import make_incident
+from tests.web.conftest import Browser
+
+KEY = "2014-03-ec2"
+NAB = Path(__file__).parents[1] / "data" / "metrics" / "ec2_request_latency_system_failure.csv"
+Make = Callable[[str | None], Browser]
+SLO = {
+    "slo_target_percent": 99.9,
+    "slo": {
+        "service": "api",
+        "objective": "latency",
+        "window_days": 30,
+        "latency_threshold_ms": 60,
+    },
+}
+
+
+def test_a_series_sent_to_the_api_is_charted_on_the_page_and_its_numbers_accepted(
+    browser_for: Make, app_database: Database
+) -> None:
+    with app_database.transaction() as session:
+        make_incident(session, key=KEY, impact=SLO)
+    owner = browser_for("owner")
+    owner.page(f"/incidents/{KEY}")
+    headers = {"X-CSRF-Token": owner.csrf}
+    bad = owner.post(
+        f"/api/v1/incidents/{KEY}/metrics",
+        json={"role": "latency", "content": "timestamp,value\n2024-01-01T00:00:00Z,slow\n"},
+        headers=headers,
+    )
+    assert bad.status_code == 400
+    assert "series.csv:2: field 'value': 'slow' is not a number" in bad.text
+    assert owner.get(f"/api/v1/incidents/{KEY}/impact").json()["series"] == []
+    answer = owner.post(
+        f"/api/v1/incidents/{KEY}/metrics",
+        json={"role": "latency", "filename": NAB.name, "content": NAB.read_text()},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["series"][0]["points"] == 4032
+    assert answer.json()["windows"][0]["basis"] == "latency above 60 ms"
+
+    page = owner.page(f"/incidents/{KEY}")
+    assert 'aria-labelledby="metrics-title metrics-desc"' in page
+    assert "latency above 60 ms" in page and "SLO threshold 60 ms" in page
+    assert 'name="field" value="downtime_minutes"' in page and "43.2 minutes" in page
+
+    response = owner.submit(
+        f"/incidents/{KEY}/impact/accept", {"field": "error_budget_burned_percent"}
+    )
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    report = owner.get(f"/api/v1/incidents/{KEY}/impact").json()
+    budget = next(n for n in report["numbers"] if n["field"] == "error_budget_burned_percent")
+    with app_database.reading() as session:
+        impact = get_postmortem(session, key=KEY).postmortem.impact
+    assert impact.error_budget_burned_percent == budget["value"]
+    assert impact.source_of("error_budget_burned_percent") is not None
+    assert "computed: bad minutes" in owner.page(f"/incidents/{KEY}")
+
+    accepted = owner.post(
+        f"/api/v1/incidents/{KEY}/impact/accept",
+        json={"fields": ["downtime_minutes"]},
+        headers=headers,
+    )
+    assert accepted.status_code == 200 and "downtime_minutes" in accepted.json()["accepted"]
+    html = owner.get(f"/incidents/{KEY}/export.html").text
+    assert 'aria-labelledby="metrics-title metrics-desc"' in html
+    assert "How it was found" in html and "computed: sum of the impact windows" in html
