@@ -2,9 +2,11 @@
 
 For every NAB series with labelled windows: the windows `analysis.impact.anomaly_windows`
 finds, and those of a plain threshold (mean ± 3 standard deviations of the whole series), each
-scored by overlap: precision = detected windows that overlap a labelled one / detected windows;
-recall = labelled windows overlapped by a detected one / labelled windows. The parameters are
-chosen on the dev split (every other series by name) and reported on the held-out split.
+scored by overlap, one to one: precision = detected windows matched to a labelled window they
+overlap / detected windows; recall = labelled windows matched / labelled windows (a detection
+matches one labelled window at most, so a window stretched over three labels finds one). The
+parameters are chosen on the dev split (every other series by name, never the series the tests
+read) and reported on the held-out split.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hindsight.analysis.impact import AnomalyParams, Point, anomaly_windows
+from hindsight.analysis.impact import AnomalyParams, Point, anomaly_windows, departure_scores
 
 NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "rca" / "numenta-NAB"
 Span = tuple[dt.datetime, dt.datetime]
+TESTED = {"realKnownCause/ec2_request_latency_system_failure.csv"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,36 @@ def threshold_baseline(points: tuple[Point, ...]) -> list[Span]:
 
 
 def score(detected: list[Span], labelled: tuple[Span, ...]) -> tuple[int, int, int, int]:
-    """(true detections, detections, labelled windows found, labelled windows)."""
+    """(matched, detections, matched, labelled windows): each detection is matched to at most
+    one labelled window it overlaps and each labelled window to at most one detection (the
+    largest overlaps first), so one window stretched over three labels counts once."""
+
+    def overlap(a: Span, b: Span) -> float:
+        return (min(a[1], b[1]) - max(a[0], b[0])).total_seconds()
+
+    pairs = sorted(
+        (
+            (overlap(d, w), i, j)
+            for i, d in enumerate(detected)
+            for j, w in enumerate(labelled)
+            if overlap(d, w) >= 0
+        ),
+        reverse=True,
+    )
+    used_d: set[int] = set()
+    used_w: set[int] = set()
+    for _size, i, j in pairs:
+        if i not in used_d and j not in used_w:
+            used_d.add(i)
+            used_w.add(j)
+    return len(used_d), len(detected), len(used_w), len(labelled)
+
+
+_SCORES: dict[tuple[int, int], list[float]] = {}
+
+
+def loose(detected: list[Span], labelled: tuple[Span, ...]) -> tuple[int, int, int, int]:
+    """The same counts when any overlap counts (one detection may find several labels)."""
 
     def overlaps(a: Span, b: Span) -> bool:
         return a[0] <= b[1] and b[0] <= a[1]
@@ -81,7 +113,10 @@ def score(detected: list[Span], labelled: tuple[Span, ...]) -> tuple[int, int, i
 
 
 def ours(points: tuple[Point, ...], params: AnomalyParams) -> list[Span]:
-    return [(w.start, w.end) for w in anomaly_windows(points, params)]
+    cache = (id(points), params.baseline_points)
+    if cache not in _SCORES:
+        _SCORES[cache] = departure_scores([v for _t, v in points], params.baseline_points)
+    return [(w.start, w.end) for w in anomaly_windows(points, params, _SCORES[cache])]
 
 
 def totals(rows: list[tuple[int, int, int, int]]) -> tuple[float, float]:
@@ -89,22 +124,25 @@ def totals(rows: list[tuple[int, int, int, int]]) -> tuple[float, float]:
     return true / max(detected, 1), found / max(labelled, 1)
 
 
-GRID = {
-    "baseline_points": (48, 144, 288),
-    "threshold": (4.0, 6.0, 8.0),
-    "keep_ratio": (0.2, 0.35, 0.5),
-    "pad_fraction": (0.0, 0.02, 0.04),
-    "max_windows": (2, 3, 4),
+GRID: dict[str, tuple[object, ...]] = {
+    "baseline_points": (24, 48, 144),
+    "threshold": (3.0, 4.0, 6.0),
+    "keep_ratio": (0.1, 0.2, 0.35),
+    "pad_fraction": (0.0, 0.01, 0.02, 0.04),
+    "max_windows": (3, 4, 5),
+    "merge_gap": (dt.timedelta(hours=1), dt.timedelta(hours=4), dt.timedelta(hours=12)),
 }
 
 
 def tune(dev: list[Labelled]) -> AnomalyParams:
-    """The grid point with the best min(precision / 0.6, recall / 0.8) on the dev split."""
-    best, best_params = -1.0, AnomalyParams()
+    """The grid point with the best min(precision / 0.6, recall / 0.8) on the dev split (then
+    the best F1 among equals)."""
+    best, best_params = (-1.0, -1.0), AnomalyParams()
     for values in itertools.product(*GRID.values()):
         params = replace(AnomalyParams(), **dict(zip(GRID, values, strict=True)))  # type: ignore[arg-type]
         precision, recall = totals([score(ours(s.points, params), s.windows) for s in dev])
-        value = min(precision / 0.6, recall / 0.8)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        value = (min(precision / 0.6, recall / 0.8), f1)
         if value > best:
             best, best_params = value, params
     return best_params
@@ -114,16 +152,32 @@ def report(title: str, split: list[Labelled], params: AnomalyParams) -> None:
     print(f"\n### {title}\n")
     print("| Series | Ours P | Ours R | Threshold P | Threshold R |")
     print("|---|---:|---:|---:|---:|")
-    mine, theirs = [], []
+    mine, theirs, mine_loose, theirs_loose = [], [], [], []
+    widths = [0.0, 0.0, 0.0]  # hours: ours, threshold, labelled
     for item in split:
+        widths[0] += sum((b - a).total_seconds() for a, b in ours(item.points, params)) / 3600
+        widths[1] += sum((b - a).total_seconds() for a, b in threshold_baseline(item.points)) / 3600
+        widths[2] += sum((b - a).total_seconds() for a, b in item.windows) / 3600
         a = score(ours(item.points, params), item.windows)
         b = score(threshold_baseline(item.points), item.windows)
         mine.append(a)
         theirs.append(b)
+        mine_loose.append(loose(ours(item.points, params), item.windows))
+        theirs_loose.append(loose(threshold_baseline(item.points), item.windows))
         print(f"| {item.name} | {a[0]}/{a[1]} | {a[2]}/{a[3]} | {b[0]}/{b[1]} | {b[2]}/{b[3]} |")
     p, r = totals(mine)
     bp, br = totals(theirs)
     print(f"| **total** | **{p:.2f}** | **{r:.2f}** | **{bp:.2f}** | **{br:.2f}** |")
+    lp, lr = totals(mine_loose)
+    lbp, lbr = totals(theirs_loose)
+    print(
+        f"\nAny overlap counting (one detection may find several labels): ours P {lp:.2f} "
+        f"R {lr:.2f}, threshold P {lbp:.2f} R {lbr:.2f}."
+    )
+    print(
+        f"Hours inside windows: ours {widths[0]:,.0f}, threshold {widths[1]:,.0f}, "
+        f"labelled {widths[2]:,.0f} (overlap scoring favours wide windows; this says how wide)."
+    )
 
 
 def main() -> None:
@@ -132,7 +186,10 @@ def main() -> None:
         return
     began = time.perf_counter()
     series = load()
-    dev, held_out = series[0::2], series[1::2]
+    # The series the tests check (tests/data/metrics) is never tuned on: always held out.
+    rest = [s for s in series if s.name not in TESTED]
+    dev = rest[0::2]
+    held_out = [s for s in series if s not in dev]
     tuned = tune(dev) if "--tune" in sys.argv else AnomalyParams()
     print(
         f"# {dt.date.today()} · {platform.processor() or platform.machine()} · "
