@@ -143,9 +143,10 @@ def test_a_series_can_be_removed_and_an_unknown_id_is_not_found(session: Session
     _import(session, key)
     (series,) = list_series(session, key=key)
     with pytest.raises(NotFoundError):
-        delete_series(session, key=key, series_id=series.id + 1000)
-    delete_series(session, key=key, series_id=series.id)
+        delete_series(session, key=key, series_id=series.id + 1000, author="t")
+    delete_series(session, key=key, series_id=series.id, author="t")
     assert list_series(session, key=key) == []
+    assert _count(session, EvidenceRow) == 0  # its proposals went with it
     assert get_postmortem(session, key=key).postmortem.key == key
 
 

@@ -4,17 +4,24 @@ refused with its line and stores nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from hindsight.config import Settings
+from hindsight.domain.access import Role
+from hindsight.services.accounts import create_user
 from hindsight.services.database import Database
 from hindsight.services.incidents import get_postmortem
+from hindsight.web.app import create_app
 from tests.factories import make_incident
-from tests.web.conftest import Browser
+from tests.web.conftest import PASSWORD, Browser
 
 KEY = "2014-03-ec2"
 NAB = Path(__file__).parents[1] / "data" / "metrics" / "ec2_request_latency_system_failure.csv"
-Make = Callable[[str | None], Browser]
+
+
 SLO = {
     "slo_target_percent": 99.9,
     "slo": {
@@ -26,12 +33,33 @@ SLO = {
 }
 
 
-def test_a_series_sent_to_the_api_is_charted_on_the_page_and_its_numbers_accepted(
-    browser_for: Make, app_database: Database
-) -> None:
-    with app_database.transaction() as session:
+@pytest.fixture
+def owner(fresh_database: Database, tmp_path: Path) -> Iterator[Browser]:
+    """One signed-in editor (the persona matrix covers who else may see these routes)."""
+    with fresh_database.transaction() as session:
+        create_user(session, username="owner", password=PASSWORD, role=Role.EDITOR)
         make_incident(session, key=KEY, impact=SLO)
-    owner = browser_for("owner")
+    settings = Settings(
+        database_url="unused://", admin_password="admin password 1", data_dir=tmp_path
+    )
+    with Browser(create_app(settings, fresh_database)) as client:
+        client.page("/login")
+        client.post(
+            "/login",
+            data={
+                "username": "owner",
+                "password": PASSWORD,
+                "csrf_token": client.csrf,
+                "next": "/",
+            },
+            follow_redirects=False,
+        )
+        yield client
+
+
+def test_a_series_sent_to_the_api_is_charted_on_the_page_and_its_numbers_accepted(
+    owner: Browser, fresh_database: Database
+) -> None:
     owner.page(f"/incidents/{KEY}")
     headers = {"X-CSRF-Token": owner.csrf}
     bad = owner.post(
@@ -62,7 +90,7 @@ def test_a_series_sent_to_the_api_is_charted_on_the_page_and_its_numbers_accepte
     assert response.status_code == 303  # type: ignore[attr-defined]
     report = owner.get(f"/api/v1/incidents/{KEY}/impact").json()
     budget = next(n for n in report["numbers"] if n["field"] == "error_budget_burned_percent")
-    with app_database.reading() as session:
+    with fresh_database.reading() as session:
         impact = get_postmortem(session, key=KEY).postmortem.impact
     assert impact.error_budget_burned_percent == budget["value"]
     assert impact.source_of("error_budget_burned_percent") is not None

@@ -156,7 +156,9 @@ _RULES = (
         (Signal.ALERT_RESOLVED, Signal.ERRORS_STOPPED, Signal.SLO_RECOVERED),
         True,
         lambda c: (
-            f"the last {'alert resolved' if c.signal is Signal.ALERT_RESOLVED else 'error'}"
+            f"the metrics show impact ending here: {c.event.text}"
+            if c.signal is Signal.SLO_RECOVERED
+            else f"the last {'alert resolved' if c.signal is Signal.ALERT_RESOLVED else 'error'}"
             f" ({c.event.source}): impact signals stop here"
         ),
     ),

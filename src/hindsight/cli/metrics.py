@@ -206,7 +206,7 @@ def remove(
 ) -> None:
     """Remove a metric series from the incident."""
     with transaction(ctx) as session:
-        delete_series(session, key=key, series_id=series_id)
+        delete_series(session, key=key, series_id=series_id, author=state(ctx).author)
     console.print(Text(f"removed series {series_id}"))
 
 

@@ -215,15 +215,16 @@ def list_series(session: Session, *, key: str, actor: Actor | None = None) -> li
 
 
 def delete_series(
-    session: Session, *, key: str, series_id: int, actor: Actor | None = None
+    session: Session, *, key: str, series_id: int, author: str, actor: Actor | None = None
 ) -> None:
-    """Remove one series from the incident."""
+    """Remove one series from the incident (and propose the impact again without it)."""
     incident_id = require_importer_rights(session, key, actor)
     row = session.get(MetricSeriesRow, series_id) if 0 < series_id < 2**31 else None
     if row is None or row.incident_id != incident_id:
         raise NotFoundError(f"no metric series with id {series_id} in this incident")
     session.delete(row)
     session.flush()
+    refresh_metric_proposals(session, key=key, author=author, actor=actor)
 
 
 def report_for(pm: Postmortem, series: Sequence[StoredSeries]) -> ImpactReport:
