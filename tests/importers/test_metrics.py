@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hindsight.importers import metrics
 from hindsight.importers.base import EvidenceError, ImportOptions, NoProgress, Source
@@ -144,3 +146,26 @@ def test_the_step_keeps_every_series_under_prometheus_limit_and_a_too_small_one_
         choose_step(start, end, 60)
     assert f"Prometheus allows {MAX_POINTS:,}: use a step of 120 s or more" in str(caught.value)
     assert points_for(start, end, 120) <= MAX_POINTS
+
+
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SEED = NAB.read_bytes()[:2000]
+
+
+def _only_our_error(name: str, data: bytes) -> None:
+    try:
+        read_series(Source.from_bytes(name, data), ImportOptions(), NoProgress())
+    except EvidenceError as error:
+        assert name in str(error)
+
+
+@FUZZ
+@given(data=st.binary(max_size=400), name=st.sampled_from(["s.csv", "s.json"]))
+def test_arbitrary_bytes_give_series_or_our_located_error(data: bytes, name: str) -> None:
+    _only_our_error(name, data)
+
+
+@FUZZ
+@given(cut=st.integers(0, len(SEED)), junk=st.binary(max_size=20))
+def test_a_damaged_real_csv_gives_series_or_our_located_error(cut: int, junk: bytes) -> None:
+    _only_our_error("nab.csv", SEED[:cut] + junk + SEED[cut:])
