@@ -174,3 +174,6 @@ def test_the_cli_imports_shows_the_formulas_as_json_and_accepts(empty_database_u
     assert "43.2 minutes" in fields["error_budget_burned_percent"]["formula"]
     assert "downtime_minutes =" in run("metrics", "accept", key, "downtime_minutes")
     assert "not a series role" in run("metrics", "import", key, str(NAB), "--role", "x", code=1)
+    assert "use `hindsight metrics import" in run(
+        "import-evidence", key, "metrics", str(NAB), code=2
+    )
