@@ -15,6 +15,7 @@ from hindsight.services.accounts import create_user
 from hindsight.services.database import Database
 from hindsight.services.incidents import get_postmortem
 from hindsight.web.app import create_app
+from hindsight.web.forms import SECTIONS, section_values
 from tests.factories import make_incident
 from tests.web.conftest import PASSWORD, Browser
 
@@ -54,6 +55,7 @@ def owner(fresh_database: Database, tmp_path: Path) -> Iterator[Browser]:
             },
             follow_redirects=False,
         )
+        client.page("/")  # the signed-in session's CSRF token
         yield client
 
 
@@ -105,3 +107,30 @@ def test_a_series_sent_to_the_api_is_charted_on_the_page_and_its_numbers_accepte
     html = owner.get(f"/incidents/{KEY}/export.html").text
     assert 'aria-labelledby="metrics-title metrics-desc"' in html
     assert "How it was found" in html and "computed: sum of the impact windows" in html
+
+
+def test_the_slo_backup_time_and_hourly_cost_are_set_in_the_impact_form(
+    owner: Browser, fresh_database: Database
+) -> None:
+    with fresh_database.reading() as session:
+        stored = get_postmortem(session, key=KEY)
+    form = section_values(SECTIONS["impact"], stored.postmortem)
+    form.update(
+        {
+            "impact.slo.latency_threshold_ms": "",  # a latency SLO without its threshold
+            "impact.cost.hourly_cost": "120",
+            "impact.cost.currency": "EUR",
+            "impact.data_loss.last_good_backup_at": "2014-03-18T00:00:00+00:00",
+            "version": str(stored.version),
+        }
+    )
+    refused = owner.submit(f"/incidents/{KEY}/sections/impact", form)
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "latency SLO needs its threshold" in refused.text  # type: ignore[attr-defined]
+    form["impact.slo.latency_threshold_ms"] = "80"
+    saved = owner.submit(f"/incidents/{KEY}/sections/impact", form)
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    with fresh_database.reading() as session:
+        impact = get_postmortem(session, key=KEY).postmortem.impact
+    assert impact.slo.latency_threshold_ms == 80 and impact.cost.hourly_cost == 120
+    assert impact.data_loss.last_good_backup_at is not None
