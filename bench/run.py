@@ -140,8 +140,16 @@ def candidates() -> None:
         runner["main"]()
 
 
+def impact() -> None:
+    """Impact windows against NAB's labels (bench/impact/run.py), printed after the table."""
+    import runpy
+
+    runpy.run_path(str(Path(__file__).parent / "impact" / "run.py"), run_name="__main__")
+
+
 if __name__ == "__main__":
     main()
     run_feature_benches()
     search_quick()
     candidates()
+    impact()

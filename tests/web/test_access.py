@@ -278,6 +278,10 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("GET", "/healthz"): ("/healthz", None),
     # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),
+    ("POST", "/incidents/{key}/impact/accept"): (
+        "/incidents/{key}/impact/accept",
+        {"field": "no_such_field"},
+    ),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -353,6 +357,15 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/incidents/{key}/candidates/accept"): (
         "/incidents/{key}/candidates/accept",
         {"ref": "timeline:x", "as": "factor"},
+    ),
+    ("GET", "/incidents/{key}/impact"): ("/incidents/{key}/impact", None),
+    ("POST", "/incidents/{key}/impact/accept"): (
+        "/incidents/{key}/impact/accept",
+        {"fields": ["no_such_field"]},
+    ),
+    ("POST", "/incidents/{key}/metrics"): (
+        "/incidents/{key}/metrics",
+        {"role": "no-such-role", "content": ""},
     ),
 }
 

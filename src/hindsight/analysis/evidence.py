@@ -122,6 +122,12 @@ def _who(candidate: Candidate) -> str:
 _RULES = (
     _Rule(
         KeyMoment.IMPACT_STARTED,
+        (Signal.SLO_VIOLATED,),
+        False,
+        lambda c: f"the metrics show impact from here: {c.event.text}",
+    ),
+    _Rule(
+        KeyMoment.IMPACT_STARTED,
         (Signal.ALERT_FIRING, Signal.ERRORS_STARTED),
         False,
         lambda c: (
@@ -147,10 +153,12 @@ _RULES = (
     ),
     _Rule(
         KeyMoment.MITIGATED,
-        (Signal.ALERT_RESOLVED, Signal.ERRORS_STOPPED),
+        (Signal.ALERT_RESOLVED, Signal.ERRORS_STOPPED, Signal.SLO_RECOVERED),
         True,
         lambda c: (
-            f"the last {'alert resolved' if c.signal is Signal.ALERT_RESOLVED else 'error'}"
+            f"the metrics show impact ending here: {c.event.text}"
+            if c.signal is Signal.SLO_RECOVERED
+            else f"the last {'alert resolved' if c.signal is Signal.ALERT_RESOLVED else 'error'}"
             f" ({c.event.source}): impact signals stop here"
         ),
     ),
@@ -166,7 +174,9 @@ _RULES = (
 def propose_key_moments(candidates: Sequence[Candidate]) -> list[Proposal]:
     """Propose each key moment from the evidence, in order, each with its reason.
 
-    Impact start: the earliest firing alert or error onset. Detected: the first page or alert.
+    Impact start: where the metrics first break the SLO, when metric evidence exists (a rate
+    of errors is what impact is; an alert fires after it); otherwise the earliest firing alert
+    or error onset. Detected: the first page or alert.
     Acknowledged: the first acknowledgement by a person. Mitigated: the last alert resolution or
     end of errors. Resolved: the last incident resolution. A proposal never precedes the one
     before it (an acknowledgement before detection is not taken as the acknowledgement).
@@ -175,6 +185,8 @@ def propose_key_moments(candidates: Sequence[Candidate]) -> list[Proposal]:
     proposals: list[Proposal] = []
     floor: dt.datetime | None = None
     for rule in _RULES:
+        if any(p.moment is rule.moment for p in proposals):
+            continue  # the metrics' impact start was found: the alert rule does not apply
         matching = [
             c
             for c in ordered

@@ -25,7 +25,7 @@ from hindsight.cli.context import console, state, transaction
 from hindsight.domain.timeline import localize, require_aware, resolve_zone
 from hindsight.errors import BadUsageError, HindsightError
 from hindsight.importers.base import EvidenceError, ImportOptions, Source
-from hindsight.importers.registry import IMPORTERS
+from hindsight.importers.registry import IMPORTERS, SERIES_KINDS
 from hindsight.services.evidence import (
     accept_evidence,
     dismiss_evidence,
@@ -69,6 +69,10 @@ def _options(since: str | None, until: str | None, tz: str, **kind_options: Any)
 
 def _open(kind: str, path: Path) -> Source:
     """The evidence to read; an unknown kind or a missing or unreadable path is bad usage."""
+    if kind in SERIES_KINDS:
+        raise BadUsageError(
+            f"{kind}: metric series are not timeline events; use `{SERIES_KINDS[kind]}`"
+        )
     if kind not in IMPORTERS:
         raise BadUsageError(f"{kind}: no importer of that kind; known kinds: {KINDS}")
     try:

@@ -22,6 +22,7 @@ from hindsight.cli import (
     imports,
     incidents,
     lint,
+    metrics,
     search,
     similar,
     users,
@@ -157,7 +158,7 @@ for module in (
     search,
 ):
     module.register(app)
-for module in (findings, similar, candidates):
+for module in (findings, similar, candidates, metrics):
     module.register(app)
 
 

@@ -31,6 +31,9 @@ class Signal(StrEnum):
     ERRORS_STARTED = "errors_started"
     ERRORS_STOPPED = "errors_stopped"
     NEW_LOG_PATTERN = "new_log_pattern"
+    # A metric series broke its SLO (or departed from its baseline), and came back.
+    SLO_VIOLATED = "slo_violated"
+    SLO_RECOVERED = "slo_recovered"
     CHAT = "chat"
     NOTE = "note"
 

@@ -33,8 +33,16 @@ IMPORTERS: dict[str, Importer] = {
 }
 
 
+# Kinds that bring series, not events: imported by services/metrics.py into their own table.
+SERIES_KINDS = {"metrics": "hindsight metrics import KEY FILE --role ROLE (or metrics query)"}
+
+
 def importer_for(kind: str) -> Importer:
     """The importer named `kind`, or an error listing the known kinds."""
+    if kind in SERIES_KINDS:
+        raise EvidenceError(
+            kind, f"metric series are not timeline events; import them with `{SERIES_KINDS[kind]}`"
+        )
     try:
         return IMPORTERS[kind]
     except KeyError:

@@ -1,13 +1,16 @@
 """The timeline as a chart: one lane per source, key moments as labelled lines, the impact
 window shaded, and the detection and mitigation gaps marked. Plain SVG text, the same in the
 page and in every export (WeasyPrint draws it in PDFs); accessible with a title and a
-description that says in words what the chart shows."""
+description that says in words what the chart shows. The metric series are drawn the same way
+under it (`metrics_svg`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
 
+from hindsight.analysis.impact import ImpactWindow, Point, Series
 from hindsight.analysis.metrics import format_duration
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment, TimelineEvent
@@ -174,3 +177,154 @@ def _dot(event: TimelineEvent, cx: float, cy: float, detailed: bool = True) -> s
         f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" fill="{colour}">'
         f"<title>{escape(label)}</title></circle>"
     )
+
+
+PANEL_HEIGHT = 110
+PANEL_GAP = 34
+MAX_DRAWN_POINTS = 1200
+MAX_PANELS = 4
+SERIES_COLOUR = "#1d2939"
+
+
+def _drawn(points: Sequence[Point], limit: int = MAX_DRAWN_POINTS) -> list[Point]:
+    """At most `limit` points for drawing: each run of samples as its lowest and highest, so a
+    spike narrower than a pixel still shows."""
+    if len(points) <= limit:
+        return list(points)
+    size = -(-len(points) // (limit // 2))
+    drawn: list[Point] = []
+    for i in range(0, len(points), size):
+        run = points[i : i + size]
+        low, high = min(run, key=lambda p: p[1]), max(run, key=lambda p: p[1])
+        drawn.extend(sorted({low, high}, key=lambda p: p[0]))
+    return drawn
+
+
+def _describe_series(series: Sequence[Series], windows: Sequence[ImpactWindow]) -> str:
+    parts = [
+        f"{s.name} ({s.role.value}): {len(s.points):,} samples from "
+        f"{s.points[0][0]:%Y-%m-%d %H:%M} to {s.points[-1][0]:%Y-%m-%d %H:%M} UTC, "
+        f"between {min(v for _t, v in s.points):g} and {max(v for _t, v in s.points):g}"
+        for s in series
+    ]
+    if windows:
+        parts.append(
+            "impact "
+            + ", ".join(
+                f"{w.start:%Y-%m-%d %H:%M} to {w.end:%Y-%m-%d %H:%M} ({w.basis})" for w in windows
+            )
+        )
+    else:
+        parts.append("no impact window")
+    return "; ".join(parts) + "."
+
+
+def metrics_svg(
+    pm: Postmortem,
+    series: Sequence[Series],
+    windows: Sequence[ImpactWindow] = (),
+    width: int = 900,
+) -> str:
+    """The metric series as an <svg> (one panel each, at most MAX_PANELS), in the timeline
+    chart's style: impact windows shaded, key moments inside the range as labelled lines, and
+    a latency SLO's threshold dashed. '' when there are no series."""
+    shown = [s for s in series if s.points][:MAX_PANELS]
+    if not shown:
+        return ""
+    start = min(s.points[0][0] for s in shown)
+    end = max(s.points[-1][0] for s in shown)
+    if end - start < dt.timedelta(minutes=10):
+        end = start + dt.timedelta(minutes=10)
+    plot = width - LEFT - RIGHT
+    span = (end - start).total_seconds()
+    bottom = TOP + len(shown) * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP
+    height = bottom + 44
+
+    def x(at: dt.datetime) -> float:
+        return LEFT + plot * (at - start).total_seconds() / span
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="metrics-title metrics-desc" '
+        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">',
+        f'<title id="metrics-title">{escape(f"Metric series of {pm.title}")}</title>',
+        f'<desc id="metrics-desc">{escape(_describe_series(shown, windows))}</desc>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+    for window in windows:
+        left, right = x(max(window.start, start)), x(min(window.end, end))
+        out.append(
+            f'<rect x="{left:.1f}" y="{TOP - 10}" width="{max(right - left, 1):.1f}" '
+            f'height="{bottom - TOP + 10}" fill="#fee4e2" opacity="0.6">'
+            f"<title>Impact: {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC, "
+            f"{escape(window.basis)}</title></rect>"
+        )
+    threshold = pm.impact.slo.latency_threshold_ms
+    for index, item in enumerate(shown):
+        top = TOP + index * (PANEL_HEIGHT + PANEL_GAP)
+        line = threshold if item.role.value == "latency" else None
+        out += _panel(item, top, x, width, line)
+    for tick in _ticks(start, end):
+        label = f"{tick:%H:%M}" if span <= 2 * 86400 else f"{tick:%m-%d}"
+        out.append(
+            f'<text x="{x(tick):.1f}" y="{bottom + 14}" text-anchor="middle" '
+            f'fill="#667085">{label}</text>'
+        )
+    out.append(
+        f'<text x="{width - RIGHT}" y="{bottom + 30}" text-anchor="end" fill="#667085">'
+        f"UTC, {start:%Y-%m-%d} to {end:%Y-%m-%d}</text>"
+    )
+    moments = [(m, e) for m, e in pm.key_moments().items() if start <= e.at <= end]
+    for row, (moment, event) in enumerate(sorted(moments, key=lambda item: item[1].at)):
+        colour = MOMENT_COLOURS[moment]
+        at = x(event.at)
+        label_y = TOP - 16 - 13 * (row % 3)
+        out.append(
+            f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{label_y + 2}" y2="{bottom}" '
+            f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+        out.append(
+            _label(
+                at,
+                label_y,
+                moment.value.replace("_", " "),
+                width,
+                f'fill="{colour}" font-weight="bold"',
+            )
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _panel(item: Series, top: int, x: object, width: int, threshold: float | None) -> list[str]:
+    values = [v for _t, v in item.points]
+    low, high = min(values), max(values)
+    if threshold is not None:
+        low, high = min(low, threshold), max(high, threshold)
+    if high - low < 1e-9:
+        high = low + 1
+
+    def y(value: float) -> float:
+        return top + PANEL_HEIGHT - PANEL_HEIGHT * (value - low) / (high - low)
+
+    path = " ".join(
+        f"{x(at):.1f},{y(value):.1f}"  # type: ignore[operator]
+        for at, value in _drawn(item.points)
+    )
+    parts = [
+        f'<rect x="{LEFT}" y="{top}" width="{width - LEFT - RIGHT}" height="{PANEL_HEIGHT}" '
+        f'fill="none" stroke="#eaecf0"/>',
+        f'<text x="{LEFT}" y="{top - 4}" fill="#344054">{escape(item.name[:110])} '
+        f'<tspan fill="#667085">({item.role.value})</tspan></text>',
+        f'<text x="{LEFT - 8}" y="{top + 10}" text-anchor="end" fill="#667085">{high:.4g}</text>',
+        f'<text x="{LEFT - 8}" y="{top + PANEL_HEIGHT}" text-anchor="end" fill="#667085">'
+        f"{low:.4g}</text>",
+        f'<polyline points="{path}" fill="none" stroke="{SERIES_COLOUR}" stroke-width="1"/>',
+    ]
+    if threshold is not None:
+        parts.append(
+            f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y(threshold):.1f}" '
+            f'y2="{y(threshold):.1f}" stroke="#b42318" stroke-dasharray="6 3">'
+            f"<title>SLO threshold {threshold:g} ms</title></line>"
+        )
+    return parts

@@ -134,6 +134,16 @@ FRONT_MATTER_GROUPS = {
     "impact": _not_in_sections("impact", tuple(Impact.__dataclass_fields__)),
     "response": _not_in_sections("response", tuple(ResponseEvaluation.__dataclass_fields__)),
 }
+# Impact fields added after FORMAT_VERSION 1 (issue 13) are written only when set, so files
+# written before them keep their bytes; the reader gives a missing one its empty value.
+OPTIONAL_GROUP_FIELDS = (
+    ("impact", "burn_rate"),
+    ("impact", "slo"),
+    ("impact", "sources"),
+    ("impact", "data_loss", "last_good_backup_at"),
+    ("impact", "cost", "hourly_cost"),
+    ("impact", "cost", "lines"),
+)
 FORMAT_MARKER = "hindsight"
 # How an item's id follows its text in a bullet: an HTML comment, invisible when rendered.
 ITEM_ID_MARK = "<!-- id: {} -->"

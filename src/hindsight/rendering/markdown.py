@@ -16,6 +16,7 @@ from hindsight.rendering.form import (
     FRONT_MATTER_GROUPS,
     ITEM_ID_MARK,
     OPTIONAL_FRONT_MATTER,
+    OPTIONAL_GROUP_FIELDS,
     Column,
     Section,
     Shape,
@@ -34,8 +35,22 @@ def _front_matter(data: dict[str, Any]) -> str:
     )
     for group, names in FRONT_MATTER_GROUPS.items():
         matter[group] = {name: data[group][name] for name in names}
+    for path in OPTIONAL_GROUP_FIELDS:
+        *parents, name = path
+        holder: dict[str, Any] = matter
+        for part in parents:
+            holder = holder[part]
+        if _is_empty(holder[name]):
+            del holder[name]
     text = yaml.safe_dump(matter, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{text}---\n"
+
+
+def _is_empty(value: Any) -> bool:
+    """Nothing set: None, an empty list, or a mapping of empty values."""
+    if isinstance(value, dict):
+        return all(_is_empty(item) or item == "" for item in value.values())
+    return value is None or value == []
 
 
 def _lookup(data: dict[str, Any], path: str) -> Any:

@@ -4,13 +4,16 @@ file, styles inlined, printable, no external requests) or PDF (WeasyPrint).
 Built-in templates live in `rendering/templates/reports/<name>.html`; a team adds its own by
 putting `<name>.html` in its templates folder (setting `templates_dir`), which is searched
 first, so a team can also replace a built-in one. A template gets `pm` (the postmortem),
-`metrics`, `moments`, `chart` (the timeline SVG), `resolution` (the mitigating and resolving
-events) and the filters `md`, `duration`, `utc` and `label`.
+`metrics`, `moments`, `chart` (the timeline SVG), `metrics_chart` (the metric series' SVG,
+'' without series), `impact_rows` (each impact number with how it was found, and the cost with
+its formula), `cost`, `resolution` (the mitigating and resolving events) and the filters `md`,
+`duration`, `utc` and `label`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,15 +21,29 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from hindsight.analysis.costs import compute_cost
+from hindsight.analysis.impact import ImpactWindow, Series
 from hindsight.analysis.metrics import compute_response_metrics, format_duration
 from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment
-from hindsight.rendering.charts import timeline_svg
+from hindsight.rendering.charts import metrics_svg, timeline_svg
 from hindsight.rendering.html import markdown_to_html
+from hindsight.rendering.impact_rows import impact_rows
 
 BUILT_IN = ("google-sre", "pagerduty", "executive", "external", "classic")
 DEFAULT_TEMPLATE = "google-sre"
 _PACKAGE = resources.files("hindsight.rendering") / "templates" / "reports"
+
+
+@dataclass(frozen=True)
+class ReportMetrics:
+    """The incident's metric series and the impact windows computed from them."""
+
+    series: tuple[Series, ...] = ()
+    windows: tuple[ImpactWindow, ...] = ()
+
+
+NO_METRICS = ReportMetrics()
 
 
 class UnknownTemplateError(ValueError):
@@ -66,7 +83,7 @@ def template_names(team_dir: Path | None = None) -> list[str]:
     return sorted(names)
 
 
-def report_context(pm: Postmortem) -> dict[str, Any]:
+def report_context(pm: Postmortem, metrics: ReportMetrics = NO_METRICS) -> dict[str, Any]:
     """What every template may use."""
     moments = pm.key_moments()
     resolution = [moments[m] for m in (KeyMoment.MITIGATED, KeyMoment.RESOLVED) if m in moments]
@@ -75,12 +92,18 @@ def report_context(pm: Postmortem) -> dict[str, Any]:
         "metrics": compute_response_metrics(pm),
         "moments": {m.value: e for m, e in moments.items()},
         "chart": Markup(timeline_svg(pm)),
+        "metrics_chart": Markup(metrics_svg(pm, metrics.series, metrics.windows)),
+        "impact_rows": impact_rows(pm),
+        "cost": compute_cost(pm),
         "resolution": resolution,
     }
 
 
 def render_report(
-    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+    pm: Postmortem,
+    template: str = DEFAULT_TEMPLATE,
+    team_dir: Path | None = None,
+    metrics: ReportMetrics = NO_METRICS,
 ) -> str:
     """The report's body (an <article>) in `template`."""
     if template not in template_names(team_dir) or template.startswith("_"):
@@ -89,7 +112,7 @@ def render_report(
         )
     env = _environment(team_dir)
     try:
-        return env.get_template(f"{template}.html").render(report_context(pm))
+        return env.get_template(f"{template}.html").render(report_context(pm, metrics))
     except jinja2.TemplateError as error:
         line = getattr(error, "lineno", None)
         where = f" (line {line})" if line else ""
@@ -99,11 +122,14 @@ def render_report(
 
 
 def standalone_html(
-    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+    pm: Postmortem,
+    template: str = DEFAULT_TEMPLATE,
+    team_dir: Path | None = None,
+    metrics: ReportMetrics = NO_METRICS,
 ) -> str:
     """One HTML file: the report with its styles inlined; it loads nothing from anywhere."""
     env = _environment(team_dir)
-    body = render_report(pm, template, team_dir)
+    body = render_report(pm, template, team_dir, metrics)
     return env.get_template("_document.html").render(
         title=pm.title, body=Markup(body), css=Markup((_PACKAGE / "report.css").read_text())
     )
@@ -114,11 +140,16 @@ def _refuse(url: str) -> dict[str, Any]:
 
 
 def render_pdf(
-    pm: Postmortem, template: str = DEFAULT_TEMPLATE, team_dir: Path | None = None
+    pm: Postmortem,
+    template: str = DEFAULT_TEMPLATE,
+    team_dir: Path | None = None,
+    metrics: ReportMetrics = NO_METRICS,
 ) -> bytes:
     """The standalone HTML printed to PDF by WeasyPrint (no network access)."""
     import weasyprint
 
-    html = weasyprint.HTML(string=standalone_html(pm, template, team_dir), url_fetcher=_refuse)
+    html = weasyprint.HTML(
+        string=standalone_html(pm, template, team_dir, metrics), url_fetcher=_refuse
+    )
     pdf: bytes = html.write_pdf()
     return pdf

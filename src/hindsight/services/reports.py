@@ -14,6 +14,8 @@ from hindsight.domain.access import Actor, Role
 from hindsight.domain.incidents import Postmortem
 from hindsight.errors import InvalidInputError, PermissionDeniedError
 from hindsight.rendering.reports import (
+    NO_METRICS,
+    ReportMetrics,
     UnknownTemplateError,
     render_pdf,
     standalone_html,
@@ -27,12 +29,14 @@ __all__ = [
     "choose_template",
     "export_report",
     "prepare_report",
+    "report_metrics",
     "template_for",
     "template_names",
 ]
 from hindsight.services.documents import DocumentFormat as _RoundTrip
 from hindsight.services.documents import render_document
 from hindsight.services.incidents import get_postmortem, visible_incident_id
+from hindsight.services.metrics import list_series, report_for
 from hindsight.storage.models import IncidentRow
 from hindsight.storage.visibility import where_visible
 
@@ -105,7 +109,19 @@ def export_report(
         default_template=default_template,
         actor=actor,
     )
-    return build_report(postmortem, fmt, chosen, team_dir)
+    metrics = report_metrics(session, key=key, actor=actor, postmortem=postmortem)
+    return build_report(postmortem, fmt, chosen, team_dir, metrics)
+
+
+def report_metrics(
+    session: Session, *, key: str, actor: Actor | None = None, postmortem: Postmortem
+) -> ReportMetrics:
+    """The incident's metric series and the impact windows they show, for a report."""
+    series = list_series(session, key=key, actor=actor)
+    if not series:
+        return NO_METRICS
+    estimate = report_for(postmortem, series).estimate
+    return ReportMetrics(tuple(s.as_series() for s in series), estimate.windows)
 
 
 def prepare_report(
@@ -129,7 +145,11 @@ def prepare_report(
 
 
 def build_report(
-    postmortem: Postmortem, fmt: ReportFormat, template: str, team_dir: Path | None
+    postmortem: Postmortem,
+    fmt: ReportFormat,
+    template: str,
+    team_dir: Path | None,
+    metrics: ReportMetrics = NO_METRICS,
 ) -> Report:
     """Render an already loaded postmortem (no database: safe to run on a worker thread)."""
     media, suffix = _MEDIA[fmt]
@@ -139,7 +159,8 @@ def build_report(
         return Report(text.encode(), media, name)
     try:
         if fmt is ReportFormat.HTML:
-            return Report(standalone_html(postmortem, template, team_dir).encode(), media, name)
-        return Report(render_pdf(postmortem, template, team_dir), media, name)
+            html = standalone_html(postmortem, template, team_dir, metrics)
+            return Report(html.encode(), media, name)
+        return Report(render_pdf(postmortem, template, team_dir, metrics), media, name)
     except UnknownTemplateError as error:
         raise InvalidInputError(str(error)) from None

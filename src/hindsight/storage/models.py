@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -421,3 +422,25 @@ class RecurrenceDismissalRow(Base):
     other_id: Mapped[int] = _incident_fk()
     dismissed_by: Mapped[str] = mapped_column(String(200))
     dismissed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MetricSeriesRow(Base):
+    """A metric series imported as evidence for one incident: its samples are one bounded JSON
+    list ([unix seconds, value] pairs, at most MAX_STORED_POINTS, downsampled when longer)."""
+
+    __tablename__ = "metric_series"
+    __table_args__ = (UniqueConstraint("incident_id", "name", "labels_text", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = _incident_fk()
+    name: Mapped[str] = mapped_column(String(300))
+    labels_text: Mapped[str] = mapped_column(String(500), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(Text)
+    step_seconds: Mapped[float] = mapped_column(Float)
+    raw_count: Mapped[int] = mapped_column(Integer)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    points: Mapped[list[Any]] = mapped_column(JSON)
+    imported_by: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -37,6 +37,7 @@ from hindsight.web.routes import (
     findings,
     history,
     imports,
+    metrics,
     pages,
     reviews,
     users,
@@ -193,6 +194,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(similar_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

@@ -17,6 +17,7 @@ from hindsight.domain.actions import ActionKind, ActionStatus, Priority
 from hindsight.domain.codec import postmortem_to_dict
 from hindsight.domain.editing import set_fields
 from hindsight.domain.identity import label_of
+from hindsight.domain.impact import SloObjective
 from hindsight.domain.incidents import (
     IncidentStatus,
     ParticipantRole,
@@ -88,6 +89,7 @@ _IMPACT_NUMBERS = (
     ("downtime_minutes", "Downtime (minutes)"),
     ("slo_target_percent", "SLO target (%)"),
     ("error_budget_burned_percent", "Error budget burned (%)"),
+    ("burn_rate", "Burn rate"),
     ("support_tickets", "Support tickets"),
     ("data_loss.records_lost", "Records lost"),
     ("data_loss.records_recovered", "Records recovered"),
@@ -98,6 +100,9 @@ _IMPACT_NUMBERS = (
     ("data_loss.rto_achieved_minutes", "RTO achieved (min)"),
     ("cost.responder_hours", "Responder hours"),
     ("cost.business_cost", "Business cost"),
+    ("cost.hourly_cost", "Hourly cost of a responder"),
+    ("slo.window_days", "SLO window (days)"),
+    ("slo.latency_threshold_ms", "SLO latency threshold (ms)"),
 )
 LINES_HINT = "One per line."
 
@@ -151,6 +156,22 @@ SECTIONS: dict[str, Section] = {
                     "Currency (ISO code)",
                     optional=True,
                     none_when_blank=True,
+                ),
+                Field("impact.slo.service", "SLO service", optional=True),
+                Field(
+                    "impact.slo.objective",
+                    "SLO objective",
+                    "select",
+                    _choices(SloObjective),
+                    optional=True,
+                    hint="Availability: good / total requests; latency: time under the threshold.",
+                ),
+                Field(
+                    "impact.data_loss.last_good_backup_at",
+                    "Last good backup (ISO 8601 with zone)",
+                    optional=True,
+                    none_when_blank=True,
+                    hint="For RPO achieved, e.g. 2024-05-01T03:00:00Z.",
                 ),
                 Field("impact.narrative", "Narrative", "prose"),
             ),

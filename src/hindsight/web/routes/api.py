@@ -510,5 +510,8 @@ def create_api() -> FastAPI:
     api.include_router(candidates.api_router(ACTOR, ERRORS))
     api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
     api.include_router(api_docs.router)
+    from hindsight.web.routes import metrics  # it uses ACTOR, defined above
+
+    api.include_router(metrics.api_router)
     install_api_errors(api)
     return api

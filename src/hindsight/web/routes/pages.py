@@ -36,6 +36,7 @@ from hindsight.services.reports import (
     build_report,
     choose_template,
     prepare_report,
+    report_metrics,
     template_for,
     template_names,
 )
@@ -55,6 +56,7 @@ from hindsight.web.deps import (
 from hindsight.web.forms import LISTS, SECTIONS, list_items
 from hindsight.web.routes.history import undo_offer
 from hindsight.web.routes.imports import evidence_context
+from hindsight.web.routes.metrics import metrics_context
 from hindsight.web.security import EXPORT_POLICY
 
 router = APIRouter()
@@ -259,6 +261,7 @@ def postmortem_context(
         "users": [a.username for a, disabled in list_users(session) if not disabled],
         "categories": [name for name, _ in list_categories(session)],
         **evidence_context(session, key, actor, pm),
+        **metrics_context(session, key, actor, pm),
         "lint": lint_stored(session, key=key, actor=actor),
         "similar": find_similar(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
@@ -323,9 +326,10 @@ async def export(
         default_template=settings.default_template,
         actor=actor,
     )
+    metrics = report_metrics(session, key=key, actor=actor, postmortem=postmortem)
     # Rendering (a PDF takes up to a second) runs on a worker thread, off the event loop.
     report = await run_heavy(
-        build_report, postmortem, fmt, chosen, settings.resolved_templates_dir()
+        build_report, postmortem, fmt, chosen, settings.resolved_templates_dir(), metrics
     )
     disposition = "inline" if fmt is ReportFormat.HTML else "attachment"
     return Response(
