@@ -68,6 +68,10 @@ def test_blaming_sentences_are_flagged_with_a_rewrite(sentence: str, rule: str) 
         "The server failed to start within 300 seconds.",
         "The deploy ran without the migration check; nothing in the pipeline required it.",
         "There was no obvious error message in the logs.",
+        # The dev corpus's old false alarm: a denial, not a judgement.
+        "Second engineer starts looking through the logs but not seing anything obviously wrong.",
+        "The dashboards showed nothing obviously wrong.",
+        "It isn't obviously related to the deploy.",
     ],
 )
 def test_neutral_sentences_are_left_alone(sentence: str) -> None:

@@ -126,7 +126,9 @@ _BLAME: tuple[tuple[str, str, str, Level], ...] = (
         Level.WARNING,
     ),
     (
-        r"\bobviously\b|\bshould have been (?:obvious|clear)\b",
+        # "nothing obviously wrong" denies what the word would claim: not a judgement.
+        r"(?<!not )(?<!n't )(?<!no )(?<!nothing )(?<!anything )\bobviously\b"
+        r"|\bshould have been (?:obvious|clear)\b",
         "obviously",
         "remove it: what is obvious now was not obvious then",
         Level.INFO,
