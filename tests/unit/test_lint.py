@@ -197,3 +197,26 @@ def test_the_published_demo_has_no_errors_and_only_sensible_warnings() -> None:
         "actions/due",
         "actions/concrete",
     }
+
+
+def test_a_dismissal_covers_its_finding_only_while_the_text_is_the_same() -> None:
+    from hindsight.analysis.findings import Dismissal, Finding, Level
+    from hindsight.analysis.lint import LintReport, apply_dismissals
+
+    def finding(sentence: str) -> Finding:
+        return Finding(
+            "blameless/counterfactual",
+            Level.WARNING,
+            "lessons",
+            "lessons[0].text",
+            f"'was overlooked' tells what did not happen (in: “{sentence}”)",
+            excerpt="was overlooked",
+        )
+
+    before, after = finding("The step was overlooked."), finding("The check was overlooked.")
+    assert before.fingerprint != after.fingerprint
+    dismissed = Dismissal(before.rule, before.field, "quoted", fingerprint=before.fingerprint)
+    legacy = Dismissal(before.rule, before.field, "quoted")  # made before fingerprints
+    assert apply_dismissals(LintReport([before]), [dismissed]).findings == []
+    assert apply_dismissals(LintReport([after]), [dismissed]).findings == [after]
+    assert apply_dismissals(LintReport([after]), [legacy]).findings == []

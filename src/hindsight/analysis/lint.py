@@ -481,11 +481,18 @@ def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> L
 
 
 def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> LintReport:
-    """The report without the findings the author dismissed (same rule and field); they are
-    kept beside it with their dismissal. A part whose only errors were dismissed is done."""
-    by_key = {(d.rule, d.field): d for d in dismissals}
-    kept = [f for f in report.findings if (f.rule, f.field) not in by_key]
-    dismissed = [(f, by_key[(f.rule, f.field)]) for f in report.findings if f not in kept]
+    """The report without the findings the author dismissed (same rule and field, and the same
+    text: see Finding.fingerprint); they are kept beside it with their dismissal. A finding
+    whose text changed since it was dismissed counts again. A part whose only errors were
+    dismissed is done."""
+    kept: list[Finding] = []
+    dismissed: list[tuple[Finding, Dismissal]] = []
+    for finding in report.findings:
+        cover = next((d for d in dismissals if d.covers(finding)), None)
+        if cover is None:
+            kept.append(finding)
+        else:
+            dismissed.append((finding, cover))
     checklist = {
         part: done
         or (
