@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import platform
 import sys
 import time
@@ -17,12 +18,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import first_rules  # type: ignore[import-not-found]
-
 from hindsight.analysis.language import RULES, likely_names, review_sentence
 from hindsight.analysis.lint import prose_findings
 
 HERE = Path(__file__).resolve().parent
+# The first helper's rules, frozen beside this file (loaded by path: `make bench` runs this
+# script with runpy, which does not put its folder on sys.path).
+_SPEC = importlib.util.spec_from_file_location("first_rules", HERE / "first_rules.py")
+assert _SPEC is not None and _SPEC.loader is not None
+first_rules = importlib.util.module_from_spec(_SPEC)
+sys.modules["first_rules"] = first_rules  # dataclasses look their module up there
+_SPEC.loader.exec_module(first_rules)
 # How today's rule names map onto the four kinds the corpus is labelled with.
 TODAY = {
     "blameless/human-error": "person-cause",
