@@ -80,12 +80,14 @@ def test_a_dismissal_holds_while_the_text_stays_and_lapses_when_it_changes(
     _set_lesson(session, key, "The verification step was overlooked twice.")
     (again,), report = _counterfactual(session, key)
     assert report.dismissed == [] and again.fingerprint != finding.fingerprint
+    assert [d.reason for d in report.lapsed] == ["quoted"]
     # Dismissing it again replaces the stale dismissal (one per rule and field).
     dismiss_finding(
         session, key=key, rule=again.rule, field=again.field, reason="still quoted", author="bo"
     )
     found, report = _counterfactual(session, key)
     assert found == [] and [d.reason for _, d in report.dismissed] == ["still quoted"]
+    assert report.lapsed == []
 
 
 @pytest.mark.parametrize(

@@ -219,4 +219,6 @@ def test_a_dismissal_covers_its_finding_only_while_the_text_is_the_same() -> Non
     legacy = Dismissal(before.rule, before.field, "quoted")  # made before fingerprints
     assert apply_dismissals(LintReport([before]), [dismissed]).findings == []
     assert apply_dismissals(LintReport([after]), [dismissed]).findings == [after]
+    assert apply_dismissals(LintReport([after]), [dismissed]).lapsed == [dismissed]
+    assert apply_dismissals(LintReport([before]), [dismissed]).lapsed == []
     assert apply_dismissals(LintReport([after]), [legacy]).findings == []

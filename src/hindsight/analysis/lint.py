@@ -55,6 +55,8 @@ class LintReport:
     findings: list[Finding]
     checklist: dict[str, bool] = field(default_factory=dict)
     dismissed: list[tuple[Finding, Dismissal]] = field(default_factory=list)
+    # Dismissals that no longer apply: the text they were about changed (or is gone).
+    lapsed: list[Dismissal] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -501,4 +503,6 @@ def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> Lin
         )
         for part, done in report.checklist.items()
     }
-    return LintReport(kept, checklist, dismissed)
+    used = {id(d) for _, d in dismissed}
+    lapsed = [d for d in dismissals if id(d) not in used]
+    return LintReport(kept, checklist, dismissed, lapsed)
