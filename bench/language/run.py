@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import platform
 import sys
 import time
@@ -21,6 +22,13 @@ from hindsight.analysis.language import RULES, likely_names, review_sentence
 from hindsight.analysis.lint import prose_findings
 
 HERE = Path(__file__).resolve().parent
+# The first helper's rules, frozen beside this file (loaded by path: `make bench` runs this
+# script with runpy, which does not put its folder on sys.path).
+_SPEC = importlib.util.spec_from_file_location("first_rules", HERE / "first_rules.py")
+assert _SPEC is not None and _SPEC.loader is not None
+first_rules = importlib.util.module_from_spec(_SPEC)
+sys.modules["first_rules"] = first_rules  # dataclasses look their module up there
+_SPEC.loader.exec_module(first_rules)
 # How today's rule names map onto the four kinds the corpus is labelled with.
 TODAY = {
     "blameless/human-error": "person-cause",
@@ -60,6 +68,12 @@ def new_rules(sentence: str, names: list[str]) -> set[str]:
     return {hit.rule for hit in review_sentence(sentence, names)} | today_rules(sentence, names)
 
 
+def first(sentence: str, names: list[str]) -> set[str]:
+    """The first helper's rules (a frozen copy in first_rules.py) with today's rules."""
+    hits = first_rules.review_sentence(sentence, names)
+    return {hit.rule for hit in hits} | today_rules(sentence, names)
+
+
 def tally(count: list[int], labelled: bool, flagged: bool) -> None:
     """Add one sentence to [true positives, false positives, false negatives]."""
     if labelled and flagged:
@@ -97,19 +111,23 @@ def ratio(a: int, b: int) -> str:
 def table(title: str, rows: list[Row]) -> None:
     positives = sum(1 for r in rows if r["labels"])
     print(f"\n## {title}: {len(rows)} sentences, {positives} labelled as breaking a rule")
-    print("| Rule | Labelled | New P | New R | New TP/FP/FN | Today P | Today R |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| Rule | Labelled | New P | New R | New TP/FP/FN | First P | First R | Today P | Today R |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     began = time.perf_counter()
-    new, today = score(rows, new_rules), score(rows, today_rules)
+    new, old, today = score(rows, new_rules), score(rows, first), score(rows, today_rules)
     elapsed = time.perf_counter() - began
     for rule in (*RULES, "overall"):
         tp, fp, fn = new[rule]
+        ftp, ffp, ffn = old[rule]
         ttp, tfp, tfn = today[rule]
         print(
             f"| {rule} | {tp + fn} | {ratio(tp, tp + fp)} | {ratio(tp, tp + fn)} | "
-            f"{tp}/{fp}/{fn} | {ratio(ttp, ttp + tfp)} | {ratio(ttp, ttp + tfn)} |"
+            f"{tp}/{fp}/{fn} | {ratio(ftp, ftp + ffp)} | {ratio(ftp, ftp + ffn)} | "
+            f"{ratio(ttp, ttp + tfp)} | {ratio(ttp, ttp + tfn)} |"
         )
-    print(f"(both rule sets over {len(rows)} sentences in {elapsed * 1000:.0f} ms)")
+    print(f"(three rule sets over {len(rows)} sentences in {elapsed * 1000:.0f} ms)")
 
 
 def misses(rows: list[Row]) -> None:

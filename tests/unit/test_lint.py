@@ -68,6 +68,10 @@ def test_blaming_sentences_are_flagged_with_a_rewrite(sentence: str, rule: str) 
         "The server failed to start within 300 seconds.",
         "The deploy ran without the migration check; nothing in the pipeline required it.",
         "There was no obvious error message in the logs.",
+        # The dev corpus's old false alarm: a denial, not a judgement.
+        "Second engineer starts looking through the logs but not seing anything obviously wrong.",
+        "The dashboards showed nothing obviously wrong.",
+        "It isn't obviously related to the deploy.",
     ],
 )
 def test_neutral_sentences_are_left_alone(sentence: str) -> None:
@@ -193,3 +197,28 @@ def test_the_published_demo_has_no_errors_and_only_sensible_warnings() -> None:
         "actions/due",
         "actions/concrete",
     }
+
+
+def test_a_dismissal_covers_its_finding_only_while_the_text_is_the_same() -> None:
+    from hindsight.analysis.findings import Dismissal, Finding, Level
+    from hindsight.analysis.lint import LintReport, apply_dismissals
+
+    def finding(sentence: str) -> Finding:
+        return Finding(
+            "blameless/counterfactual",
+            Level.WARNING,
+            "lessons",
+            "lessons[0].text",
+            f"'was overlooked' tells what did not happen (in: “{sentence}”)",
+            excerpt="was overlooked",
+        )
+
+    before, after = finding("The step was overlooked."), finding("The check was overlooked.")
+    assert before.fingerprint != after.fingerprint
+    dismissed = Dismissal(before.rule, before.field, "quoted", fingerprint=before.fingerprint)
+    legacy = Dismissal(before.rule, before.field, "quoted")  # made before fingerprints
+    assert apply_dismissals(LintReport([before]), [dismissed]).findings == []
+    assert apply_dismissals(LintReport([after]), [dismissed]).findings == [after]
+    assert apply_dismissals(LintReport([after]), [dismissed]).lapsed == [dismissed]
+    assert apply_dismissals(LintReport([before]), [dismissed]).lapsed == []
+    assert apply_dismissals(LintReport([after]), [legacy]).findings == []

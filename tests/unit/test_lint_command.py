@@ -8,6 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hindsight.cli.main import app
+from hindsight.rendering.json_form import render_json
+from hindsight.rendering.markdown_reader import read_markdown
 from hindsight.services.demo import demo_document
 
 
@@ -84,26 +86,47 @@ PNG = bytes.fromhex(
 )
 
 
-def test_lint_of_a_missing_file_an_image_or_a_non_postmortem_is_an_error_exit_2_never_a_score(
+def test_lint_of_a_missing_file_an_image_empty_or_foreign_json_is_exit_2_never_a_score(
     tmp_path: Path,
 ) -> None:
     picture = tmp_path / "diagram.png"
     picture.write_bytes(PNG)
-    readme = tmp_path / "README.md"
-    readme.write_text("# Our postmortems\n\nOne file per incident.\n", encoding="utf-8")
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n", encoding="utf-8")
+    foreign = tmp_path / "export.json"
+    foreign.write_text('{"incidents": []}', encoding="utf-8")
     missing = tmp_path / "missing.md"
     for fmt in ("human", "json", "sarif"):
         result = CliRunner().invoke(
-            app, ["lint", str(missing), str(picture), str(readme), "--format", fmt]
+            app,
+            ["lint", str(missing), str(picture), str(empty), str(foreign), "--format", fmt],
         )
         assert result.exit_code == 2, (fmt, result.output)
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
             f"error: {missing}: no such file or folder",
             f"error: {picture}:1: is not UTF-8 text",
-            f"error: {readme}:1: is not a postmortem: it must start with a '---' line "
-            "opening the YAML front matter",
+            f"error: {empty}:1: is empty: nothing to review",
+            f"error: {foreign}:1: is JSON but not a Hindsight postmortem: it must be an object "
+            "with a 'hindsight' format field (as `hindsight export --format json` writes); "
+            "other teams' reports are read from Markdown or PDF",
         ]
+
+
+def test_a_hindsight_json_postmortem_is_linted_like_its_markdown(tmp_path: Path) -> None:
+    good = _demo(tmp_path)
+    exported = tmp_path / "reddit-hug.json"
+    exported.write_text(render_json(read_markdown(demo_document())), encoding="utf-8")
+    runs = [
+        json.loads(CliRunner().invoke(app, ["lint", str(path), "-f", "json"]).stdout)["files"]
+        for path in (good, exported)
+    ]
+    (markdown,), (from_json,) = runs
+    assert from_json["path"] == str(exported)
+    assert from_json["score"] == markdown["score"]
+    assert sorted(f["rule"] for f in from_json["findings"]) == sorted(
+        f["rule"] for f in markdown["findings"]
+    )
 
 
 def test_lint_of_a_folder_sets_aside_markdown_that_is_not_a_postmortem(tmp_path: Path) -> None:
@@ -111,7 +134,7 @@ def test_lint_of_a_folder_sets_aside_markdown_that_is_not_a_postmortem(tmp_path:
     (tmp_path / "README.md").write_text("# Our postmortems\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["lint", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"skipped {tmp_path / 'README.md'}: not a postmortem" in result.stdout
+    assert f"skipped {tmp_path / 'README.md'}: no Hindsight front matter" in result.stdout
     assert result.stdout.count("score") == 1
     data = json.loads(CliRunner().invoke(app, ["lint", str(tmp_path), "-f", "json"]).stdout)
     assert data["skipped"] == [str(tmp_path / "README.md")] and len(data["files"]) == 1

@@ -48,7 +48,8 @@ _PRONOUN = r"(?:he|she|they|we|i|you|someone|somebody|nobody|no one)"
 _HANDLE = r"@[\w.-]+"
 _PERSON_BASE = (
     rf"(?:{_PRONOUN}|{_HANDLE}|(?:the|an?|our|one of the|another|second|first)\s+"
-    rf"(?:\w+\s+)?{_ROLE}|the\s+[\w-]+\s+team|responders|engineers|operators|developers)"
+    rf"(?:\w+\s+)?{_ROLE}|the\s+[\w-]+\s+team|responders|engineers|operators|developers|"
+    r"(?<![\w-])[A-Z][\w-]*\s+team members?)"
 )
 # Modal perfects of obligation or possibility, not of inference ("may have been relevant").
 _MODAL_PERFECT = re.compile(
@@ -56,7 +57,9 @@ _MODAL_PERFECT = re.compile(
     r"(?!been\s+(?:caused|related|due|relevant|the cause|a factor|involved|part)\b)"
     # "what could have gone better" is the retrospective's prompt; "would have detected" the
     # usual form of a lesson about a missing safeguard, not a judgement of people.
-    r"(?!gone (?:better|worse)\b)"
+    r"(?!gone (?:better|worse|wrong)\b)"
+    # "users would have experienced the outage": a hypothetical impact, not a lapse.
+    r"(?!(?<=would have )(?:experienced|been (?:affected|impacted))\b)"
     r"(?!(?<=would have )(?:detected|caught|alerted|prevented|flagged|warned)\b)"
     r"(?:been\s+)?(?:\w+ed|\w+en|known|seen|caught|done|run|taken|made|told|spotted|gone|"
     r"found|thought|sent|set|put|kept|built|written|understood|noticed|switched|posted)\b",
@@ -76,15 +79,16 @@ _LAPSE = re.compile(
 _NEGATED_ACTION = (
     r"(?:did not|didn't|never|failed to|neglected to|forgot to|omitted to)\s+"
     r"(?:\w+ly\s+)?(?!know|think|expect|see|have|need|want|appear|seem|get|find|receive|hear|"
-    r"lose|run out|go\b)"
+    r"lose|run out|go\b|feel\b)"
     r"\w+"
 )
 _NORMATIVE = re.compile(
     r"\bcareless(?:ly|ness)?\b|\bsloppy\b|\bsloppiness\b|\bnegligen(?:t|ce|tly)\b|"
     r"\breckless(?:ly|ness)?\b|\bincompeten(?:t|ce)\b|\bstupid\b|\bfoolish\b|"
+    r"\bover-?zealous(?:ly)?\b|\bover-?eager(?:ly)?\b|\bhast(?:y|ily)\b|"
     r"\b(?:a |an )?(?:simple|silly|basic|obvious|rookie|careless) (?:mistake|error|oversight)\b|"
     r"\bmistakes? (?:was|were) made\b|\b(?:made|make) (?:a |the )?mistakes?\b|"
-    r"\bshould(?:'ve| have)? (?:known|realised|realized)\b|\bought to know\b|"
+    r"\bshould(?:'ve| have)? (?:known|realised|realized)\b|\b(?:ought to|should) know\b|"
     r"\b(?:poor|bad|wrong|lack of) (?:coordination|communication|judgement|judgment|decisions?|"
     r"choices?|diligence|attention|care|planning|discipline|ownership)\b|"
     r"(?<!not )(?<!nothing )(?<!anything )\bobviously\b|\bclearly (?:should|wrong)\b|"
@@ -93,13 +97,22 @@ _NORMATIVE = re.compile(
 )
 _HINDSIGHT = re.compile(
     r"\bunfortunately\b|\bmistakenly\b|\binadvertently\b|\baccidentally\b|\baccidental\b|"
-    r"\berroneously\b|\bwrongly\b|\bby (?:mistake|accident)\b|\bunwittingly\b",
+    r"\berroneously\b|\bwrongly\b|\bby (?:mistake|accident)\b|\bunwittingly\b|"
+    r"\bunintentional(?:ly)?\b|\bunknowingly\b",
     re.IGNORECASE,
 )
+_MISTAKE_ADVERB = (
+    r"\bby (?:mistake|accident)\b|\bmistakenly\b|\baccidentally\b|\binadvertently\b|"
+    r"\bunintentionally\b|\bunwittingly\b"
+)
+_GRADES = r"careless|sloppy|negligent|reckless|over-?zealous|over-?eager|hasty"
+# "we were not monitoring" is a negated action; "we were not expecting" a state of mind.
+_NOT_STATE = r"(?!expecting|seeing|getting|having|aware|sure|being)"
 _HUMAN_ERROR = re.compile(r"\b(?:human|operator|user|pilot|engineer) errors?\b", re.IGNORECASE)
 _FAILURE_VERBS = (
-    r"(?:broke|caused|forgot|failed|missed|ignored|overlooked|skipped|neglected|deleted|"
-    r"dropped|misconfigured|mistyped|messed up|screwed up|pushed a bad|made a mistake|"
+    r"(?:broke|caused|forgot|failed|missed|ignored|overlooked|skipped|neglected|"
+    r"misconfigured|mistyped|messed up|screwed up|pushed a bad|made a mistake|"
+    r"triggered the (?:incident|outage)|"
     r"wasn't (?:fully )?aware|was not (?:fully )?aware|did not check|didn't check|"
     r"should have|should've)"
 )
@@ -144,6 +157,8 @@ class _Compiled:
     person_slow: re.Pattern[str]
     passive_by: re.Pattern[str]
     cause_of_person: re.Pattern[str]
+    person_by_mistake: re.Pattern[str]
+    person_graded: re.Pattern[str]
 
 
 _CACHE: dict[tuple[str, ...], _Compiled] = {}
@@ -154,11 +169,15 @@ def _compiled(names: Sequence[str]) -> _Compiled:
     found = _CACHE.get(key)
     if found is None:
         person = _person_pattern(key)
-        verb_phrase = r"(?:'s?\s+)?(?:\s*\([^)]*\))?\s+(?:\w+ly\s+)?(?:had\s+)?"
+        verb_phrase = (
+            r"(?:'s?\s+)?(?:\s*\([^)]*\))?\s+(?:(?:that|who)\s+)?"
+            r"(?:(?:\w+ly|also|still|then|just|even|again)\s+)?(?:had\s+)?"
+        )
         found = _Compiled(
             re.compile(rf"(?<![\w@]){person}{verb_phrase}{_FAILURE_VERBS}\b", re.IGNORECASE),
             re.compile(
-                rf"(?<![\w@]){person}(?:{verb_phrase}|[^.;]{{0,60}}?\bbut\s+){_NEGATED_ACTION}\b",
+                rf"(?<![\w@]){person}(?:(?:{verb_phrase}|[^.;]{{0,60}}?\bbut\s+){_NEGATED_ACTION}"
+                rf"|\s+(?:were|was)\s+not\s+{_NOT_STATE}\w+ing)\b",
                 re.IGNORECASE,
             ),
             re.compile(
@@ -171,6 +190,17 @@ def _compiled(names: Sequence[str]) -> _Compiled:
                 rf"{_CAUSE_OF_PERSON}(?:{person})(?:'s)?\s+(?:\w+\s+)?"
                 r"(?:did|used|ran|made|pushed|deleted|changed|applied|merged|work|change|"
                 r"\w+ed)\b",
+                re.IGNORECASE,
+            ),
+            # A person as the actor of something done "by mistake": the adverb carries the
+            # outcome and the person carries the cause.
+            re.compile(
+                rf"(?<![\w@]){person}\s+[^.;]{{0,140}}?(?:{_MISTAKE_ADVERB})", re.IGNORECASE
+            ),
+            # A person graded as the subject ("we were overzealous on step 3").
+            re.compile(
+                rf"(?<![\w@]){person}\s+(?:were|was|are|is|got)\s+(?:too |very |a bit |rather )?"
+                rf"(?:{_GRADES})\b",
                 re.IGNORECASE,
             ),
         )
@@ -236,6 +266,8 @@ def review_sentence(sentence: str, names: Sequence[str] = ()) -> list[LanguageHi
                 compiled.person_failure,
                 compiled.passive_by,
                 compiled.cause_of_person,
+                compiled.person_by_mistake,
+                compiled.person_graded,
             ),
         ),
         *_hits(HINDSIGHT, sentence, (_HINDSIGHT,)),

@@ -57,6 +57,8 @@ class LintReport:
     findings: list[Finding]
     checklist: dict[str, bool] = field(default_factory=dict)
     dismissed: list[tuple[Finding, Dismissal]] = field(default_factory=list)
+    # Dismissals that no longer apply: the text they were about changed (or is gone).
+    lapsed: list[Dismissal] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -128,7 +130,9 @@ _BLAME: tuple[tuple[str, str, str, Level], ...] = (
         Level.WARNING,
     ),
     (
-        r"\bobviously\b|\bshould have been (?:obvious|clear)\b",
+        # "nothing obviously wrong" denies what the word would claim: not a judgement.
+        r"(?<!not )(?<!n't )(?<!no )(?<!nothing )(?<!anything )\bobviously\b"
+        r"|\bshould have been (?:obvious|clear)\b",
         "obviously",
         "remove it: what is obvious now was not obvious then",
         Level.INFO,
@@ -481,11 +485,18 @@ def lint(pm: Postmortem, *, open_elsewhere: Sequence[tuple[str, str]] = ()) -> L
 
 
 def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> LintReport:
-    """The report without the findings the author dismissed (same rule and field); they are
-    kept beside it with their dismissal. A part whose only errors were dismissed is done."""
-    by_key = {(d.rule, d.field): d for d in dismissals}
-    kept = [f for f in report.findings if (f.rule, f.field) not in by_key]
-    dismissed = [(f, by_key[(f.rule, f.field)]) for f in report.findings if f not in kept]
+    """The report without the findings the author dismissed (same rule and field, and the same
+    text: see Finding.fingerprint); they are kept beside it with their dismissal. A finding
+    whose text changed since it was dismissed counts again. A part whose only errors were
+    dismissed is done."""
+    kept: list[Finding] = []
+    dismissed: list[tuple[Finding, Dismissal]] = []
+    for finding in report.findings:
+        cover = next((d for d in dismissals if d.covers(finding)), None)
+        if cover is None:
+            kept.append(finding)
+        else:
+            dismissed.append((finding, cover))
     checklist = {
         part: done
         or (
@@ -494,4 +505,6 @@ def apply_dismissals(report: LintReport, dismissals: Sequence[Dismissal]) -> Lin
         )
         for part, done in report.checklist.items()
     }
-    return LintReport(kept, checklist, dismissed)
+    used = {id(d) for _, d in dismissed}
+    lapsed = [d for d in dismissals if id(d) not in used]
+    return LintReport(kept, checklist, dismissed, lapsed)

@@ -51,6 +51,10 @@ def findings(
                         }
                         for f, d in report.dismissed
                     ],
+                    "lapsed": [
+                        {"rule": d.rule, "field": d.field, "reason": d.reason, "author": d.author}
+                        for d in report.lapsed
+                    ],
                 },
                 indent=2,
             )
@@ -64,6 +68,15 @@ def findings(
     for f, d in report.dismissed:
         console.print(
             Text(f"  dismissed {f.rule} {f.field} by {d.author}: {d.reason}", style="dim"),
+            soft_wrap=True,
+        )
+    for d in report.lapsed:
+        console.print(
+            Text(
+                f"  no longer dismissed {d.rule} {d.field} (the text changed since "
+                f"{d.author} dismissed it: {d.reason})",
+                style="dim",
+            ),
             soft_wrap=True,
         )
 

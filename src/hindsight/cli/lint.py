@@ -119,12 +119,14 @@ def lint_command(
     archive: bool = typer.Option(
         False,
         "--archive",
-        help="Also review other teams' reports (Markdown without front matter, PDF) through "
-        "the archive reader.",
+        help="In folders too, review other teams' reports (Markdown without front matter, "
+        "PDF) through the archive reader; a file named on its own is detected without it.",
     ),
 ) -> None:
-    """Review postmortems for completeness, action items, blameless language and timeline gaps;
-    exits 1 when any file has an error-level finding (for CI), 2 when a file cannot be read."""
+    """Review postmortems for completeness, action items, blameless language and timeline gaps.
+    A Hindsight Markdown or JSON file is read as such; any other Markdown or PDF report named
+    is read through the archive reader, with findings at lines of the original file. Exits 1
+    when any file has an error-level finding (for CI), 2 when a file cannot be read."""
     files = read_postmortem_files(paths, archive=archive)
     reports = sorted(
         [*lint_texts(files.texts), *lint_reports(files.reports)], key=lambda r: str(r.path)
@@ -154,7 +156,14 @@ def lint_command(
                         Text(f"      → {finding.suggestion}", style="dim"), soft_wrap=True
                     )
         for path in files.skipped:
-            console.print(Text(f"skipped {path}: not a postmortem (no front matter)", style="dim"))
+            console.print(
+                Text(
+                    f"skipped {path}: no Hindsight front matter (name the file, or use "
+                    "--archive, to read it as another team's report)",
+                    style="dim",
+                ),
+                soft_wrap=True,
+            )
         if not reports:
             console.print(Text("no postmortems found"))
     if any(report.report.errors for report in reports):

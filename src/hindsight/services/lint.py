@@ -3,6 +3,7 @@ files in a folder (for teams that keep postmortems in Git)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +18,12 @@ from hindsight.analysis.lint import LintReport, apply_dismissals, lint
 from hindsight.domain.access import Actor
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
+from hindsight.rendering.form import FORMAT_MARKER
+from hindsight.rendering.json_form import read_json
 from hindsight.rendering.markdown_reader import read_markdown
 from hindsight.services.archive_import import archive_flags
 from hindsight.services.documents import (
     MAX_DOCUMENT_BYTES,
-    NOT_A_POSTMORTEM,
     decode_text,
     has_front_matter,
 )
@@ -160,25 +162,52 @@ def _read_bytes(path: Path) -> bytes:
         ) from None
 
 
-def _read(path: Path, *, found_in_folder: bool) -> str | None:
-    """The file's text; None for a folder's Markdown file that is not a postmortem."""
+def _is_hindsight_json(text: str) -> bool:
+    """Whether the text is a JSON object carrying Hindsight's format marker."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and FORMAT_MARKER in data
+
+
+def _read(path: Path, *, found_in_folder: bool, archive: bool) -> tuple[str, str | None]:
+    """What the file is and its text: ("hindsight", text) for a Hindsight Markdown or JSON
+    postmortem, ("report", None) for another team's report (for the archive reader),
+    ("skip", None) for a folder's Markdown file that is not a postmortem (a README).
+    A file named on its own without Hindsight front matter is another team's report."""
+    if path.suffix.lower() == ".pdf":
+        return "report", None
     raw = _read_bytes(path)
     text = decode_text(raw, str(path))
     if not text.strip():
         raise UnreadableDocumentError([Located(str(path), 1, "", "is empty: nothing to review")])
+    if path.suffix.lower() == ".json":
+        if _is_hindsight_json(text):
+            return "hindsight", text
+        raise UnreadableDocumentError([Located(str(path), 1, "", NOT_HINDSIGHT_JSON)])
     if has_front_matter(text):
-        return text
-    if found_in_folder:
-        return None
-    raise UnreadableDocumentError([Located(str(path), 1, "", NOT_A_POSTMORTEM)])
+        return "hindsight", text
+    if found_in_folder and not archive:
+        return "skip", None
+    return "report", None
+
+
+NOT_HINDSIGHT_JSON = (
+    f"is JSON but not a Hindsight postmortem: it must be an object with a '{FORMAT_MARKER}' "
+    "format field (as `hindsight export --format json` writes); other teams' reports are read "
+    "from Markdown or PDF"
+)
 
 
 def read_postmortem_files(paths: Iterable[Path], *, archive: bool = False) -> PostmortemFiles:
-    """Read every file named and every `.md` file in the folders named. A file that cannot be
-    read, is not text or (when named) is not a postmortem raises UnreadableDocumentError
-    listing every such file: a score for it would mean nothing. With `archive`, Markdown
-    without front matter and PDF files (also found in folders) are other teams' reports, kept
-    as bytes for the archive reader (`lint_reports`)."""
+    """Read every file named and every `.md` file in the folders named. A file named on its
+    own is detected: a Hindsight Markdown (front matter) or JSON postmortem is read as text;
+    any other Markdown or a PDF is another team's report, kept as bytes for the archive
+    reader (`lint_reports`). In a folder, Markdown without front matter (a README) is set
+    aside unless `archive`, which also takes the folder's PDF files as reports. A file that
+    cannot be read, is not text, is empty or is JSON of another kind raises
+    UnreadableDocumentError listing every such file: a score for it would mean nothing."""
     texts: list[tuple[Path, str]] = []
     skipped: list[Path] = []
     reports: list[tuple[Path, bytes]] = []
@@ -190,18 +219,15 @@ def read_postmortem_files(paths: Iterable[Path], *, archive: bool = False) -> Po
             found = sorted([*found, *named.rglob("*.pdf")])
         for path in found:
             try:
-                if archive and path.suffix.lower() == ".pdf":
+                kind, text = _read(path, found_in_folder=in_folder, archive=archive)
+                if kind == "report":
                     reports.append((path, _read_bytes(path)))
-                    continue
-                text = _read(path, found_in_folder=in_folder or archive)
             except UnreadableDocumentError as error:
                 problems += error.problems
                 continue
-            if text is None and archive:
-                reports.append((path, _read_bytes(path)))
-            elif text is None:
+            if kind == "skip":
                 skipped.append(path)
-            else:
+            elif text is not None:
                 texts.append((path, text))
     if problems:
         raise UnreadableDocumentError(problems)
@@ -230,7 +256,11 @@ def lint_texts(files: Iterable[tuple[Path, str]]) -> list[FileReport]:
     reports: list[FileReport] = []
     for path, text in files:
         try:
-            postmortem = read_markdown(text, str(path))
+            postmortem = (
+                read_json(text, str(path))
+                if path.suffix.lower() == ".json"
+                else read_markdown(text, str(path))
+            )
         except DocumentError as error:
             findings = [
                 Finding("read", Level.ERROR, "file", p.field, p.reason) for p in error.problems

@@ -39,7 +39,7 @@ def list_dismissals(session: Session, incident_id: int) -> list[Dismissal]:
         .where(LintDismissalRow.incident_id == incident_id)
         .order_by(LintDismissalRow.id)
     )
-    return [Dismissal(r.rule, r.field, r.reason, r.author, r.at) for r in rows]
+    return [Dismissal(r.rule, r.field, r.reason, r.author, r.at, r.fingerprint or "") for r in rows]
 
 
 def _editable_row(session: Session, key: str, actor: Actor | None) -> IncidentRow:
@@ -92,7 +92,9 @@ def dismiss_finding(
     now: dt.datetime | None = None,
 ) -> Dismissal:
     """Dismiss the finding `rule` at `field` of `key` with `reason` (required): it stops
-    counting; the history records who, when and why. The finding must be reported now."""
+    counting while its text stays as it is now (a changed text makes it count again); the
+    history records who, when and why. The finding must be reported now; an older dismissal
+    of the same rule and field whose text has since changed is replaced."""
     from hindsight.services.lint import lint_stored
 
     _check_names(rule, field)
@@ -102,7 +104,8 @@ def dismiss_finding(
         raise InvalidInputError(f"{error}: say why this finding does not apply") from None
     row = _editable_row(session, key, actor)
     report = lint_stored(session, key=key, actor=actor)
-    if not any(f.rule == rule and f.field == field for f in report.findings):
+    current = next((f for f in report.findings if f.rule == rule and f.field == field), None)
+    if current is None:
         listed = any(f.rule == rule and f.field == field for f, _ in report.dismissed)
         raise InvalidInputError(
             f"'{rule}' at '{field}' is already dismissed"
@@ -111,13 +114,29 @@ def dismiss_finding(
             "lists the findings with their rule and field"
         )
     at = now or utc_now()
+    stale = session.scalars(
+        select(LintDismissalRow).where(
+            LintDismissalRow.incident_id == row.id,
+            LintDismissalRow.rule == rule,
+            LintDismissalRow.field == field,
+        )
+    ).one_or_none()
+    if stale is not None:
+        session.delete(stale)
+        session.flush()
     session.add(
         LintDismissalRow(
-            incident_id=row.id, rule=rule, field=field, reason=reason, author=author, at=at
+            incident_id=row.id,
+            rule=rule,
+            field=field,
+            reason=reason,
+            author=author,
+            at=at,
+            fingerprint=current.fingerprint,
         )
     )
     _record(session, row, author, "dismiss-finding", f"dismissed {rule} at {field}: {reason}")
-    return Dismissal(rule, field, reason, author, at)
+    return Dismissal(rule, field, reason, author, at, current.fingerprint)
 
 
 def restore_finding(

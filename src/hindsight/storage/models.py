@@ -360,6 +360,8 @@ class LintDismissalRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     author: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Finding.fingerprint of the text dismissed; NULL for dismissals made before 0017.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ArchiveSourceRow(Base):
