@@ -506,5 +506,8 @@ def create_api() -> FastAPI:
     api.include_router(router)
     api.include_router(hooks, dependencies=[Depends(verify_hook_token)])
     api.include_router(api_docs.router)
+    from hindsight.web.routes import api_archive  # it builds on this module's ACTOR
+
+    api.include_router(api_archive.router)
     install_api_errors(api)
     return api
