@@ -21,7 +21,7 @@ def test_import_archive_dry_run_then_import_then_reimport(
     report = "moj-cloud-platform-incidents/2021-09-04-pingdom-check-prometheus-down.md"
     dry = cli("import-archive", str(folder), "--dry-run", "--zone", "Europe/London")
     assert f"{report}: would create 2021-09-04-pingdom-check-prometheus-down" in dry.stdout
-    assert "  timeline: lines 9-12" in dry.stdout
+    assert "  timeline: lines 8-12" in dry.stdout
     assert "flag line 10 [moment-order]: 'repaired/mitigated'" in dry.stdout
     assert (
         "dry run, nothing written: 0 created, 0 updated, 23 would create, 0 refused" in dry.stdout

@@ -288,6 +288,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("GET", "/openapi.json"): ("/openapi.json", None),
     ("GET", "/docs"): ("/docs", None),
     ("GET", "/incidents"): ("/incidents?q=leak", None),
+    ("POST", "/archive-import"): ("/archive-import", {"reports": [], "format": "nope"}),
     ("POST", "/incidents"): ("/incidents", {"title": "t", "severity": "SEV9"}),
     ("GET", "/incidents/{key}"): ("/incidents/{key}", None),
     ("PUT", "/incidents/{key}"): ("/incidents/{key}", {"version": 0, "postmortem": {}}),

@@ -51,7 +51,7 @@ def test_an_editor_previews_a_folder_then_imports_it_and_unsafe_zips_and_viewers
     assert "Preview: nothing is written yet" in html
     assert "3 would create" in html
     assert "univaf-incidents/2021-06-03--database-full.md" in html
-    assert "action items: 4 lines (64\u201367)" in html
+    assert "action items: 5 lines (62\u201367)" in html
     with app_database.reading() as session:
         assert list_postmortems(session).total == 0
     token = re.search(r'name="upload" value="([^"]+)"', html)
@@ -63,6 +63,24 @@ def test_an_editor_previews_a_folder_then_imports_it_and_unsafe_zips_and_viewers
     assert 'href="/incidents/2021-06-03-database-full"' in done.text  # type: ignore[attr-defined]
     again = _preview(owner, _folder_upload())
     assert "3 would update" in again
+    # The same through the API (a script): a dry run, then an import of one more report.
+    api = {"x-csrf-token": owner.csrf}
+    report = {"name": "univaf-incidents/template.md", "text": (UNIVAF / "template.md").read_text()}
+    dry = owner.post(
+        "/api/v1/archive-import", json={"reports": [report], "dry_run": True}, headers=api
+    )
+    assert dry.status_code == 200, dry.text
+    [outcome] = dry.json()["outcomes"]
+    assert (outcome["outcome"], outcome["key"]) == ("would create", "template")
+    assert outcome["lines_by_part"]["timeline"][0] == 11  # "## Timeline"
+    made = owner.post("/api/v1/archive-import", json={"reports": [report]}, headers=api).json()
+    assert made["counts"]["created"] == 1
+    bad = owner.post(
+        "/api/v1/archive-import",
+        json={"reports": [{"name": "t/x.pdf", "base64": "not base64!"}]},
+        headers=api,
+    )
+    assert bad.status_code == 400 and "not valid base64" in bad.text
     # A zip with a path out of the archive is refused on the page, nothing written.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -73,7 +91,7 @@ def test_an_editor_previews_a_folder_then_imports_it_and_unsafe_zips_and_viewers
     )
     assert "points outside the archive" in html and "nothing was imported" in html
     with app_database.reading() as session:
-        assert list_postmortems(session).total == 3
+        assert list_postmortems(session).total == 4
 
     # A viewer may not import.
     reader = browser_for("reader")

@@ -79,7 +79,10 @@ def read_text_report(  # noqa: C901 - one pass that hands each part to its reade
     split = split_report(text, table=headings, pdf=layout == "pdf")
     flags: list[Flag] = list(split.flags)
     placements: list[Placement] = [
-        Placement(n, "summary", role) for n, role in split.structure.items()
+        Placement(n, role.split(" ", 1)[1], "heading")
+        if role.startswith("heading ")
+        else Placement(n, "summary", role)
+        for n, role in split.structure.items()
     ]
     notes: list[tuple[str, SourceLine]] = []
     references: dict[str, str] = {}

@@ -177,7 +177,7 @@ def split_report(text: str, *, table: HeadingTable, pdf: bool) -> Split:  # noqa
                 if level >= 10 and part in PROSE_PARTS:
                     sections[-1].lines.append(SourceLine(number, line))  # '**Impact**: …' reads on
                     continue
-                structure[number] = "heading"
+                structure[number] = f"heading {part}"
                 rest = label_rest(line)
                 if rest:
                     sections[-1].lines.append(SourceLine(number, rest))

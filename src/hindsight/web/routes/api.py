@@ -513,5 +513,9 @@ def create_api() -> FastAPI:
     from hindsight.web.routes import metrics  # it uses ACTOR, defined above
 
     api.include_router(metrics.api_router)
+
+    from hindsight.web.routes import api_archive  # it builds on this module's ACTOR
+
+    api.include_router(api_archive.router)
     install_api_errors(api)
     return api
