@@ -20,6 +20,7 @@ from hindsight.cli import (
     incidents,
     lint,
     users,
+    worker,
 )
 from hindsight.cli.context import State, errors
 from hindsight.config import Settings
@@ -138,7 +139,7 @@ def main(
     ctx.obj = State(settings=settings)
 
 
-for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup, worker):
     module.register(app)
 
 
