@@ -57,17 +57,23 @@ class Received:
     headers: dict[str, str]
     body: bytes
 
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name on the wire."""
+        return {k.lower(): v for k, v in self.headers.items()}.get(name.lower())
+
     def json(self) -> Any:
         return json.loads(self.body)
 
 
 @dataclass
 class Hooks:
-    """Requests the webhook receiver got; `fail[path]` answers that many 500s first, and a
-    path in `broken` always answers 500."""
+    """Requests the webhook receiver got; `fail[path]` answers that many 500s first,
+    `fail_each[path]` that many for each delivery (X-Hindsight-Delivery), and a path in
+    `broken` always answers 500."""
 
     requests: list[Received] = field(default_factory=list)
     fail: dict[str, int] = field(default_factory=dict)
+    fail_each: dict[str, int] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -86,6 +92,14 @@ def webhook_receiver() -> Iterator[tuple[Hooks, str]]:
             with hooks.arrived:
                 hooks.requests.append(Received(self.path, dict(self.headers), body))
                 failing = self.path in hooks.broken or hooks.fail.get(self.path, 0) > 0
+                if self.path in hooks.fail_each:
+                    delivery = self.headers.get("X-Hindsight-Delivery")
+                    tries = [
+                        r
+                        for r in hooks.to(self.path)
+                        if r.header("X-Hindsight-Delivery") == delivery
+                    ]
+                    failing = failing or len(tries) <= hooks.fail_each[self.path]
                 if self.path in hooks.fail and hooks.fail[self.path] > 0:
                     hooks.fail[self.path] -= 1
                 hooks.arrived.notify_all()

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hindsight.storage.db import READ_ONLY
 from hindsight.storage.models import QueueScheduleRow, QueueTaskRow, QueueValueRow
 
 _CHUNK = 500
@@ -35,12 +36,23 @@ class DatabaseStorage(BaseStorage):  # type: ignore[misc]  # huey ships no type 
     def __init__(self, name: str = "hindsight", *, engine: Engine, **_: Any) -> None:
         super().__init__(name)
         self.engine = engine
+        self.reader = engine.execution_options(**{READ_ONLY: True})
         self.skip_locked = engine.dialect.name == "postgresql"
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with Session(self.engine) as session, session.begin():
             yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A transaction that takes no write lock (idle workers poll often)."""
+        with Session(self.reader) as session, session.begin():
+            yield session
+
+    def _any(self, query: Any) -> bool:
+        with self._reading() as session:
+            return session.execute(query.limit(1)).first() is not None
 
     # The queue.
 
@@ -59,6 +71,8 @@ class DatabaseStorage(BaseStorage):  # type: ignore[misc]  # huey ships no type 
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
+        if not self._any(select(QueueTaskRow.id).where(QueueTaskRow.queue == self.name)):
+            return None  # a quick look first, as huey's SqliteStorage does
         with self._session() as session:
             row = session.execute(query).first()
             if row is None:
@@ -98,6 +112,9 @@ class DatabaseStorage(BaseStorage):  # type: ignore[misc]  # huey ships no type 
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
+        due = (QueueScheduleRow.queue == self.name) & (QueueScheduleRow.run_at <= ts.timestamp())
+        if not self._any(select(QueueScheduleRow.id).where(due)):
+            return []
         with self._session() as session:
             rows = session.execute(query).all()
             for start in range(0, len(rows), _CHUNK):
@@ -135,7 +152,7 @@ class DatabaseStorage(BaseStorage):  # type: ignore[misc]  # huey ships no type 
                 session.execute(insert(QueueValueRow).values(queue=self.name, key=key, value=value))
 
     def peek_data(self, key: str) -> Any:
-        with self._session() as session:
+        with self._reading() as session:
             value = session.scalar(select(QueueValueRow.value).where(self._key(key)))
         return EmptyData if value is None else bytes(value)
 
@@ -211,9 +228,9 @@ class DatabaseStorage(BaseStorage):  # type: ignore[misc]  # huey ships no type 
     # Helpers.
 
     def _count(self, column: Any, queue: Any) -> int:
-        with self._session() as session:
+        with self._reading() as session:
             return int(session.scalar(select(func.count(column)).where(queue == self.name)) or 0)
 
     def _all(self, query: Any) -> list[bytes]:
-        with self._session() as session:
+        with self._reading() as session:
             return [bytes(value) for value in session.scalars(query)]
