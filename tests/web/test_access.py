@@ -236,6 +236,16 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/admin/users/{username}/enable"): ("/admin/users/ghost/enable", {}),
     ("POST", "/settings/sessions/{session_id}/end"): ("/settings/sessions/999999/end", {}),
     ("POST", "/settings/sessions/end-all"): ("/settings/sessions/end-all", {}),
+    ("GET", "/settings/notifications"): ("/settings/notifications", None),
+    ("POST", "/settings/notifications/channels"): (
+        "/settings/notifications/channels",
+        {"kind": "email", "target": "matrix@example.org"},
+    ),
+    ("POST", "/settings/notifications/channels/{channel_id}/remove"): (
+        "/settings/notifications/channels/999999/remove",
+        {},
+    ),
+    ("GET", "/admin/deliveries"): ("/admin/deliveries?status=failed", None),
     ("POST", "/incidents/{key}/review/request"): ("/incidents/{key}/review/request", {}),
     ("POST", "/incidents/{key}/review/decide"): (
         "/incidents/{key}/review/decide",

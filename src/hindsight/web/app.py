@@ -27,7 +27,17 @@ from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
-from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
+from hindsight.web.routes import (
+    archive,
+    auth,
+    editing,
+    history,
+    imports,
+    notifications,
+    pages,
+    reviews,
+    users,
+)
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
@@ -161,7 +171,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, users, pages, editing, history, reviews, imports, archive):
+    for module in (auth, users, pages, editing, history, reviews, imports, archive, notifications):
         app.include_router(module.router)
 
     @app.get("/healthz")
