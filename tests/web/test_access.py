@@ -246,6 +246,9 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         {},
     ),
     ("GET", "/admin/deliveries"): ("/admin/deliveries?status=failed", None),
+    ("POST", "/incidents/{key}/reports/pdf"): ("/incidents/{key}/reports/pdf", {}),
+    ("GET", "/jobs/{job_id}"): ("/jobs/999999", None),
+    ("GET", "/jobs/{job_id}/download"): ("/jobs/999999/download", None),
     ("POST", "/incidents/{key}/review/request"): ("/incidents/{key}/review/request", {}),
     ("POST", "/incidents/{key}/review/decide"): (
         "/incidents/{key}/review/decide",

@@ -36,6 +36,7 @@ def worker(
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
+    logging.getLogger("huey").setLevel(logging.WARNING)  # not a line per job run
     console.print(f"Hindsight worker: {threads} thread(s), Ctrl+C to stop")
     queue.run_worker(threads=threads, periodic=periodic)
 

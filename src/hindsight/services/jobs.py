@@ -28,6 +28,7 @@ from hindsight.config import Settings
 from hindsight.services.database import Database
 from hindsight.services.delivery import attempt_delivery
 from hindsight.services.reminders import find_due_reminders, send_weekly_digests, week_of
+from hindsight.services.report_jobs import run_report_job
 from hindsight.storage.models import JobRunRow
 from hindsight.storage.queue import DatabaseStorage
 
@@ -105,6 +106,7 @@ class JobQueue:
         self.deliver = self.huey.task(name="deliver")(self._deliver)
         self.periodic_at = self.huey.task(name="periodic_at")(self._periodic_at)
         self.tick = self.huey.periodic_task(crontab(minute="*"), name="tick")(self._tick)
+        self.render_report = self.huey.task(name="render_report")(self._render_report)
 
     # Jobs (run in a worker).
 
@@ -120,6 +122,11 @@ class JobQueue:
             self.enqueue_delivery(delivery_id)
         return ran
 
+    def _render_report(self, job_id: int) -> None:
+        run_report_job(
+            self.database, job_id=job_id, team_dir=self.settings.resolved_templates_dir()
+        )
+
     def _tick(self) -> list[str]:
         return self._periodic_at(_now().isoformat())
 
@@ -131,6 +138,10 @@ class JobQueue:
             self.deliver.schedule((delivery_id,), delay=delay)
         else:
             self.deliver(delivery_id)
+
+    def enqueue_report(self, job_id: int) -> None:
+        """Render a recorded report job (services/report_jobs.py) on a worker."""
+        self.render_report(job_id)
 
     def enqueue_periodic(self, at: dt.datetime) -> None:
         """Have a worker run the periodic jobs as at `at` (what each minute's tick does with

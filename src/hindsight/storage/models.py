@@ -403,6 +403,7 @@ class JobRow(Base):
     kind: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int] = _user_fk()
     incident_key: Mapped[str] = mapped_column(String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(20), index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")

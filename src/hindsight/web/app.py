@@ -23,6 +23,7 @@ from hindsight.errors import (
 )
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
+from hindsight.services.jobs import JobQueue
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
@@ -33,6 +34,7 @@ from hindsight.web.routes import (
     editing,
     history,
     imports,
+    jobs,
     notifications,
     pages,
     reviews,
@@ -149,6 +151,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         lifespan=upload_sweeper(uploads, settings.upload_lifetime_minutes * 60),
     )
     app.state.database = db
+    app.state.queue = JobQueue(db, settings)  # the web enqueues; `hindsight worker` runs
     app.state.upload_dir = uploads
     app.state.settings = settings
     app.add_middleware(
@@ -171,7 +174,18 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.state.settings = settings
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, users, pages, editing, history, reviews, imports, archive, notifications):
+    for module in (
+        auth,
+        users,
+        pages,
+        editing,
+        history,
+        reviews,
+        imports,
+        archive,
+        notifications,
+        jobs,
+    ):
         app.include_router(module.router)
 
     @app.get("/healthz")

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("incident_key", sa.String(length=80), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("progress", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
