@@ -39,18 +39,11 @@ def test_a_pdf_job_is_queued_rendered_by_a_worker_and_downloaded_by_its_owner(
     assert task is not None and task.name == "render_report"
     queue.huey.execute(task)
 
+    refused = client.submit("/incidents/no-such-incident/reports/pdf", {})
+    assert refused.status_code == 404 and queue.pending() == 0  # type: ignore[attr-defined]
+
     done = client.page(location)  # a reload: the state is in the database
     assert 'data-state="done"' in done and "hx-get" not in done
     pdf = client.get(f"{location}/download")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-disposition"] == f'attachment; filename="{KEY}.pdf"'
-
-
-def test_a_job_for_an_unknown_incident_is_refused_and_nothing_is_queued(
-    browser_for: Make, app_database: Database, tmp_path: object
-) -> None:
-    client = browser_for("owner")
-    client.page("/settings")
-    refused = client.submit("/incidents/no-such-incident/reports/pdf", {})
-    assert refused.status_code == 404  # type: ignore[attr-defined]
-    assert JobQueue(app_database, Settings()).pending() == 0

@@ -479,3 +479,16 @@ class DeliveryAttemptRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarFeedRow(Base):
+    """A person's iCalendar feed of due dates: only a hash of the secret in its URL is kept, so
+    this table gives no one the feed; rotating replaces the row."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

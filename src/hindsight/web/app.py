@@ -29,6 +29,7 @@ from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_er
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import (
+    api_notifications,
     archive,
     auth,
     editing,
@@ -170,8 +171,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     if settings.access_log:  # added last: outermost, times and logs everything
         app.add_middleware(AccessLogMiddleware)
     api = create_api()
+    api.include_router(api_notifications.router)
     api.state.database = db
     api.state.settings = settings
+    api.state.queue = app.state.queue
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hindsight.domain.access import Actor
 from hindsight.errors import HindsightError
+from hindsight.services.calendar import feed_created, render_feed, revoke_feed, rotate_feed
 from hindsight.services.database import Session
 from hindsight.services.notifications import (
     CHANNEL_KINDS,
@@ -22,6 +23,7 @@ from hindsight.web.deps import SESSION, form_fields, page_actor, render, verify_
 router = APIRouter()
 PAGE_SIZE = 50
 STATUSES = ("pending", "sending", "sent", "failed")
+NEW_FEED_KEY = "new_calendar_url"
 
 
 def _channels_page(
@@ -30,6 +32,8 @@ def _channels_page(
     context = {
         "channels": list_channels(session, actor=actor),
         "kinds": CHANNEL_KINDS,
+        "feed_created": feed_created(session, actor=actor),
+        "new_feed": request.session.pop(NEW_FEED_KEY, ""),
         "message": "",
         "error": "",
         "form": {},
@@ -104,3 +108,40 @@ async def deliveries_page(
         "pages": pages,
     }
     return render(request, "deliveries.html", context)
+
+
+@router.post("/settings/notifications/calendar", dependencies=[Depends(verify_csrf)])
+async def calendar_rotate(
+    request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Make a new secret address for your calendar feed (the old one stops working); it is
+    shown once, after the redirect, so a reload never makes another."""
+    secret = rotate_feed(session, actor=actor, now=dt.datetime.now(dt.UTC))
+    base = str(request.base_url).rstrip("/")
+    request.session[NEW_FEED_KEY] = f"{base}/calendar/{secret}.ics"
+    return RedirectResponse("/settings/notifications#calendar", status_code=303)
+
+
+@router.post("/settings/notifications/calendar/revoke", dependencies=[Depends(verify_csrf)])
+async def calendar_revoke(
+    actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Turn your calendar feed off."""
+    revoke_feed(session, actor=actor)
+    return RedirectResponse("/settings/notifications#calendar", status_code=303)
+
+
+@router.get("/calendar/{secret}.ics")
+async def calendar_feed(request: Request, secret: str, session: Session = SESSION) -> Response:
+    """The iCalendar feed behind a secret address (no sign-in: calendar apps cannot)."""
+    body = render_feed(
+        session,
+        secret=secret,
+        base_url=request.app.state.settings.base_url,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
+    )

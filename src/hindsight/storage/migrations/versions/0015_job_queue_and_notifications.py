@@ -1,6 +1,6 @@
 """The job queue's tables (huey's storage in our database), periodic job runs, long jobs,
-and notification channels, notifications (unique per person and key: each reminder once) and
-deliveries with every attempt.
+and notification channels, notifications (unique per person and key: each reminder once),
+deliveries with every attempt, and calendar feeds (a hash of each secret URL).
 
 Revision ID: 0015
 Revises: 0008
@@ -190,9 +190,30 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_delivery_attempts_delivery_id"), ["delivery_id"], unique=False
         )
+    op.create_table(
+        "calendar_feeds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_calendar_feeds_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feeds")),
+        sa.UniqueConstraint("secret_hash", name=op.f("uq_calendar_feeds_secret_hash")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_calendar_feeds_user_id")),
+    )
+    with op.batch_alter_table("calendar_feeds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_calendar_feeds_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("calendar_feeds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_calendar_feeds_user_id"))
+    op.drop_table("calendar_feeds")
     with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_attempts_delivery_id"))
 
