@@ -141,3 +141,22 @@ def test_a_retry_waits_in_the_schedule_for_its_delay(shared: Database) -> None:
     task = queue.huey.dequeue()  # a worker takes it, sees its time and puts it in the schedule
     assert task.args == (123456,) and task.name == "deliver"
     assert task.eta > dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=55)
+
+
+def test_the_reminders_command_queues_the_periodic_jobs_for_a_worker(shared: Database) -> None:
+    from typer.testing import CliRunner
+
+    from hindsight.cli.main import app
+    from hindsight.services.jobs import JobQueue
+
+    url = shared.engine.url.render_as_string(hide_password=False)
+    queue = JobQueue(shared, Settings())
+    queue.huey.flush()
+    runner = CliRunner()
+    bad = runner.invoke(app, ["--database-url", url, "reminders", "--at", "next monday"])
+    assert bad.exit_code == 2
+    assert "--at: 'next monday' is not a date and time" in bad.stderr and queue.pending() == 0
+    done = runner.invoke(app, ["--database-url", url, "reminders", "--at", "2030-01-07T09:00"])
+    assert done.exit_code == 0 and "2030-01-07T09:00:00+00:00" in done.stdout
+    task = queue.huey.dequeue()
+    assert task.name == "periodic_at" and task.args == ("2030-01-07T09:00:00+00:00",)
