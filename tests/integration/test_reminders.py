@@ -4,6 +4,7 @@ waiting, the weekly digest; restricted incidents reach only those who may see th
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -155,3 +156,25 @@ def test_a_person_removes_only_their_own_channels(session: Session) -> None:
         remove_channel(session, actor=bo, channel_id=hook.id)
     remove_channel(session, actor=ana, channel_id=hook.id)
     assert list_channels(session, actor=ana) == []
+
+
+def test_the_digest_lists_an_item_marked_done_this_week_from_the_history(session: Session) -> None:
+    import dataclasses
+
+    from hindsight.domain.actions import ActionStatus
+    from hindsight.services.incidents import update_postmortem
+
+    reader = person(session, "ana")
+    add_channel(session, actor=reader, kind="email", target="ana@example.org", now=NOW)
+    make_incident(session)
+
+    def close(pm: Any) -> Any:
+        done = dataclasses.replace(pm.action_items[0], status=ActionStatus.DONE)
+        return dataclasses.replace(pm, action_items=[done])
+
+    update_postmortem(session, key="2024-03-05-checkout-errors", change=close, author="ana")
+    send_weekly_digests(session, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
+    digest = session.scalar(select(NotificationRow).where(NotificationRow.kind == "weekly_digest"))
+    assert digest is not None
+    assert "Action items closed (1)" in digest.body and "Action items overdue (0)" in digest.body
+    assert digest.payload["closed"][0].endswith("(2024-03-05-checkout-errors)")
