@@ -160,3 +160,35 @@ def test_the_reminders_command_queues_the_periodic_jobs_for_a_worker(shared: Dat
     assert done.exit_code == 0 and "2030-01-07T09:00:00+00:00" in done.stdout
     task = queue.huey.dequeue()
     assert task.name == "periodic_at" and task.args == ("2030-01-07T09:00:00+00:00",)
+
+
+def test_deliveries_whose_job_was_lost_are_queued_again_once_ten_minutes_late(
+    shared: Database,
+) -> None:
+    from hindsight.services.jobs import PERIODIC
+    from hindsight.services.notifications import notify_once
+    from hindsight.storage.models import ChannelRow, UserRow
+
+    with shared.transaction() as session:
+        user = UserRow(username="lost", password_hash="-", role="editor", created_at=T0)
+        session.add(user)
+        session.flush()
+        session.add(ChannelRow(user_id=user.id, kind="email", target="l@x.org", created_at=T0))
+        [old] = notify_once(
+            session, user_id=user.id, key="a", kind="k", subject="s", body="", payload={}, now=T0
+        )
+        [new] = notify_once(
+            session,
+            user_id=user.id,
+            key="b",
+            kind="k",
+            subject="s",
+            body="",
+            payload={},
+            now=T0 + dt.timedelta(minutes=55),
+        )
+    jobs = {"lost-deliveries": PERIODIC["lost-deliveries"]}
+    at = T0 + dt.timedelta(minutes=61)
+    names, again = run_periodic(shared, Settings(), at, jobs)
+    assert names == ["lost-deliveries"] and old in again and new not in again
+    assert run_periodic(shared, Settings(), at + dt.timedelta(minutes=1), jobs) == ([], [])

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from huey import Huey, crontab
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from hindsight.services.database import Database
 from hindsight.services.delivery import attempt_delivery
 from hindsight.services.reminders import find_due_reminders, send_weekly_digests, week_of
 from hindsight.services.report_jobs import run_report_job
-from hindsight.storage.models import JobRunRow
+from hindsight.storage.models import DeliveryRow, JobRunRow
 from hindsight.storage.queue import DatabaseStorage
 
 log = logging.getLogger("hindsight.jobs")
@@ -47,6 +48,25 @@ def _digests(session: Session, settings: Settings, now: dt.datetime) -> list[int
     return send_weekly_digests(session, now=now)
 
 
+LOST_AFTER = dt.timedelta(minutes=10)
+
+
+def _lost_deliveries(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
+    """Pending deliveries whose try is more than 10 minutes late: their job was lost (a worker
+    stopped between committing them and queueing them). Queued again; sending them twice is
+    impossible, since a delivery is sent by whoever claims it (services/delivery.py)."""
+    late = select(DeliveryRow.id).where(
+        DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now - LOST_AFTER
+    )
+    return list(session.scalars(late.order_by(DeliveryRow.id).limit(1000)))
+
+
+def every_ten_minutes(now: dt.datetime) -> str:
+    """The ten minutes `now` falls in (UTC), e.g. 2026-12-02T14:30."""
+    moment = now.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:") + f"{moment.minute // 10 * 10:02d}"
+
+
 def hourly(now: dt.datetime) -> str:
     """The hour of `now` in UTC, e.g. 2026-12-02T14."""
     return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
@@ -56,6 +76,7 @@ def hourly(now: dt.datetime) -> str:
 PERIODIC: dict[str, tuple[Callable[[dt.datetime], str], PeriodicJob]] = {
     "reminders": (hourly, _reminders),
     "weekly-digest": (week_of, _digests),
+    "lost-deliveries": (every_ten_minutes, _lost_deliveries),
 }
 
 
