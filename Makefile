@@ -17,8 +17,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# The web server and one job-queue worker beside it (reminders, deliveries, renders); the
+# worker stops with the server.
 run: install
 	$(BIN)/hindsight demo --if-empty
+	$(BIN)/hindsight worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/hindsight serve --host $(HOST) --port $(PORT)
 
 test: install

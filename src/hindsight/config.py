@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     # A team's own section headings for archive import, added to the built-in table:
     # '{"impact": ["blast radius"], "action_items": ["todo list"]}' (docs/archive-import.md).
     archive_headings: dict[str, list[str]] = {}
+    # Outgoing e-mail for reminders and digests (docs/notifications.md); no host, no e-mail.
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "hindsight@localhost"
+    # The address people open Hindsight at, for the links in reminders.
+    base_url: str = "http://127.0.0.1:8000"
+    # Reminders: "due soon" this many days ahead; a failed delivery is retried after
+    # retry_seconds, then twice as long each time, until it has been tried max_attempts times.
+    remind_due_soon_days: int = Field(3, ge=0, le=60)
+    delivery_retry_seconds: float = Field(30.0, ge=0)
+    delivery_max_attempts: int = Field(5, ge=1, le=20)
+    delivery_timeout_seconds: float = Field(10.0, gt=0)
+    # How often an idle worker looks for new jobs, at most (it starts at 0.1 s and backs off).
+    worker_poll_seconds: float = Field(2.0, gt=0, le=60)
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -29,6 +29,7 @@ SPEC = TableSpec(
         ColumnSpec("count", "int", False),
         ColumnSpec("ratio", "float", True),
         ColumnSpec("text", "text", False),
+        ColumnSpec("blob", "bytes", True),
     ),
 )
 json_values = st.recursive(
@@ -45,6 +46,7 @@ rows = st.fixed_dictionaries(
         "count": st.integers(),
         "ratio": st.none() | st.floats(allow_nan=False),
         "text": st.text(),
+        "blob": st.none() | st.binary(),
     }
 )
 
@@ -95,5 +97,14 @@ def test_a_manifest_of_a_newer_format_is_refused() -> None:
 
 def test_every_column_of_the_schema_has_a_lossless_kind() -> None:
     kinds = {column.kind for spec in table_specs() for column in spec.columns}
-    assert kinds <= {"datetime", "date", "json", "bool", "int", "float", "text"}
+    assert kinds <= {"datetime", "date", "json", "bool", "int", "float", "text", "bytes"}
     assert {"datetime", "date", "json", "bool"} <= kinds
+
+
+def test_bytes_that_are_not_base64_are_reported_with_their_column() -> None:
+    row = {column.name: None for column in SPEC.columns}
+    row |= {"at": dt.datetime(2018, 1, 18, tzinfo=dt.UTC), "data": {}, "done": True}
+    row |= {"count": 1, "text": "", "blob": b"\x00pickled"}
+    line = encode_row(SPEC, row).replace(b'"blob":"AHBpY2tsZWQ="', b'"blob":"not base64!"')
+    with pytest.raises(BackupError, match=r"things.jsonl:3: blob: expected base64 text"):
+        decode_row(SPEC, "tables/things.jsonl", 3, line)

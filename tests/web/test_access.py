@@ -250,6 +250,25 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/admin/users/{username}/enable"): ("/admin/users/ghost/enable", {}),
     ("POST", "/settings/sessions/{session_id}/end"): ("/settings/sessions/999999/end", {}),
     ("POST", "/settings/sessions/end-all"): ("/settings/sessions/end-all", {}),
+    ("GET", "/settings/notifications"): ("/settings/notifications", None),
+    ("POST", "/settings/notifications/channels"): (
+        "/settings/notifications/channels",
+        {"kind": "email", "target": "matrix@example.org"},
+    ),
+    ("POST", "/settings/notifications/channels/{channel_id}/remove"): (
+        "/settings/notifications/channels/999999/remove",
+        {},
+    ),
+    ("GET", "/admin/deliveries"): ("/admin/deliveries?status=failed", None),
+    ("POST", "/incidents/{key}/reports/pdf"): ("/incidents/{key}/reports/pdf", {}),
+    ("GET", "/jobs/{job_id}"): ("/jobs/999999", None),
+    ("GET", "/jobs/{job_id}/download"): ("/jobs/999999/download", None),
+    ("POST", "/settings/notifications/calendar"): ("/settings/notifications/calendar", {}),
+    ("POST", "/settings/notifications/calendar/revoke"): (
+        "/settings/notifications/calendar/revoke",
+        {},
+    ),
+    ("GET", "/calendar/{secret}.ics"): ("/calendar/not-a-feed.ics", None),
     ("POST", "/incidents/{key}/review/request"): ("/incidents/{key}/review/request", {}),
     ("POST", "/incidents/{key}/review/decide"): (
         "/incidents/{key}/review/decide",
@@ -285,6 +304,13 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
+    ("GET", "/me/channels"): ("/me/channels", None),
+    ("POST", "/me/channels"): ("/me/channels", {"kind": "email", "target": "api@example.org"}),
+    ("DELETE", "/me/channels/{channel_id}"): ("/me/channels/999999", None),
+    ("GET", "/deliveries"): ("/deliveries?status=failed", None),
+    ("POST", "/incidents/{key}/reports/pdf"): ("/incidents/{key}/reports/pdf", {}),
+    ("GET", "/jobs/{job_id}"): ("/jobs/999999", None),
+    ("GET", "/jobs/{job_id}/download"): ("/jobs/999999/download", None),
     ("GET", "/openapi.json"): ("/openapi.json", None),
     ("GET", "/docs"): ("/docs", None),
     ("GET", "/incidents"): ("/incidents?q=leak", None),

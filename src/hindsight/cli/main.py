@@ -26,6 +26,7 @@ from hindsight.cli import (
     search,
     similar,
     users,
+    worker,
 )
 from hindsight.cli.context import State, errors
 from hindsight.config import Settings
@@ -158,7 +159,7 @@ for module in (
     search,
 ):
     module.register(app)
-for module in (findings, similar, candidates, metrics):
+for module in (findings, similar, candidates, metrics, worker):
     module.register(app)
 
 

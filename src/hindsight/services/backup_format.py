@@ -14,6 +14,8 @@ Values: times as ISO 8601 with their offset (`2024-03-05T09:00:00+00:00`), dates
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -148,6 +150,8 @@ def _reason(error: Exception) -> str:
 def _encode(kind: str, value: Any) -> Any:
     if value is not None and kind in ("datetime", "date"):
         return value.isoformat()
+    if value is not None and kind == "bytes":
+        return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
@@ -181,6 +185,15 @@ def _checked(accepts: tuple[type[Any], ...], what: str) -> Any:
     return check
 
 
+def _decode_bytes(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"expected base64 text, found {value!r}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError(f"expected base64 text, found {value[:40]!r}") from None
+
+
 _DECODERS: dict[str, Any] = {
     "datetime": _decode_time,
     "date": _decode_date,
@@ -189,6 +202,7 @@ _DECODERS: dict[str, Any] = {
     "int": _checked((int,), "a whole number"),
     "float": _checked((int, float), "a number"),
     "text": _checked((str,), "text"),
+    "bytes": _decode_bytes,
 }
 
 

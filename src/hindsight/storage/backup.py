@@ -23,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -45,6 +46,7 @@ _KINDS: tuple[tuple[type[Any], str], ...] = (
     (Float, "float"),
     (Numeric, "float"),
     (String, "text"),
+    (LargeBinary, "bytes"),  # queued jobs, rendered reports: base64 in the archive
 )
 
 

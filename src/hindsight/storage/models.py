@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -446,3 +447,151 @@ class MetricSeriesRow(Base):
     points: Mapped[list[Any]] = mapped_column(JSON)
     imported_by: Mapped[str] = mapped_column(String(200))
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# The job queue (huey's storage, storage/queue.py) and notifications (migration 0015).
+
+
+class QueueTaskRow(Base):
+    """A job waiting for a worker; a worker takes it by deleting its row."""
+
+    __tablename__ = "queue_tasks"
+    __table_args__ = (Index("ix_queue_tasks_queue_priority_id", "queue", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class QueueScheduleRow(Base):
+    """A job to enqueue at `run_at` (seconds since the epoch): retries and delayed jobs."""
+
+    __tablename__ = "queue_schedule"
+    __table_args__ = (Index("ix_queue_schedule_queue_run_at", "queue", "run_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    run_at: Mapped[float] = mapped_column(Float)
+
+
+class QueueValueRow(Base):
+    """huey's key/value store: results, revocations, locks, counters."""
+
+    __tablename__ = "queue_values"
+
+    queue: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JobRunRow(Base):
+    """A periodic job's run for one period: the primary key lets one worker of many run it."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class JobRow(Base):
+    """A long job someone started from the web (a PDF render): its progress, shown on its
+    page, and where its result is."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = _user_fk()
+    incident_key: Mapped[str] = mapped_column(String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelRow(Base):
+    """Where a person wants reminders: an e-mail address, a Slack-compatible incoming webhook
+    or a generic webhook (whose payloads are signed with `secret`)."""
+
+    __tablename__ = "notification_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationRow(Base):
+    """One reminder or digest for one person. The unique (user, key) pair is what makes each
+    reminder happen once, however many workers and web processes look for due ones."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DeliveryRow(Base):
+    """A notification sent (or being sent) over one channel; kind and target are copied so the
+    log still reads after the channel is removed."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("notification_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryAttemptRow(Base):
+    """One try of a delivery and what the other side answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarFeedRow(Base):
+    """A person's iCalendar feed of due dates: only a hash of the secret in its URL is kept, so
+    this table gives no one the feed; rotating replaces the row."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

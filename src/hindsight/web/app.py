@@ -23,12 +23,14 @@ from hindsight.errors import (
 )
 from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
+from hindsight.services.jobs import JobQueue
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.form_errors import back_to_form, signed_out_answer, submitted_fields
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import (
+    api_notifications,
     archive,
     archive_import,
     auth,
@@ -38,6 +40,8 @@ from hindsight.web.routes import (
     history,
     imports,
     metrics,
+    jobs,
+    notifications,
     pages,
     reviews,
     users,
@@ -165,6 +169,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         lifespan=upload_sweeper(uploads, settings.upload_lifetime_minutes * 60),
     )
     app.state.database = db
+    app.state.queue = JobQueue(db, settings)  # the web enqueues; `hindsight worker` runs
     app.state.upload_dir = uploads
     app.state.settings = settings
     app.add_middleware(
@@ -185,12 +190,14 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api = create_api()
     api.include_router(findings.api_router)
     api.include_router(search_routes.api_router)
+    api.include_router(api_notifications.router)
     api.state.database = db
     api.state.settings = settings
+    api.state.queue = app.state.queue
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (auth, users, pages, editing, history, reviews, imports, archive, archive_import)
-    for module in (*routers, findings, candidates):
+    for module in (*routers, findings, candidates, notifications, jobs):
         app.include_router(module.router)
     app.include_router(similar_routes.router)
     app.include_router(search_routes.router)
