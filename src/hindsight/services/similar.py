@@ -10,7 +10,7 @@ is neither linked nor dismissed becomes the recurrence suggestion.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -110,21 +110,21 @@ class SimilarIncidents:
     links: list[LinkedIncident] = field(default_factory=list)
 
 
+def _earlier(row_id: int, created_at: dt.datetime, actor: Actor | None) -> Select[Any]:
+    return visible_to(select(IncidentRow.id), actor).where(
+        IncidentRow.id != row_id, IncidentRow.created_at <= created_at
+    )
+
+
 def _pool_ids(
-    session: Session,
-    row_id: int,
-    created_at: dt.datetime,
-    actor: Actor | None,
-    terms: Sequence[str] = (),
+    session: Session, row_id: int, created_at: dt.datetime, actor: Actor | None
 ) -> set[int]:
     """Earlier incidents `actor` may see: sharing a service or tag, then the most recent.
 
     Sharing is read from the service and tag indexes alone, newest row id first (ids grow with
     creation), before visibility and time narrow that short list: ordering every incident that
     shares a common service by its creation time would cost a scan of them at 100,000."""
-    earlier = visible_to(select(IncidentRow.id), actor).where(
-        IncidentRow.id != row_id, IncidentRow.created_at <= created_at
-    )
+    earlier = _earlier(row_id, created_at, actor)
     shared: set[int] = set()
     for table in (ServiceRow, TagRow):
         names = list(session.scalars(select(table.name).where(table.incident_id == row_id)))
@@ -142,15 +142,30 @@ def _pool_ids(
         narrowed = earlier.where(IncidentRow.id.in_(shared)).order_by(*order).limit(POOL_SHARED)
         ids.update(session.scalars(narrowed))
     ids.update(session.scalars(earlier.order_by(*order).limit(POOL_RECENT)))
-    words = [word for word, _ in Counter(terms).most_common(LEXICAL_QUERY_WORDS)]
-    found = match_ids(
-        session, " ".join(words), actor=actor, limit=POOL_LEXICAL, exclude_ids=[row_id]
-    )
-    if found:
-        # The index knows nothing of "earlier": the same visibility-and-time query keeps those.
-        lexical = earlier.where(IncidentRow.id.in_([incident_id for incident_id, _ in found]))
-        ids.update(session.scalars(lexical))
     return ids
+
+
+def _lexical_ids(
+    session: Session,
+    query: Profile,
+    pool: Sequence[Profile],
+    created_at: dt.datetime,
+    actor: Actor | None,
+    known: set[int],
+) -> set[int]:
+    """The best full-text matches of the whole archive for the query's most telling words
+    (highest tf-idf in the pool already gathered): rare words match few incidents, so the
+    index answers fast and the matches are the ones that share what is particular."""
+    words = list(Corpus([query, *pool]).telling_terms(query.terms, LEXICAL_QUERY_WORDS))
+    found = match_ids(
+        session, " ".join(words), actor=actor, limit=POOL_LEXICAL, exclude_ids=[query.id]
+    )
+    new = [incident_id for incident_id, _ in found if incident_id not in known]
+    if not new:
+        return set()
+    # The index knows nothing of "earlier": the same visibility-and-time query keeps those.
+    lexical = _earlier(query.id, created_at, actor).where(IncidentRow.id.in_(new))
+    return set(session.scalars(lexical))
 
 
 def _names(
@@ -236,8 +251,10 @@ def find_similar(
     stored = get_postmortem(session, key=key, actor=actor)
     vector = _own_vector(session, row_id, stored.postmortem, model)
     query = make_profile(stored.postmortem, id=row_id, created_at=stored.created_at, vector=vector)
-    pool = _pool_ids(session, row_id, stored.created_at, actor, query.terms)
+    pool = _pool_ids(session, row_id, stored.created_at, actor)
     candidates = _profiles(session, pool, model)
+    extra = _lexical_ids(session, query, candidates, stored.created_at, actor, pool)
+    candidates += _profiles(session, extra, model)
     ranking = score_candidates(
         query,
         candidates,
