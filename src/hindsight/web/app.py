@@ -27,7 +27,18 @@ from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
-from hindsight.web.routes import archive, auth, editing, history, imports, pages, reviews, users
+from hindsight.web.routes import (
+    action_items,
+    archive,
+    auth,
+    editing,
+    history,
+    imports,
+    insights,
+    pages,
+    reviews,
+    users,
+)
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
@@ -162,6 +173,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, users, pages, editing, history, reviews, imports, archive):
+        app.include_router(module.router)
+    for module in (action_items, insights):
         app.include_router(module.router)
 
     @app.get("/healthz")
