@@ -254,6 +254,17 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
     ("POST", "/incidents/{key}/moments"): ("/incidents/{key}/moments", {}),
     ("POST", "/incidents/{key}/hook-token"): ("/incidents/{key}/hook-token", {}),
     ("GET", "/healthz"): ("/healthz", None),
+    # Cross-postmortem views: filtered to the restricted item's owner (the probe's item with
+    # the same title is internal); a bulk change names the restricted incident's key.
+    ("GET", "/actions"): ("/actions?who=all&owner=Ana", None),
+    ("GET", "/actions.csv"): ("/actions.csv?who=all&owner=Ana", None),
+    ("POST", "/actions/status"): (
+        "/actions/status",
+        {"item": f"{SECRET}|ai-000000|1", "status": "done"},
+    ),
+    ("GET", "/insights"): ("/insights?from=2000-01-01", None),
+    ("GET", "/insights/{slug}.csv"): ("/insights/top-factors.csv?from=2000-01-01", None),
+    ("GET", "/incidents.csv"): ("/incidents.csv?q=leak", None),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -310,6 +321,13 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("POST", "/tokens"): ("/tokens", {"name": "matrix"}),
     ("DELETE", "/tokens/{token_id}"): ("/tokens/999999", None),
     ("POST", "/hooks/{kind}/{key}"): ("/hooks/alertmanager/{key}", {"alerts": []}),
+    ("GET", "/action-items"): ("/action-items?owner=Ana", None),
+    ("GET", "/action-items.csv"): ("/action-items.csv?owner=Ana", None),
+    ("POST", "/action-items/status"): (
+        "/action-items/status",
+        {"items": [{"key": SECRET, "item_id": "ai-000000"}], "status": "done"},
+    ),
+    ("GET", "/insights"): ("/insights?from=2000-01-01", None),
 }
 
 

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from hindsight.cli import (
+    actions,
     admin,
     archive,
     backup,
@@ -139,6 +140,8 @@ def main(
 
 
 for module in (incidents, archive, editing, documents, imports, lint, admin, users, backup):
+    module.register(app)
+for module in (actions,):
     module.register(app)
 
 

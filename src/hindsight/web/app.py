@@ -34,6 +34,7 @@ from hindsight.web.routes import (
     editing,
     history,
     imports,
+    incident_csv,
     insights,
     pages,
     reviews,
@@ -174,7 +175,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, users, pages, editing, history, reviews, imports, archive):
         app.include_router(module.router)
-    for module in (action_items, insights):
+    for module in (action_items, insights, incident_csv):
         app.include_router(module.router)
 
     @app.get("/healthz")

@@ -102,17 +102,17 @@ def action_items_csv(items: list[ActionItemSummary], now: dt.datetime, base: str
         writer.writerow(
             [
                 item.key,
-                _safe(item.incident_title),
+                safe_cell(item.incident_title),
                 item.severity,
                 item.item_id,
-                _safe(item.title),
+                safe_cell(item.title),
                 item.kind,
-                _safe(item.owner),
-                _safe(item.team),
+                safe_cell(item.owner),
+                safe_cell(item.team),
                 item.priority,
                 item.due.isoformat() if item.due else "",
                 item.status,
-                _safe(item.reason),
+                safe_cell(item.reason),
                 item.tracker_url,
                 item.opened_at.isoformat() if item.opened_at else "",
                 item.closed_at.isoformat() if item.closed_at else "",
@@ -124,7 +124,7 @@ def action_items_csv(items: list[ActionItemSummary], now: dt.datetime, base: str
     return out.getvalue()
 
 
-def _safe(text: str) -> str:
+def safe_cell(text: str) -> str:
     """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -229,17 +229,18 @@ async def action_items_bulk_status(
     back = str(form.get("back", ""))
     try:
         refs = refs_from_form(form)
-        set_status_in_bulk(
-            session,
-            items=refs,
-            status=str(form.get("status", "")),
-            reason=str(form.get("reason", "")),
-            actor=actor,
-            author=actor.username,
-        )
+        # A savepoint: when one postmortem fails, the ones changed before it are undone too,
+        # and the page can still be read in this transaction.
+        with session.begin_nested():
+            set_status_in_bulk(
+                session,
+                items=refs,
+                status=str(form.get("status", "")),
+                reason=str(form.get("reason", "")),
+                actor=actor,
+                author=actor.username,
+            )
     except HindsightError as problem:
-        # Nothing of the change stays (the failed postmortem's and any before it).
-        session.rollback()
         result = list_action_items(session, filters=ActionItemFilter(mine=True), actor=actor)
         return _render(request, result, 1, 50, {"who": "mine"}, str(problem), 0, _status(problem))
     suffix = f"&{back}" if back else ""
