@@ -225,7 +225,16 @@ def list_action_items(
     _check(filters, sort)
     counted = _filtered(select(func.count(ActionItemRow.id)), filters, actor, today)
     total = count_visible(session, counted.where(IncidentRow.archived_at.is_(None)), actor)
+    # Two steps: the page's item ids in order (the sort only carries ids), then those rows
+    # with their incident and team (a per-row subquery, run for the page only).
+    page_ids: Select[Any] = _filtered(select(ActionItemRow.id), filters, actor, today)
+    ids = list(
+        session.scalars(
+            visible_to(page_ids, actor).order_by(*SORTS[sort]).limit(limit).offset(offset)
+        )
+    )
     columns = (
+        ActionItemRow.id.label("row_id"),
         IncidentRow.key,
         IncidentRow.title.label("incident_title"),
         IncidentRow.severity,
@@ -243,13 +252,25 @@ def list_action_items(
         ActionItemRow.opened_at,
         ActionItemRow.closed_at,
     )
-    query: Select[Any] = _filtered(select(*columns), filters, actor, today)  # type: ignore[arg-type]
-    rows = session.execute(
-        visible_to(query, actor).order_by(*SORTS[sort]).limit(limit).offset(offset)
-    ).all()
+    found = (
+        {
+            row.row_id: row
+            for row in session.execute(
+                select(*columns)
+                .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
+                .where(ActionItemRow.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    rows = [found[row_id] for row_id in ids if row_id in found]
     accounts = _accounts_named(session, {row.owner for row in rows if row.owner})
     items = [
-        ActionItemSummary(**row._asdict(), owner_is_account=row.owner.lower() in accounts)
+        ActionItemSummary(
+            **{k: v for k, v in row._asdict().items() if k != "row_id"},
+            owner_is_account=row.owner.lower() in accounts,
+        )
         for row in rows
     ]
     return ActionItemPage(items, total, limit, offset, frozenset(accounts))
