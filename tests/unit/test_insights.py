@@ -136,3 +136,17 @@ def test_every_chart_has_an_accessible_svg_and_the_same_numbers_as_csv() -> None
     assert "2024-02, SEV2: 1 incidents" in svg  # each bar says its value
     assert "No data" in chart_svg(by_slug["top-factors"])
     assert chart_csv(by_slug["time-to-detect-by-month"]).splitlines()[1] == "2024-01,10,10"
+
+
+def test_the_publication_chart_counts_serious_and_published_incidents() -> None:
+    incidents = [
+        incident("2024-01-01", "SEV1", 1, published_at=at("2024-01-03")),
+        incident("2024-01-01", "SEV2", 1),
+        incident("2024-01-01", "SEV4", 1, published_at=at("2024-01-03")),
+    ]
+    chart = next(
+        c
+        for c in build_charts(compute_insights(incidents, [], today=TODAY))
+        if c.slug == "publication"
+    )
+    assert chart_csv(chart).splitlines()[1:] == ["SEV1-SEV2,2", "published,1"]

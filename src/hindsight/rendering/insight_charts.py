@@ -134,6 +134,20 @@ def build_charts(insights: Insights) -> list[Chart]:
             ),
         )
     )
+    publication = insights.publication
+    charts.append(
+        Chart(
+            "publication",
+            "SEV1-SEV2 incidents and those with a published postmortem",
+            "incidents",
+            "Incidents",
+            ("incidents",),
+            (
+                ("SEV1-SEV2", (float(publication.serious),)),
+                ("published", (float(publication.published),)),
+            ),
+        )
+    )
     for slug, title, groups, label in (
         ("close-by-kind", "Time to close by kind (median and p90)", insights.close_by_kind, "Kind"),
         (
