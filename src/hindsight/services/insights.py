@@ -12,14 +12,14 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.insights import IncidentFacts, Insights, ItemFacts, compute_insights
 from hindsight.analysis.insights import month_of as month_of
-from hindsight.analysis.metrics import Moments, metrics_from_moments
+from hindsight.analysis.metrics import METRIC_MOMENTS
 from hindsight.domain.access import Actor
 from hindsight.domain.incidents import Severity
 from hindsight.domain.reviews import ReviewAction
@@ -27,6 +27,7 @@ from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import InvalidInputError
 from hindsight.services.action_items import TEAM_OF_OWNER
 from hindsight.services.incidents import utc_now, visible_to
+from hindsight.storage.durations import seconds_between
 from hindsight.storage.models import (
     ActionItemRow,
     IncidentRow,
@@ -80,29 +81,35 @@ def _check(filters: InsightFilter) -> None:
         )
 
 
-def _moments(session: Session, ids: Select[tuple[int]]) -> dict[int, Moments]:
-    found: dict[int, dict[KeyMoment, dt.datetime]] = {}
-    rows = session.execute(
-        select(TimelineEventRow.incident_id, TimelineEventRow.key_moment, TimelineEventRow.at)
+def _durations(session: Session, ids: Select[tuple[int]]) -> dict[int, dict[str, Any]]:
+    """Each incident's response metrics (analysis/metrics.py's pairs of key moments), computed
+    by the database from the marked moments: one row of numbers per incident."""
+    at = {
+        moment: func.max(case((TimelineEventRow.key_moment == moment.value, TimelineEventRow.at)))
+        for moment in KeyMoment
+    }
+    query = (
+        select(
+            TimelineEventRow.incident_id,
+            *(
+                seconds_between(at[start], at[end]).label(name)
+                for name, (start, end) in METRIC_MOMENTS.items()
+            ),
+        )
         .where(TimelineEventRow.key_moment.is_not(None))
         .where(TimelineEventRow.incident_id.in_(ids))
+        .group_by(TimelineEventRow.incident_id)
     )
-    for incident_id, moment, at in rows:
-        found.setdefault(incident_id, {})[KeyMoment(str(moment))] = at
-    return {incident_id: _as_events(moments) for incident_id, moments in found.items()}
-
-
-class _At:
-    """The one attribute analysis/metrics.py reads of a marked event."""
-
-    __slots__ = ("at",)
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-
-def _as_events(moments: dict[KeyMoment, dt.datetime]) -> Moments:
-    return cast(Moments, {moment: _At(at) for moment, at in moments.items()})
+    found: dict[int, dict[str, Any]] = {}
+    for row in session.execute(query):
+        values = row._asdict()
+        incident_id = values.pop("incident_id")
+        # Rounded to the millisecond: SQLite's julianday arithmetic is a floating-point day.
+        found[incident_id] = {
+            name: None if seconds is None else dt.timedelta(seconds=round(float(seconds), 3))
+            for name, seconds in values.items()
+        }
+    return found
 
 
 def gather_insights(
@@ -118,7 +125,7 @@ def gather_insights(
     _check(filters)
     today = today or utc_now().date()
     ids = _incidents(filters, actor)
-    moments = _moments(session, ids)
+    durations = _durations(session, ids)
     first_publication = (
         select(RevisionRow.incident_id, func.min(RevisionRow.at))
         .where(RevisionRow.action == ReviewAction.PUBLISH.value)
@@ -133,18 +140,12 @@ def gather_insights(
         ).where(IncidentRow.id.in_(ids))
     )
     for incident_id, created_at, severity, analysis in rows:
-        metrics = metrics_from_moments(moments.get(incident_id, {}))
         factors = analysis.get("contributing_factors", []) if isinstance(analysis, dict) else []
         incidents.append(
             IncidentFacts(
                 created_at=created_at,
                 severity=severity,
-                durations={
-                    "time_to_detect": metrics.time_to_detect,
-                    "time_to_acknowledge": metrics.time_to_acknowledge,
-                    "time_to_mitigate": metrics.time_to_mitigate,
-                    "time_to_resolve": metrics.time_to_resolve,
-                },
+                durations=durations.get(incident_id, {}),
                 factor_categories=tuple(str(f.get("category", "")) for f in factors),
                 published_at=published.get(incident_id),
             )
