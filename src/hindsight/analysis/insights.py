@@ -130,7 +130,7 @@ class Insights:
 
 def month_of(moment: dt.datetime | dt.date) -> str:
     """'2024-03' for any moment in March 2024 (UTC)."""
-    if isinstance(moment, dt.datetime):
+    if isinstance(moment, dt.datetime) and moment.tzinfo is not dt.UTC and moment.utcoffset():
         moment = moment.astimezone(dt.UTC)
     return f"{moment.year:04d}-{moment.month:02d}"
 
@@ -190,9 +190,9 @@ def _response(
         month: {name: spread(values.get(name, [])) for name in METRICS}
         for month, values in per_month.items()
     }
+    counted = {name: Counter(bucket_of(v) for v in values) for name, values in overall.items()}
     distributions = {
-        name: [(label, Counter(bucket_of(v) for v in values)[label]) for label, _ in BUCKETS]
-        for name, values in overall.items()
+        name: [(label, counts[label]) for label, _ in BUCKETS] for name, counts in counted.items()
     }
     return by_month, {name: spread(v) for name, v in overall.items()}, distributions
 
@@ -267,7 +267,10 @@ def compute_insights(
     months = months_between(first, last)
     per_month: dict[str, Counter[str]] = {month: Counter() for month in months}
     for incident in incidents:
-        per_month.setdefault(month_of(incident.created_at), Counter())[incident.severity] += 1
+        month = month_of(incident.created_at)
+        if month not in per_month:
+            per_month[month] = Counter()
+        per_month[month][incident.severity] += 1
     by_month, overall, distributions = _response(incidents)
     factors = Counter(c for incident in incidents for c in set(incident.factor_categories))
     item_months, teams = _items(items, today)
