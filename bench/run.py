@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,9 +149,19 @@ def impact() -> None:
     runpy.run_path(str(Path(__file__).parent / "impact" / "run.py"), run_name="__main__")
 
 
+def run_insights() -> None:
+    """bench/insights (the Action items page and the dashboard at scale): 10,000 incidents
+    unless HINDSIGHT_BENCH_INSIGHTS_SIZES says otherwise ("100000", or "0" to skip)."""
+    sizes = os.environ.get("HINDSIGHT_BENCH_INSIGHTS_SIZES", "10000")
+    if sizes != "0":
+        script = Path(__file__).parent / "insights" / "run.py"
+        subprocess.run([sys.executable, str(script), "--sizes", sizes], check=True)
+
+
 if __name__ == "__main__":
     main()
     run_feature_benches()
     search_quick()
     candidates()
     impact()
+    run_insights()

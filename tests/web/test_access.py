@@ -301,6 +301,17 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         "/incidents/{key}/impact/accept",
         {"field": "no_such_field"},
     ),
+    # Cross-postmortem views: filtered to the restricted item's owner (the probe's item with
+    # the same title is internal); a bulk change names the restricted incident's key.
+    ("GET", "/actions"): ("/actions?who=all&owner=Ana", None),
+    ("GET", "/actions.csv"): ("/actions.csv?who=all&owner=Ana", None),
+    ("POST", "/actions/status"): (
+        "/actions/status",
+        {"item": f"{SECRET}|ai-000000|1", "status": "done"},
+    ),
+    ("GET", "/insights"): ("/insights?from=2000-01-01", None),
+    ("GET", "/insights/{slug}.csv"): ("/insights/top-factors.csv?from=2000-01-01", None),
+    ("GET", "/incidents.csv"): ("/incidents.csv?q=leak", None),
 }
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
@@ -394,6 +405,13 @@ API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
         "/incidents/{key}/metrics",
         {"role": "no-such-role", "content": ""},
     ),
+    ("GET", "/action-items"): ("/action-items?owner=Ana", None),
+    ("GET", "/action-items.csv"): ("/action-items.csv?owner=Ana", None),
+    ("POST", "/action-items/status"): (
+        "/action-items/status",
+        {"items": [{"key": SECRET, "item_id": "ai-000000"}], "status": "done"},
+    ),
+    ("GET", "/insights"): ("/insights?from=2000-01-01", None),
 }
 
 

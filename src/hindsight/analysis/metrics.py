@@ -27,24 +27,34 @@ def _between(moments: Moments, start: KeyMoment, end: KeyMoment) -> dt.timedelta
     return None
 
 
+# Each metric's moments, (from, to): the one table the functions below and the insights'
+# queries (services/insights.py) read.
+METRIC_MOMENTS: dict[str, tuple[KeyMoment, KeyMoment]] = {
+    "time_to_detect": (KeyMoment.IMPACT_STARTED, KeyMoment.DETECTED),
+    "time_to_acknowledge": (KeyMoment.DETECTED, KeyMoment.ACKNOWLEDGED),
+    "time_to_mitigate": (KeyMoment.IMPACT_STARTED, KeyMoment.MITIGATED),
+    "time_to_resolve": (KeyMoment.IMPACT_STARTED, KeyMoment.RESOLVED),
+}
+
+
 def compute_time_to_detect(moments: Moments) -> dt.timedelta | None:
     """Impact started to detected."""
-    return _between(moments, KeyMoment.IMPACT_STARTED, KeyMoment.DETECTED)
+    return _between(moments, *METRIC_MOMENTS["time_to_detect"])
 
 
 def compute_time_to_acknowledge(moments: Moments) -> dt.timedelta | None:
     """Detected to acknowledged by a person."""
-    return _between(moments, KeyMoment.DETECTED, KeyMoment.ACKNOWLEDGED)
+    return _between(moments, *METRIC_MOMENTS["time_to_acknowledge"])
 
 
 def compute_time_to_mitigate(moments: Moments) -> dt.timedelta | None:
     """Impact started to mitigated."""
-    return _between(moments, KeyMoment.IMPACT_STARTED, KeyMoment.MITIGATED)
+    return _between(moments, *METRIC_MOMENTS["time_to_mitigate"])
 
 
 def compute_time_to_resolve(moments: Moments) -> dt.timedelta | None:
     """Impact started to resolved."""
-    return _between(moments, KeyMoment.IMPACT_STARTED, KeyMoment.RESOLVED)
+    return _between(moments, *METRIC_MOMENTS["time_to_resolve"])
 
 
 def compute_impact_window(moments: Moments) -> tuple[dt.datetime, dt.datetime] | None:

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from hindsight.cli import (
+    actions,
     admin,
     archive,
     archive_import,
@@ -160,6 +161,8 @@ for module in (
 ):
     module.register(app)
 for module in (findings, similar, candidates, metrics, worker):
+    module.register(app)
+for module in (actions,):
     module.register(app)
 
 

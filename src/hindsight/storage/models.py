@@ -139,7 +139,18 @@ class ParticipantRow(Base):
 
 class TimelineEventRow(Base):
     __tablename__ = "timeline_events"
-    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at"),)
+    __table_args__ = (
+        Index("ix_timeline_events_incident_at", "incident_id", "at"),
+        # The few marked key moments, read across incidents by the insights (migration 0016).
+        Index(
+            "ix_timeline_events_key_moments",
+            "incident_id",
+            "key_moment",
+            "at",
+            sqlite_where=text("key_moment IS NOT NULL"),
+            postgresql_where=text("key_moment IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = _incident_fk()
@@ -157,6 +168,12 @@ class TimelineEventRow(Base):
 
 class ActionItemRow(Base):
     __tablename__ = "action_items"
+    # The cross-postmortem list and the insights read items by when they opened and closed
+    # (migration 0016); key moments are read per incident for the response-time trends.
+    __table_args__ = (
+        Index("ix_action_items_opened_at", "opened_at"),
+        Index("ix_action_items_closed_at", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = _incident_fk()
@@ -170,6 +187,10 @@ class ActionItemRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     tracker_url: Mapped[str] = mapped_column(Text, default="")
+    # When the item first appeared and when it was last closed (done or won't do); kept by
+    # storage/repository.py across edits, NULL while open (migration 0016).
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FactorCategoryRow(Base):

@@ -67,12 +67,28 @@ def write_postmortem(row: IncidentRow, postmortem: Postmortem, now: dt.datetime)
         TimelineEventRow(position=i, at=event.at, item_id=event.id, **{n: item[n] for n in _EVENT})
         for i, (event, item) in enumerate(zip(postmortem.timeline, data["timeline"], strict=True))
     ]
+    earlier = {item.item_id: item for item in row.action_items}
     row.action_items = [
         ActionItemRow(
-            position=i, due=action.due, item_id=action.id, **{n: item[n] for n in _ACTION}
+            position=i,
+            due=action.due,
+            item_id=action.id,
+            **_item_times(earlier.get(action.id), action.is_closed, now),
+            **{n: item[n] for n in _ACTION},
         )
         for i, (action, item) in enumerate(
             zip(postmortem.action_items, data["action_items"], strict=True)
         )
     ]
     row.updated_at = now
+
+
+def _item_times(
+    before: ActionItemRow | None, closed: bool, now: dt.datetime
+) -> dict[str, dt.datetime | None]:
+    """When an item opened (kept from its row, else now) and closed: kept while it stays
+    closed, `now` when it becomes closed, None while open (a reopened item closes anew)."""
+    opened_at = before.opened_at if before is not None and before.opened_at else now
+    was_closed = before is not None and before.closed_at is not None
+    closed_at = (before.closed_at if was_closed and before else now) if closed else None
+    return {"opened_at": opened_at, "closed_at": closed_at}

@@ -30,6 +30,7 @@ from hindsight.web.deps import CsrfError, LoginRequiredError, render
 from hindsight.web.form_errors import back_to_form, signed_out_answer, submitted_fields
 from hindsight.web.limits import BodyLimitMiddleware, BodyLimits
 from hindsight.web.routes import (
+    action_items,
     api_notifications,
     archive,
     archive_import,
@@ -39,6 +40,8 @@ from hindsight.web.routes import (
     findings,
     history,
     imports,
+    incident_csv,
+    insights,
     jobs,
     metrics,
     notifications,
@@ -202,6 +205,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(similar_routes.router)
     app.include_router(search_routes.router)
     app.include_router(metrics.router)
+    for module in (action_items, insights, incident_csv):
+        app.include_router(module.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

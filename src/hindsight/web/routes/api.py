@@ -60,7 +60,7 @@ from hindsight.web.deps import (
     run_heavy,
     verify_hook_token,
 )
-from hindsight.web.routes import api_docs, candidates
+from hindsight.web.routes import api_docs, api_insights, candidates
 from hindsight.web.routes.imports import hooks
 from hindsight.web.schemas import (
     CommentCreate,
@@ -491,6 +491,9 @@ async def tokens_revoke(
     """Revoke a token."""
     revoke_token(session, actor=actor, token_id=token_id)
     return Response(status_code=204)
+
+
+api_insights.register(router, api_actor)
 
 
 def create_api() -> FastAPI:

@@ -162,6 +162,7 @@ async def incident_list(
             "archived": archived,
             # Shown as "Deleted KEY for good": only something shaped like a key, not any text.
             "deleted": deleted if _KEY_SHAPE.fullmatch(deleted) else "",
+            "csv_url": "/incidents.csv?" + urlencode(query),
         },
     )
 
