@@ -1,6 +1,19 @@
 // The page's few behaviours, as a file: the Content-Security-Policy allows no inline script
 // (no onclick attributes either), so buttons say what they do in data attributes.
 // One listener on the document also covers parts HTMX swaps in later.
+
+// "/" jumps to the search box, as on GitHub and Gmail, unless the person is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const active = document.activeElement;
+  if (active && (active.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))) return;
+  const box = document.getElementById("search-query") || document.querySelector("[data-search-box]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
+
 document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   if (!target) return;
@@ -83,14 +96,4 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const form = formOf(event);
   if (form && event.detail.successful) delete form.dataset.resent;
 
-// "/" jumps to the search box, as on GitHub and Gmail, unless the person is typing somewhere.
-document.addEventListener("keydown", (event) => {
-  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-  const active = document.activeElement;
-  if (active && (active.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))) return;
-  const box = document.getElementById("search-query") || document.querySelector("[data-search-box]");
-  if (!box) return;
-  event.preventDefault();
-  box.focus();
-  box.select();
 });
