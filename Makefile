@@ -25,8 +25,10 @@ run: install
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/hindsight serve --host $(HOST) --port $(PORT)
 
+# Test files run on every core at once (each file stays on one worker, so a module's browser
+# and server fixtures start once); PYTEST_ARGS="-n 0" runs them one after another.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -22,6 +22,7 @@ COOKIE = "hindsight_session"
 def _replay(browser_for: Make, cookie: str) -> Browser:
     """Another browser holding a copy of a saved session cookie."""
     thief = browser_for(None)
+    thief.cookies.clear()  # a browser keeps one cookie of a name: the copy replaces its own
     thief.cookies.set(COOKIE, cookie)
     return thief
 

@@ -24,6 +24,12 @@ class PipeFriendlyConsole(Console):
     else 80): without wrapping, their cells would spill over their borders.
     """
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Rich reads $COLUMNS once, when the console is made (at import); read it, or the
+        # terminal's size, each time instead, so a width set later (a test, a resize) counts.
+        self._width = options.get("width")
+
     def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
         """Print as Rich does, but leave lines of text whole when the output is not a terminal."""
         if soft_wrap is None and not self.is_terminal:
