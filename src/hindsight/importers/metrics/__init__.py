@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,12 +161,29 @@ def read_series(
     return collector.result(keep_low=False)
 
 
+def _csv_rows(reader: Any, name: str) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module cannot parse is our error, with its line."""
+    while True:
+        try:
+            row: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise EvidenceError(
+                name,
+                f"not valid CSV ({error}); quote a field that holds a line break",
+                line=reader.line_num,
+            ) from None
+        yield row
+
+
 def _read_csv(
     item: SourceFile, options: ImportOptions, progress: Progress, out: _Collector
 ) -> None:
     lines = (text + "\n" for _n, text in item.lines(progress))
     reader = csv.reader(lines)
-    header = next(reader, None)
+    rows = _csv_rows(reader, item.name)
+    header = next(rows, None)
     if header is None:
         raise EvidenceError(item.name, "the file is empty; expected a header line")
     names = [column.strip().lstrip("\ufeff").lower() for column in header]
@@ -181,7 +199,7 @@ def _read_csv(
     labels = [
         (i, header[i].strip()) for i in range(len(names)) if i not in (time_column, value_column)
     ]
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
