@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hindsight.config import Settings, TrackerTeam
-from hindsight.domain.access import Actor
+from hindsight.domain.access import Actor, Role
 from hindsight.domain.actions import ActionItem, ActionStatus
 from hindsight.domain.editing import set_fields
 from hindsight.domain.incidents import Postmortem
@@ -36,11 +36,8 @@ from hindsight.storage.models import ActionItemRow, IncidentRow
 
 TRACKERS = ("github", "jira")
 RESPONSE_LIMIT = 2000
+MAX_EXPORT = 100
 WEBHOOK_AUTHORS = {"github": "github-webhook", "jira": "jira-webhook"}
-
-
-class TrackerError(HindsightError):
-    """The tracker refused the issue or could not be reached; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,13 @@ class Exported:
     key: str
     item_id: str
     tracker_url: str
+
+
+class TrackerError(HindsightError):
+    """The tracker refused the issue or could not be reached. `exported` lists the items of
+    the same request already exported (their issues exist and their links are stored)."""
+
+    exported: tuple[Exported, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,16 +205,25 @@ def export_action_items(
 
     Steps per item: read it (visibility applies), refuse one already exported, create the
     issue, then store the link through update_postmortem. Items are checked before any issue
-    is created; a tracker failure part-way leaves the links stored so far in the caller's
-    transaction (the web and CLI commit them, so no issue is created twice)."""
+    is created. A tracker failure part-way raises TrackerError naming the items already
+    exported; their links are in the session, and the web and CLI commit them so that trying
+    again does not create their issues twice."""
     _check_tracker(tracker)
     if not items:
         raise InvalidInputError("items: choose at least one action item")
+    if len(items) > MAX_EXPORT:
+        raise InvalidInputError(f"items: at most {MAX_EXPORT} at a time (got {len(items)})")
+    if actor is not None and actor.role is Role.VIEWER:
+        raise PermissionDeniedError("viewers cannot export action items; ask for the editor role")
     found = [_exportable(session, ref, actor) for ref in items]
-    done = []
+    done: list[Exported] = []
     for stored, item in found:
         link = f"{settings.base_url.rstrip('/')}/incidents/{stored.key}#{item.id}"
-        url = create_issue(settings, tracker, stored, item, link)
+        try:
+            url = create_issue(settings, tracker, stored, item, link)
+        except TrackerError as problem:
+            problem.exported = tuple(done)
+            raise
         update_postmortem(
             session,
             key=stored.key,
