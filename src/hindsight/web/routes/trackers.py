@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from hindsight.domain.access import Actor
@@ -19,6 +19,7 @@ from hindsight.services.trackers import (
     apply_webhook,
     export_action_items,
 )
+from hindsight.web.api_errors import error_response
 from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
 from hindsight.web.routes.api import ACTOR, ERRORS
 
@@ -100,9 +101,9 @@ def _exported(
     except TrackerError as problem:
         # Answered rather than raised, so the links of the items exported before the tracker
         # failed are committed and a retry does not create their issues again.
-        exported = [_read(d).model_dump() for d in problem.exported]
-        error = {"message": str(problem), "exported": exported}
-        return JSONResponse({"error": error}, status_code=502)
+        done_before = "; ".join(f"{d.key} {d.item_id} -> {d.tracker_url}" for d in problem.exported)
+        extra = f" (exported before it failed: {done_before})" if done_before else ""
+        return error_response(502, f"{problem}{extra}")
     return Response(
         "[" + ",".join(_read(d).model_dump_json() for d in done) + "]",
         status_code=201,
