@@ -321,7 +321,8 @@ def _move(session: Session, url: str, status: str, author: str) -> tuple[tuple[s
     rows = session.execute(
         select(IncidentRow.key, ActionItemRow.item_id)
         .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
-        .where(ActionItemRow.tracker_url == url)
+        # The `<> ''` lets the partial index ix_action_items_tracker_url serve the lookup.
+        .where(ActionItemRow.tracker_url == url, ActionItemRow.tracker_url != "")
         .order_by(IncidentRow.key, ActionItemRow.item_id)
     ).all()
     moved = []
