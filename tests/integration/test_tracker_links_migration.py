@@ -24,16 +24,8 @@ def test_0018_indexes_tracker_links_and_goes_back_down(empty_database_url: str) 
         with engine.begin() as connection:
             long_link = "https://tracker.example/" + "é" * 1900  # past a btree entry's limit
             connection.execute(text("UPDATE action_items SET tracker_url = :u"), {"u": long_link})
-            found = (
-                connection.execute(
-                    text(
-                        "SELECT item_id FROM action_items WHERE tracker_url = :u AND tracker_url <> ''"
-                    ),
-                    {"u": long_link},
-                )
-                .scalars()
-                .all()
-            )
+            query = "SELECT item_id FROM action_items WHERE tracker_url = :u AND tracker_url <> ''"
+            found = connection.execute(text(query), {"u": long_link}).scalars().all()
         assert found == ["ai-000000"]
         downgrade_database(engine, "0016")
         names = {ix["name"] for ix in inspect(engine).get_indexes("action_items")}
