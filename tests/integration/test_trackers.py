@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hindsight.config import Settings, TrackerTeam
+from hindsight.domain.editing import set_fields
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.action_items import ItemRef
-from hindsight.services.incidents import get_postmortem, list_revisions
+from hindsight.services.incidents import get_postmortem, list_revisions, update_postmortem
 from hindsight.services.trackers import TrackerError, apply_webhook, export_action_items
 from tests.factories import make_incident
 from tests.trackers_server import TrackerServer, schema_errors, tracker_server
@@ -311,3 +312,37 @@ def test_a_jira_update_with_a_bad_signature_changes_nothing(
             session, settings=settings, tracker="jira", event="", body=body, signature=wrong
         )
     assert _items(session, key)[item][0] == "open"
+
+
+def test_a_published_postmortems_item_can_be_exported_and_followed_but_not_retitled(
+    session: Session, settings: Settings
+) -> None:
+    stored = make_incident(
+        session, participants=PEOPLE, action_items=ITEMS, review_status="published"
+    )
+    key, item = stored.postmortem.key, stored.postmortem.action_items[0].id
+    (done,) = export_action_items(
+        session,
+        settings=settings,
+        items=[ItemRef(key, item)],
+        tracker="github",
+        actor=None,
+        author="a",
+    )
+    body, signature = _signed({"action": "closed", "issue": {"html_url": done.tracker_url}})
+    apply_webhook(
+        session,
+        settings=settings,
+        tracker="github",
+        event="issues",
+        body=body,
+        signature=signature,
+    )
+    assert _items(session, key)[item] == ("done", done.tracker_url)
+    with pytest.raises(PermissionDeniedError):
+        update_postmortem(
+            session,
+            key=key,
+            author="a",
+            change=lambda pm: set_fields(pm, {f"action_items.{item}.title": "Other"}),
+        )
