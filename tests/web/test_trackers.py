@@ -128,3 +128,44 @@ def test_bulk_export_from_the_actions_page_and_the_api_and_a_jira_close(
     assert _items(app_database)["Fix number 2"][0] == "open"
     assert _hook(owner, "jira", done) == 200
     assert _items(app_database) == {**items, "Fix number 2": ("done", items["Fix number 2"][1])}
+
+
+def test_a_tracker_failing_part_way_keeps_the_links_already_made_so_a_retry_skips_them(
+    owner: Browser, app_database: Database, server: TrackerServer, browser_for: Make
+) -> None:
+    settings: Settings = owner.app.state.settings  # type: ignore[attr-defined]
+    settings.trackers = {
+        "*": TrackerTeam(github_repository="acme/ops"),
+        "payments": TrackerTeam(github_repository="acme/gone"),
+    }
+    with app_database.transaction() as session:
+        stored = get_postmortem(session, key=KEY)
+    # Bo is in no team (acme/ops); Ana, once in payments, goes to a repository that is gone.
+    people = [{"name": "Ana", "role": "incident_commander", "team": "payments"}]
+    server.refused.add("acme/gone")
+    api = browser_for(None)
+    api.headers.update(_token(app_database, "owner"))
+    patched = api.patch(
+        f"/api/v1/incidents/{KEY}",
+        json={
+            "version": stored.version,
+            "set": {
+                "participants": people,
+                f"action_items.{get_id(app_database, 'Fix number 1')}.owner": "Bo",
+            },
+        },
+    )
+    assert patched.status_code == 200, patched.text
+    first, second = get_id(app_database, "Fix number 1"), get_id(app_database, "Fix number 2")
+    items = [{"key": KEY, "item_id": first}, {"key": KEY, "item_id": second}]
+    failed = api.post("/api/v1/action-items/export", json={"tracker": "github", "items": items})
+    assert failed.status_code == 502
+    assert "answered 404" in failed.json()["error"]["message"]
+    assert (
+        f"{KEY} {first} -> https://github.com/acme/ops/issues/" in failed.json()["error"]["message"]
+    )
+    links = _items(app_database)
+    assert links["Fix number 1"][1].startswith("https://github.com/acme/ops/issues/")
+    assert links["Fix number 2"][1] == ""
+    again = api.post("/api/v1/action-items/export", json={"tracker": "github", "items": items})
+    assert again.status_code == 400 and "already has a tracker issue" in again.text
