@@ -65,9 +65,17 @@ def _hook(client: Browser, tracker: str, payload: object, secret: str = SECRET) 
 def test_the_page_button_creates_an_issue_and_only_a_signed_close_marks_the_item_done(
     owner: Browser, app_database: Database, server: TrackerServer
 ) -> None:
-    page = owner.page(f"/incidents/{KEY}")
+    settings: Settings = owner.app.state.settings  # type: ignore[attr-defined]
+    configured = settings.trackers
+    settings.trackers = {}  # nothing configured: no buttons
     item_id = get_id(app_database, "Fix number 1")
+    assert "tracker-export" not in owner.page(f"/incidents/{KEY}")
+    assert "Create GitHub issues" not in owner.page("/actions?who=all")
+    settings.trackers = configured
+    page = owner.page(f"/incidents/{KEY}")
     assert f"/incidents/{KEY}/actions/{item_id}/export" in page
+    assert 'value="github"' in page and 'value="jira"' in page
+    assert "Create Jira issues" in owner.page("/actions?who=all")
     answer = owner.submit(f"/incidents/{KEY}/actions/{item_id}/export", {"tracker": "github"})
     assert answer.status_code == 303  # type: ignore[attr-defined]
     assert [r.errors for r in server.received] == [[]]

@@ -65,6 +65,17 @@ class WebhookResult:
     items: tuple[tuple[str, str], ...]
 
 
+def configured_trackers(settings: Settings) -> tuple[str, ...]:
+    """The trackers some team can export to: the pages offer only these."""
+    teams = settings.trackers.values()
+    found = []
+    if any(team.github_repository for team in teams):
+        found.append("github")
+    if settings.jira_url and any(team.jira_project for team in teams):
+        found.append("jira")
+    return tuple(found)
+
+
 def team_of(postmortem: Postmortem, item: ActionItem) -> str:
     """The team of the participant named as the item's owner (the first, if several)."""
     for person in postmortem.participants:

@@ -36,7 +36,7 @@ from hindsight.services.action_items import (
 )
 from hindsight.services.database import Session
 from hindsight.services.incidents import utc_now
-from hindsight.services.trackers import TrackerError, export_action_items
+from hindsight.services.trackers import TrackerError, configured_trackers, export_action_items
 from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
 
 router = APIRouter()
@@ -195,6 +195,7 @@ def _render(
             "error": error,
             "changed": changed,
             "exported": exported,
+            "trackers": configured_trackers(request.app.state.settings),
             "filtered": filtered,
             "now": now,
             "today": now.date(),
