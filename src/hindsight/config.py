@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -21,7 +22,8 @@ class TrackerTeam(BaseModel):
     github_labels: list[str] = []
     jira_project: str = ""
     jira_issue_type: str = "Task"
-    jira_labels: list[str] = []
+    # Jira labels cannot hold spaces.
+    jira_labels: list[Annotated[str, Field(pattern=r"^\S+$")]] = []
 
 
 class Settings(BaseSettings):

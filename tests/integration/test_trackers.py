@@ -346,3 +346,26 @@ def test_a_published_postmortems_item_can_be_exported_and_followed_but_not_retit
             author="a",
             change=lambda pm: set_fields(pm, {f"action_items.{item}.title": "Other"}),
         )
+
+
+def test_a_jira_update_that_does_not_change_the_status_leaves_the_item_alone(
+    session: Session, settings: Settings
+) -> None:
+    key, item, url = _exported(session, settings, "jira")
+    event = {**_jira_event(url, "done"), "changelog": {"items": [{"field": "summary"}]}}
+    body, signature = _signed(event)
+    result = apply_webhook(
+        session, settings=settings, tracker="jira", event="", body=body, signature=signature
+    )
+    assert result.items == () and _items(session, key)[item][0] == "open"
+    event["changelog"] = {"items": [{"field": "status", "toString": "Done"}]}
+    body, signature = _signed(event)
+    apply_webhook(
+        session, settings=settings, tracker="jira", event="", body=body, signature=signature
+    )
+    assert _items(session, key)[item][0] == "done"
+
+
+def test_a_jira_label_with_a_space_is_refused_when_the_settings_are_read() -> None:
+    with pytest.raises(ValueError, match="jira_labels"):
+        TrackerTeam(jira_project="P", jira_labels=["post mortem"])

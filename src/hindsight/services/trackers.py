@@ -286,9 +286,16 @@ def github_status(event: str, payload: Any) -> tuple[str, str] | None:
 
 
 def jira_status(site: str, payload: Any) -> tuple[str, str] | None:
-    """(issue address, new item status) for a `jira:issue_updated` event: an issue whose
-    status is in the "done" category closes the item; any other status reopens it."""
+    """(issue address, new item status) for a `jira:issue_updated` event that changed the
+    status: a status in the "done" category closes the item; any other reopens it."""
     if not isinstance(payload, dict) or payload.get("webhookEvent") != "jira:issue_updated":
+        return None
+    # An update that names its changes but not the status (a comment, a new summary) leaves
+    # the item as it is, even if someone changed it in Hindsight meanwhile.
+    changes = (payload.get("changelog") or {}).get("items")
+    if isinstance(changes, list) and not any(
+        isinstance(c, dict) and c.get("field") == "status" for c in changes
+    ):
         return None
     issue = payload.get("issue") or {}
     key = issue.get("key") if isinstance(issue, dict) else None
