@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def default_data_dir() -> Path:
     """The user's data folder for Hindsight, e.g. ~/.local/share/hindsight on Linux."""
     return Path(platformdirs.user_data_dir("hindsight", appauthor=False))
+
+
+class TrackerTeam(BaseModel):
+    """Where one team's action items go in its trackers (docs/trackers.md)."""
+
+    github_repository: str = Field("", pattern=r"^$|^[\w.-]+/[\w.-]+$")
+    github_labels: list[str] = []
+    jira_project: str = ""
+    jira_issue_type: str = "Task"
+    # Jira labels cannot hold spaces.
+    jira_labels: list[Annotated[str, Field(pattern=r"^\S+$")]] = []
 
 
 class Settings(BaseSettings):
@@ -63,6 +75,17 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = Field(10.0, gt=0)
     # How often an idle worker looks for new jobs, at most (it starts at 0.1 s and backs off).
     worker_poll_seconds: float = Field(2.0, gt=0, le=60)
+
+    # Tracker export (docs/trackers.md): per team (the team of the item's owner, "*" for the
+    # rest) '{"payments": {"github_repository": "acme/payments", "jira_project": "PAY"}}'.
+    trackers: dict[str, TrackerTeam] = {}
+    github_api_url: str = "https://api.github.com"
+    github_token: str = ""
+    github_webhook_secret: str = ""
+    jira_url: str = ""
+    jira_email: str = ""
+    jira_token: str = ""
+    jira_webhook_secret: str = ""
 
     def resolved_templates_dir(self) -> Path:
         """The team's report templates: `templates_dir`, or `templates` in the data folder."""

@@ -309,6 +309,14 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         "/actions/status",
         {"item": f"{SECRET}|ai-000000|1", "status": "done"},
     ),
+    ("POST", "/actions/export"): (
+        "/actions/export",
+        {"item": f"{SECRET}|{ACTION_ID}|1", "tracker": "github"},
+    ),
+    ("POST", "/incidents/{key}/actions/{item_id}/export"): (
+        f"/incidents/{{key}}/actions/{ACTION_ID}/export",
+        {"tracker": "github"},
+    ),
     ("GET", "/insights"): ("/insights?from=2000-01-01", None),
     ("GET", "/insights/{slug}.csv"): ("/insights/top-factors.csv?from=2000-01-01", None),
     ("GET", "/incidents.csv"): ("/incidents.csv?q=leak", None),
@@ -316,6 +324,18 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
 Json = dict[str, object]
 API_CASES: dict[tuple[str, str], tuple[str, Json | None]] = {
     ("GET", "/me/channels"): ("/me/channels", None),
+    ("POST", "/incidents/{key}/action-items/{item_id}/export"): (
+        f"/incidents/{{key}}/action-items/{ACTION_ID}/export",
+        {"tracker": "github"},
+    ),
+    ("POST", "/action-items/export"): (
+        "/action-items/export",
+        {"tracker": "jira", "items": [{"key": SECRET, "item_id": ACTION_ID}]},
+    ),
+    ("POST", "/trackers/{tracker}/webhook"): (
+        "/trackers/github/webhook",
+        {"action": "closed", "issue": {"html_url": "https://github.com/a/b/issues/1"}},
+    ),
     ("POST", "/me/channels"): ("/me/channels", {"kind": "email", "target": "api@example.org"}),
     ("DELETE", "/me/channels/{channel_id}"): ("/me/channels/999999", None),
     ("GET", "/deliveries"): ("/deliveries?status=failed", None),

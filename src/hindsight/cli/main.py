@@ -26,6 +26,7 @@ from hindsight.cli import (
     metrics,
     search,
     similar,
+    trackers,
     users,
     worker,
 )
@@ -162,7 +163,7 @@ for module in (
     module.register(app)
 for module in (findings, similar, candidates, metrics, worker):
     module.register(app)
-for module in (actions,):
+for module in (actions, trackers):
     module.register(app)
 
 

@@ -38,7 +38,7 @@ def can_edit(role: Role, *, is_member: bool, visibility: Visibility) -> bool:
 
 
 # A published postmortem is read-only except for following up its action items.
-PUBLISHED_EDITABLE_SUFFIXES = (".status", ".reason")
+PUBLISHED_EDITABLE_SUFFIXES = (".status", ".reason", ".tracker_url")
 
 
 def is_allowed_after_publication(field_path: str) -> bool:

@@ -173,6 +173,14 @@ class ActionItemRow(Base):
     __table_args__ = (
         Index("ix_action_items_opened_at", "opened_at"),
         Index("ix_action_items_closed_at", "closed_at"),
+        # The trackers' webhooks find items by their issue's address (migration 0018).
+        Index(
+            "ix_action_items_tracker_url",
+            "tracker_url",
+            sqlite_where=text("tracker_url <> ''"),
+            postgresql_where=text("tracker_url <> ''"),
+            postgresql_using="hash",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

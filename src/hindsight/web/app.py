@@ -51,6 +51,7 @@ from hindsight.web.routes import (
 )
 from hindsight.web.routes import search as search_routes
 from hindsight.web.routes import similar as similar_routes
+from hindsight.web.routes import trackers as tracker_routes
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
 from hindsight.web.uploads import upload_sweeper
@@ -194,6 +195,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     api.include_router(findings.api_router)
     api.include_router(search_routes.api_router)
     api.include_router(api_notifications.router)
+    api.include_router(tracker_routes.api_router)
     api.state.database = db
     api.state.settings = settings
     api.state.queue = app.state.queue
@@ -207,6 +209,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(metrics.router)
     for module in (action_items, insights, incident_csv):
         app.include_router(module.router)
+    app.include_router(tracker_routes.router)
 
     @app.get("/healthz")
     def health(request: Request) -> Response:

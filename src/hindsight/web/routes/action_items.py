@@ -36,6 +36,7 @@ from hindsight.services.action_items import (
 )
 from hindsight.services.database import Session
 from hindsight.services.incidents import utc_now
+from hindsight.services.trackers import TrackerError, configured_trackers, export_action_items
 from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
 
 router = APIRouter()
@@ -137,6 +138,7 @@ async def action_items_page(
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(50),
     changed: int = Query(0, ge=0),
+    exported: int = Query(0, ge=0),
 ) -> Response:
     """The action items the viewer may see; "mine" by default."""
     size = size if size in PAGE_SIZES else 50
@@ -151,7 +153,7 @@ async def action_items_page(
         result = list_action_items(
             session, filters=ActionItemFilter(mine=filters.mine), actor=actor, limit=size
         )
-    return _render(request, result, page, size, form, error, changed)
+    return _render(request, result, page, size, form, error, changed, exported=exported)
 
 
 def _render(
@@ -163,9 +165,11 @@ def _render(
     error: str = "",
     changed: int = 0,
     status: int = 200,
+    exported: int = 0,
 ) -> Response:
     pages = max(1, math.ceil(result.total / size))
-    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "changed")]
+    hidden = ("page", "changed", "exported")
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in hidden]
     now = utc_now()
 
     def page_url(n: int) -> str:
@@ -174,7 +178,7 @@ def _render(
     filtered = any(
         v
         for k, v in request.query_params.multi_items()
-        if k not in ("page", "sort", "size", "who", "changed")
+        if k not in ("page", "sort", "size", "who", "changed", "exported")
     )
     return render(
         request,
@@ -190,6 +194,8 @@ def _render(
             "sizes": PAGE_SIZES,
             "error": error,
             "changed": changed,
+            "exported": exported,
+            "trackers": configured_trackers(request.app.state.settings),
             "filtered": filtered,
             "now": now,
             "today": now.date(),
@@ -245,6 +251,32 @@ async def action_items_bulk_status(
         return _render(request, result, 1, 50, {"who": "mine"}, str(problem), 0, _status(problem))
     suffix = f"&{back}" if back else ""
     return RedirectResponse(f"/actions?changed={len(refs)}{suffix}", status_code=303)
+
+
+@router.post("/actions/export", dependencies=[Depends(verify_csrf)])
+async def action_items_bulk_export(
+    request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """Create a GitHub or Jira issue for each checked item (docs/trackers.md), then back."""
+    form = await request.form()
+    back = str(form.get("back", ""))
+    try:
+        refs = [ItemRef(r.key, r.item_id) for r in refs_from_form(form)]
+        done = export_action_items(
+            session,
+            settings=request.app.state.settings,
+            items=refs,
+            tracker=str(form.get("tracker", "")),
+            actor=actor,
+            author=actor.username,
+        )
+    except HindsightError as problem:
+        # Links stored before a tracker failed stay (the issues exist), so commit them.
+        result = list_action_items(session, filters=ActionItemFilter(mine=True), actor=actor)
+        code = 502 if isinstance(problem, TrackerError) else _status(problem)
+        return _render(request, result, 1, 50, {"who": "mine"}, str(problem), 0, code)
+    suffix = f"&{back}" if back else ""
+    return RedirectResponse(f"/actions?exported={len(done)}{suffix}", status_code=303)
 
 
 def _status(problem: HindsightError) -> int:

@@ -43,6 +43,7 @@ from hindsight.services.reports import (
 from hindsight.services.reviews import list_comments, list_members, list_reviewers
 from hindsight.services.similar import find_similar
 from hindsight.services.taxonomy import list_categories
+from hindsight.services.trackers import configured_trackers
 from hindsight.web.deps import (
     PROSE_CONTEXT_KEY,
     SESSION,
@@ -268,6 +269,7 @@ def postmortem_context(
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),
         "template": template_for(session, key=key, default=settings.default_template, actor=actor),
+        "trackers": configured_trackers(settings),
     }
 
 
