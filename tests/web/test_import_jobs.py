@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from hindsight.config import Settings
-from hindsight.services.database import Database, open_database
-from hindsight.services.import_jobs import is_large
+from hindsight.services.database import Database, Session, open_database
+from hindsight.services.import_jobs import is_large, run_archive_job
 from hindsight.services.incidents import list_postmortems
 from hindsight.services.jobs import JobQueue
 from tests.web.conftest import Browser
@@ -118,6 +121,43 @@ def test_a_failed_import_job_says_why_and_writes_nothing(
     assert "The import failed: that upload is gone; choose the files again" in failed
     with app_database.reading() as session:
         assert list_postmortems(session).total == 0
+
+
+@dataclass
+class _CommitFailsOnce(Database):
+    """The database, whose `nth` write transaction fails as it commits (the connection lost)."""
+
+    nth: int = 0
+    calls: int = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        self.calls += 1
+        with super().transaction() as session:
+            yield session
+            if self.calls == self.nth:
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+
+def test_a_job_stopped_midway_has_written_exactly_the_reports_its_page_lists_each_whole(
+    two_reports_is_large: None, browser_for: Make, app_database: Database, tmp_path: Path
+) -> None:
+    owner = browser_for("owner")
+    location, _token = _start(owner)
+    job_id = int(location.rsplit("/", 1)[1])
+    # Transactions: 1 claims the job, 2 imports the first report, 3 (failing) the second.
+    flaky = _CommitFailsOnce(app_database.engine, app_database.sessions, app_database.readers, 3)
+    run_archive_job(flaky, Settings(data_dir=tmp_path), job_id=job_id)
+
+    failed = owner.page(location)
+    assert 'data-state="failed"' in failed
+    assert "server closed the connection" in failed
+    assert "(1 report(s) were done before, each whole)" in failed
+    table = failed.split("<tbody>")[1].split("</tbody>")[0]
+    assert table.count("<tr>") == 1  # the one report listed as done
+    with app_database.reading() as session:
+        [stored] = list_postmortems(session).items
+    assert f'href="/incidents/{stored.key}">created {stored.key}</a>' in table
 
 
 def test_small_imports_stay_immediate_and_either_limit_makes_one_large(

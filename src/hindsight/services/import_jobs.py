@@ -177,7 +177,7 @@ def run_archive_job(database: Database, settings: Settings, *, job_id: int) -> N
         total = len(reports)
         for done, report in enumerate(reports, start=1):
             with database.transaction() as session:
-                outcomes += import_archive(
+                this = import_archive(
                     session,
                     [report],
                     author=actor.username,
@@ -192,8 +192,9 @@ def run_archive_job(database: Database, settings: Settings, *, job_id: int) -> N
                     state="running",
                     progress=done * 100 // max(total, 1),
                     message=f"{done} of {total} reports: {report.name}",
-                    outcomes=outcomes,
+                    outcomes=outcomes + this,
                 )
+            outcomes += this  # committed: only now is it done
     except Exception as error:  # the page says why; the worker goes on
         with database.transaction() as session:
             _save(
