@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from hindsight.config import Settings
 from hindsight.services.database import Database, Session, open_database
-from hindsight.services.import_jobs import is_large, run_archive_job
+from hindsight.services.import_jobs import batch_size, is_large, run_archive_job
 from hindsight.services.incidents import list_postmortems
 from hindsight.services.jobs import JobQueue
 from tests.web.conftest import Browser
@@ -166,6 +166,8 @@ def test_small_imports_stay_immediate_and_either_limit_makes_one_large(
     settings = Settings(import_job_reports=20, import_job_bytes=1000)
     assert not is_large(settings, reports=20, size=1000)
     assert is_large(settings, reports=21, size=10) and is_large(settings, reports=1, size=1001)
+    # A report per transaction, or a hundredth of a large import: about 100 saves at most.
+    assert [batch_size(n) for n in (1, 100, 101, 5000)] == [1, 1, 2, 50]
     owner = browser_for("owner")  # the default limits: 20 reports, 5 MB
     owner.page("/archive-import")
     preview = owner.post("/archive-import/preview", data={"csrf_token": owner.csrf}, files=_files())

@@ -5,8 +5,9 @@ many reports are done of how many, and what each report became.
 Small imports stay immediate (the web runs them in its request); one is large when it has more
 than `settings.import_job_reports` reports or its files are over `settings.import_job_bytes`.
 
-The worker commits one report at a time, each with its job progress in the same transaction:
-a report is imported whole or refused, the page's "done" count is exactly what is written, and
+The worker commits one report at a time (a hundredth of the reports at a time for an import of
+over a hundred), with the job's progress in the same transaction: each report is imported
+whole (in its own savepoint) or refused, the page's "done" count is exactly what is written, and
 a job that fails (the upload gone, the account disabled, the database down) says why on its
 page and leaves no report half written.
 """
@@ -149,6 +150,12 @@ def _save(
     )
 
 
+def batch_size(total: int) -> int:
+    """Reports per transaction: one, or a hundredth of a large import, so the job's progress
+    (and its outcomes so far) is saved at most about a hundred times."""
+    return max(1, -(-total // 100))
+
+
 def run_archive_job(database: Database, settings: Settings, *, job_id: int) -> None:
     """Import the job's upload as the person who asked (their access checked again now), one
     report per transaction with the progress saved in it; a failure is saved with its reason
@@ -175,11 +182,14 @@ def run_archive_job(database: Database, settings: Settings, *, job_id: int) -> N
         layout = str(params.get("layout") or "auto")
         headings = headings_for(settings.archive_headings)
         total = len(reports)
-        for done, report in enumerate(reports, start=1):
+        step = batch_size(total)
+        for start in range(0, total, step):
+            batch = reports[start : start + step]
+            done = start + len(batch)
             with database.transaction() as session:
-                this = import_archive(
+                these = import_archive(
                     session,
-                    [report],
+                    batch,
                     author=actor.username,
                     actor=actor,
                     zone=zone,
@@ -191,10 +201,10 @@ def run_archive_job(database: Database, settings: Settings, *, job_id: int) -> N
                     job_id,
                     state="running",
                     progress=done * 100 // max(total, 1),
-                    message=f"{done} of {total} reports: {report.name}",
-                    outcomes=outcomes + this,
+                    message=f"{done} of {total} reports: {batch[-1].name}",
+                    outcomes=outcomes + these,
                 )
-            outcomes += this  # committed: only now is it done
+            outcomes += these  # committed: only now are they done
     except Exception as error:  # the page says why; the worker goes on
         with database.transaction() as session:
             _save(
