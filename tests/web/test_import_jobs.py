@@ -102,6 +102,8 @@ def test_a_large_archive_import_runs_on_a_worker_and_its_page_shows_progress_and
     assert 'href="/incidents/2021-06-03-database-full"' in done
     assert "univaf-incidents/broken.pdf" in done and 'class="problem"' in done
     assert owner.get(f"{location}/download").status_code == 404  # no file: the page is it
+    api = owner.get(f"/api/v1{location}").json()
+    assert (api["kind"], api["state"], api["progress"]) == ("import.archive", "done", 100)
     with app_database.reading() as session:
         assert list_postmortems(session).total == 3
     assert not (tmp_path / "uploads" / f"archive-{token}").exists()  # the upload is removed
