@@ -16,7 +16,7 @@ from hindsight.services.accounts import list_users
 from hindsight.services.database import Database
 from hindsight.services.demo import load_demo
 from hindsight.services.evidence import list_evidence
-from hindsight.services.evidence_jobs import _BytesRead
+from hindsight.services.evidence_jobs import BytesRead
 from hindsight.storage.models import JobRow
 from tests.web.conftest import Browser
 from tests.web.test_import_jobs import run_worker
@@ -117,7 +117,7 @@ def test_the_bytes_read_are_saved_on_the_job_as_they_go(app_database: Database) 
         session.add(job)
         session.flush()
         job_id = job.id
-    progress = _BytesRead(app_database, job_id, 2000)
+    progress = BytesRead(app_database, job_id, 2000)
     seen = []
     for amount in (500, 500, 1000):
         progress.advance(amount)

@@ -107,7 +107,7 @@ def _save(session: Session, job_id: int, **values: Any) -> None:
     )
 
 
-class _BytesRead:
+class BytesRead:
     """The importer's progress, saved on the job whenever another percent has been read."""
 
     def __init__(self, database: Database, job_id: int, total: int) -> None:
@@ -159,7 +159,7 @@ def run_evidence_job(database: Database, settings: Settings, *, job_id: int) -> 
         source = Source.open(path, label=path.name)
         options = _options(params)
         kind = str(params["kind"])
-        found = read_evidence(kind, source, options, _BytesRead(database, job_id, source.size))
+        found = read_evidence(kind, source, options, BytesRead(database, job_id, source.size))
         with database.transaction() as session:
             summary = import_evidence(
                 session,
