@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     max_hook_bytes: int = Field(1024 * 1024, ge=1024)
     upload_lifetime_minutes: int = Field(60, ge=1)
+    # An archive import of more than this many reports, or of files over this many bytes, runs
+    # as a job on a worker with a progress page (docs/jobs.md); smaller ones run at once.
+    import_job_reports: int = Field(20, ge=0)
+    import_job_bytes: int = Field(5 * 1024 * 1024, ge=0)
     # Hosts whose images Markdown may show (e.g. "grafana.example.com"); images from anywhere
     # else are shown as links, so reading a postmortem fetches nothing from other servers.
     allowed_image_hosts: list[str] = []

@@ -1,11 +1,13 @@
 """In a real browser: choose notification channels in Settings; render a PDF in the background
-with a real `hindsight worker` and follow its job page to the download, across a reload."""
+with a real `hindsight worker` and follow its job page to the download, across a reload; a
+large archive import followed on its job page the same way."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,14 @@ import pytest
 from tests.e2e.conftest import ADMIN_PASSWORD, ARTIFACTS
 
 DEMO = "2018-01-18-reddit-hugs-mybinder"
+UNIVAF = Path(__file__).parents[1] / "data" / "archive" / "univaf-incidents"
+
+
+@pytest.fixture(scope="module")
+def server_env(server_env: dict[str, str]) -> dict[str, str]:
+    """This module's server and worker treat an archive import of more than two reports as
+    large: it goes to the worker (the worker reads the upload from the same data dir)."""
+    return server_env | {"HINDSIGHT_IMPORT_JOB_REPORTS": "2"}
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +88,30 @@ def test_settings_channels_and_a_background_pdf(browser: Any, server: str, worke
         download.click()
     assert info.value.suggested_filename == f"{DEMO}.pdf"
     page.close()
+
+
+def test_a_large_archive_import_is_followed_on_its_job_page_across_a_reload(
+    browser: Any, server: str, worker: None
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _sign_in(page, server)
+        page.goto(f"{server}/archive-import")
+        page.set_input_files("#archive-folder", str(UNIVAF))
+        page.click("button:has-text('Preview')")
+        page.wait_for_selector("text=Preview: nothing is written yet")
+        page.click("button:has-text('Import 6 report(s)')")
+        page.wait_for_url("**/jobs/*")
+        assert page.locator("h1:has-text('Archive import')").count() == 1
+        # The page updates itself (HTMX) until the worker has imported every report.
+        page.wait_for_selector('[data-state="done"]', timeout=60_000)
+        assert page.locator("text=6 reports: 6 created").count() == 1
+        page.reload()  # the job's state is in the database, not in the page
+        assert page.locator('[data-state="done"]').count() == 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "archive-import-job.png"), full_page=True)
+        page.click("a:has-text('created 2021-06-03-database-full')")
+        page.wait_for_url("**/incidents/2021-06-03-database-full")
+    finally:
+        context.close()

@@ -92,13 +92,16 @@ def import_evidence(
     progress: Progress | None = None,
     preview: bool = False,
     now: dt.datetime | None = None,
+    found: list[Evidence] | None = None,
 ) -> ImportSummary:
     """Import `source` with the `kind` importer into incident `key` as suggestions.
 
-    With `preview`, nothing is written; the summary says what would happen.
+    With `preview`, nothing is written; the summary says what would happen. `found` is what
+    `read_evidence` read from `source` before (a job reads first, then takes the write lock).
     """
     incident_id = require_importer_rights(session, key, actor)
-    found = read_all(kind, source, options, progress or NoProgress())
+    if found is None:
+        found = read_all(kind, source, options, progress or NoProgress())
     skipped: Counter[str] = Counter(options.skipped)
     rows = list(session.scalars(select(EvidenceRow).where(EvidenceRow.incident_id == incident_id)))
     known = {(row.kind, row.key) for row in rows}
@@ -150,6 +153,13 @@ def import_evidence(
         until=options.until,
         far_outside=options.far.warning(),
     )
+
+
+def read_evidence(
+    kind: str, source: Source, options: ImportOptions, progress: Progress
+) -> list[Evidence]:
+    """Everything the `kind` importer finds in `source`, for `import_evidence(found=...)`."""
+    return read_all(kind, source, options, progress)
 
 
 def import_window(session: Session, *, key: str, actor: Actor | None = None) -> ImportWindow | None:

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from hindsight.config import Settings
 from hindsight.services.database import Database
 from hindsight.services.delivery import attempt_delivery
+from hindsight.services.evidence_jobs import run_evidence_job
+from hindsight.services.import_jobs import run_archive_job
 from hindsight.services.reminders import find_due_reminders, send_weekly_digests, week_of
 from hindsight.services.report_jobs import run_report_job
 from hindsight.storage.models import DeliveryRow, JobRunRow
@@ -128,6 +130,8 @@ class JobQueue:
         self.periodic_at = self.huey.task(name="periodic_at")(self._periodic_at)
         self.tick = self.huey.periodic_task(crontab(minute="*"), name="tick")(self._tick)
         self.render_report = self.huey.task(name="render_report")(self._render_report)
+        self.import_archive = self.huey.task(name="import_archive")(self._import_archive)
+        self.import_evidence = self.huey.task(name="import_evidence")(self._import_evidence)
 
     # Jobs (run in a worker).
 
@@ -148,6 +152,12 @@ class JobQueue:
             self.database, job_id=job_id, team_dir=self.settings.resolved_templates_dir()
         )
 
+    def _import_archive(self, job_id: int) -> None:
+        run_archive_job(self.database, self.settings, job_id=job_id)
+
+    def _import_evidence(self, job_id: int) -> None:
+        run_evidence_job(self.database, self.settings, job_id=job_id)
+
     def _tick(self) -> list[str]:
         return self._periodic_at(_now().isoformat())
 
@@ -163,6 +173,14 @@ class JobQueue:
     def enqueue_report(self, job_id: int) -> None:
         """Render a recorded report job (services/report_jobs.py) on a worker."""
         self.render_report(job_id)
+
+    def enqueue_archive_import(self, job_id: int) -> None:
+        """Import a recorded archive upload (services/import_jobs.py) on a worker."""
+        self.import_archive(job_id)
+
+    def enqueue_evidence_import(self, job_id: int) -> None:
+        """Import a recorded evidence upload (services/evidence_jobs.py) on a worker."""
+        self.import_evidence(job_id)
 
     def enqueue_periodic(self, at: dt.datetime) -> None:
         """Have a worker run the periodic jobs as at `at` (what each minute's tick does with

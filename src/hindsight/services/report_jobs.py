@@ -97,6 +97,8 @@ def get_job(session: Session, *, actor: Actor, job_id: int) -> JobInfo:
 def job_result(session: Session, *, actor: Actor, job_id: int) -> Report:
     """The finished job's PDF; the incident is checked again, as `actor` sees it now."""
     row = _own(session, actor, job_id)
+    if row.kind != "report.pdf":
+        raise NotFoundError(f"job {job_id} has no file to download; its page shows the result")
     if row.state != "done" or row.result is None:
         raise NotFoundError(f"job {job_id} has no result yet ({row.state})")
     get_postmortem(session, key=row.incident_key, actor=actor)

@@ -3,6 +3,8 @@ where every report's lines would go and every flag (the dry run), then import th
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import secrets
 import shutil
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -24,14 +26,16 @@ from hindsight.services.archive_import import (
     preview_archive,
     summarise,
 )
-from hindsight.services.archive_sources import (
-    REPORT_SUFFIXES,
-    ReportInput,
-    read_zip,
-    source_name,
-)
+from hindsight.services.archive_sources import REPORT_SUFFIXES, ReportInput
 from hindsight.services.database import Session
-from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.services.import_jobs import (
+    archive_folder,
+    is_large,
+    read_archive_upload,
+    start_archive_job,
+    upload_bytes,
+)
+from hindsight.web.deps import SESSION, database, page_actor, render, verify_csrf
 from hindsight.web.uploads import remove_upload, sweep_uploads
 
 router = APIRouter()
@@ -81,23 +85,7 @@ async def _save(request: Request, uploads: list[UploadFile]) -> str:
 
 
 def _reports(request: Request, token: str) -> tuple[Path, list[ReportInput]]:
-    if not token or not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
-        raise InvalidInputError("that upload is gone; choose the files again")
-    folder = request.app.state.upload_dir / f"archive-{token}"
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise InvalidInputError("that upload is gone; choose the files again") from None
-    reports: list[ReportInput] = []
-    for entry in manifest:
-        path = folder / entry["file"]
-        if entry["name"].lower().endswith(".zip"):
-            reports += read_zip(path, name=entry["name"])
-        elif entry["refusal"]:
-            reports.append(ReportInput(source_name(entry["name"]), None, entry["refusal"]))
-        else:
-            reports.append(ReportInput(source_name(entry["name"]), path.read_bytes()))
-    return folder, reports
+    return read_archive_upload(request.app.state.upload_dir, token)
 
 
 def _options(fields: dict[str, str], request: Request) -> dict[str, Any]:
@@ -163,12 +151,30 @@ async def archive_import_preview(
 async def archive_import_run(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Import the previewed upload: one incident per report, each whole or refused."""
+    """Import the previewed upload: one incident per report, each whole or refused. A large
+    one (settings.import_job_reports / import_job_bytes) goes to a worker and its job page."""
     _editor(actor)
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         options = _options(fields, request)
-        folder, reports = _reports(request, fields.get("upload", ""))
+        token = fields.get("upload", "")
+        folder, reports = _reports(request, token)
+        settings = request.app.state.settings
+        if is_large(settings, reports=len(reports), size=upload_bytes(folder)):
+            # Its own transaction, committed before the job is queued: a worker must find it.
+            with database(request).transaction() as writing:
+                job_id = start_archive_job(
+                    writing,
+                    actor=actor,
+                    folder=folder,
+                    token=token,
+                    reports=len(reports),
+                    zone=options["zone"],
+                    layout=options["layout"],
+                    now=dt.datetime.now(dt.UTC),
+                )
+            request.app.state.queue.enqueue_archive_import(job_id)
+            return RedirectResponse(f"/jobs/{job_id}", status_code=303)
         outcomes = await run_in_threadpool(
             lambda: import_archive(session, reports, author=actor.username, actor=actor, **options)
         )
@@ -184,6 +190,7 @@ async def archive_import_cancel(request: Request, actor: Actor = Depends(page_ac
     _editor(actor)
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     token = fields.get("upload", "")
-    if token and token.replace("-", "").replace("_", "").isalnum() and len(token) <= 64:
-        shutil.rmtree(request.app.state.upload_dir / f"archive-{token}", ignore_errors=True)
+    if token:
+        with contextlib.suppress(InvalidInputError):  # not an upload's token: nothing to do
+            shutil.rmtree(archive_folder(request.app.state.upload_dir, token), ignore_errors=True)
     return render(request, "archive_import.html", _context([], {}, message="Upload discarded."))

@@ -35,6 +35,7 @@ from hindsight.services.evidence import (
     evidence_proposals,
     list_evidence,
 )
+from hindsight.services.evidence_jobs import start_evidence_job
 from hindsight.services.imports import (
     ImportSummary,
     create_hook_token,
@@ -42,7 +43,7 @@ from hindsight.services.imports import (
     import_evidence,
     receive_hook,
 )
-from hindsight.web.deps import SESSION, page_actor, render, verify_csrf
+from hindsight.web.deps import SESSION, database, page_actor, render, verify_csrf
 from hindsight.web.uploads import remove_upload, sweep_uploads
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -173,9 +174,26 @@ async def _preview(request: Request, key: str, actor: Actor, session: Session) -
 async def evidence_import(
     request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Import the previewed upload as suggestions."""
+    """Import the previewed upload as suggestions; one over settings.import_job_bytes goes
+    to a worker and its job page."""
     fields, _upload = await _form(request)
-    path = _upload_path(request, fields.get("upload", ""))
+    token = fields.get("upload", "")
+    path = _upload_path(request, token)
+    if path.stat().st_size > request.app.state.settings.import_job_bytes:
+        # Its own transaction, committed before the job is queued: a worker must find it.
+        with database(request).transaction() as writing:
+            job_id = start_evidence_job(
+                writing,
+                actor=actor,
+                key=key,
+                kind=_kind(fields),
+                path=path,
+                token=token,
+                options=_options(fields),
+                now=dt.datetime.now(dt.UTC),
+            )
+        request.app.state.queue.enqueue_evidence_import(job_id)
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
     await _import_off_the_loop(
         session, key, _kind(fields), path, _options(fields), actor, preview=False
     )

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hindsight.domain.access import Actor
+from hindsight.services.archive_import import summarise
 from hindsight.services.database import Session
+from hindsight.services.import_jobs import job_outcomes
 from hindsight.services.report_jobs import get_job, job_result, start_report_job
 from hindsight.web.deps import SESSION, database, form_fields, page_actor, render, verify_csrf
 
@@ -40,8 +42,13 @@ async def report_job_start(
 async def job_page(
     request: Request, job_id: int, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
-    """Where the job is; the page refreshes its status until the job has finished."""
-    return render(request, "job.html", {"job": get_job(session, actor=actor, job_id=job_id)})
+    """Where the job is; the page refreshes its status until the job has finished. An archive
+    import lists what each report done so far became."""
+    job = get_job(session, actor=actor, job_id=job_id)
+    outcomes = job_outcomes(session, actor=actor, job_id=job_id)
+    return render(
+        request, "job.html", {"job": job, "outcomes": outcomes, "counts": summarise(outcomes)}
+    )
 
 
 @router.get("/jobs/{job_id}/download")
