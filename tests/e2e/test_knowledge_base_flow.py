@@ -37,7 +37,8 @@ def test_import_an_archive_search_it_and_link_a_recurrence(browser: Any, server:
     seen.screenshot(path=str(ARTIFACTS / "knowledge-base-seen-before.png"))
     with page.expect_navigation():
         notice.locator("button:has-text('Link as recurrence')").click()
-    assert "Recurrence of 2021-06-03: Database Full" in page.locator("#seen-before").inner_text()
+    linked = page.locator("#seen-before .recurrence-links").inner_text()  # waits for the section
+    assert "Recurrence of 2021-06-03: Database Full" in linked
     page.goto(f"{server}/incidents/2021-06-03-database-full")
     links = page.locator("#seen-before .recurrence-links")
     assert "Recurred as 2021-06-11: Database Storage Low" in links.inner_text()

@@ -294,6 +294,7 @@ HTML_CASES: dict[tuple[str, str], tuple[str, Form | None]] = {
         "/incidents/{key}/candidates/accept",
         {"ref": "timeline:x", "as": "factor"},
     ),
+    ("GET", "/incidents/{key}/seen-before"): ("/incidents/{key}/seen-before", None),
     ("GET", "/healthz"): ("/healthz", None),
     # Words of the restricted incident only (its title, its lesson), and a facet filter of it.
     ("GET", "/search"): ("/search?q=leak+OR+vault&severity=SEV2", None),

@@ -67,7 +67,8 @@ def test_seen_before_links_and_dismisses_recurrences_and_hides_restricted_incide
     browser_for: Make, certs: Database
 ) -> None:
     owner = browser_for("owner")
-    page = owner.page("/incidents/new-cert")
+    assert 'hx-get="/incidents/new-cert/seen-before"' in owner.page("/incidents/new-cert")
+    page = owner.page("/incidents/new-cert/seen-before")  # the page loads it after itself
     assert "Seen before" in page and "Certificate expired on ingress" in page
     assert "Possible recurrence of" in page
     assert (
@@ -75,9 +76,9 @@ def test_seen_before_links_and_dismisses_recurrences_and_hides_restricted_incide
     )
     answer = owner.submit("/incidents/new-cert/recurrence", {"other": "old-cert", "action": "link"})
     assert answer.status_code == 303  # type: ignore[attr-defined]
-    later = owner.page("/incidents/new-cert")
+    later = owner.page("/incidents/new-cert/seen-before")
     assert "Recurrence of" in later and "Possible recurrence of" not in later
-    assert "Recurred as" in owner.page("/incidents/old-cert")
+    assert "Recurred as" in owner.page("/incidents/old-cert/seen-before")
     assert "recurrence" in owner.page("/incidents/old-cert/history")
     listed = owner.page("/?recurring=true")
     assert "new-cert" in listed and "old-cert" in listed and "/incidents/disk" not in listed
@@ -87,17 +88,17 @@ def test_seen_before_links_and_dismisses_recurrences_and_hides_restricted_incide
     assert api["items"][0]["why"]["services"] == ["ingress"]
     # Dismissing is remembered (one database for the whole story: each new one costs seconds).
     owner.submit("/incidents/new-cert/recurrence", {"other": "old-cert", "action": "unlink"})
-    assert "Possible recurrence of" in owner.page("/incidents/new-cert")
+    assert "Possible recurrence of" in owner.page("/incidents/new-cert/seen-before")
     owner.submit("/incidents/new-cert/recurrence", {"other": "secret-cert", "action": "dismiss"})
     owner.submit("/incidents/new-cert/recurrence", {"other": "old-cert", "action": "dismiss"})
-    assert "Possible recurrence of" not in owner.page("/incidents/new-cert")
+    assert "Possible recurrence of" not in owner.page("/incidents/new-cert/seen-before")
     bad = owner.submit("/incidents/new-cert/recurrence", {"other": "old-cert", "action": "merge"})
     assert bad.status_code == 400  # type: ignore[attr-defined]
     assert "is not one of link, dismiss, unlink" in bad.text  # type: ignore[attr-defined]
     # Visibility: the owner sees the restricted incident among the similar ones, outsiders not.
-    assert "Certificate expired on payments" in owner.page("/incidents/new-cert")
+    assert "Certificate expired on payments" in owner.page("/incidents/new-cert/seen-before")
     outsider = browser_for("outsider")
-    page = outsider.page("/incidents/new-cert")
+    page = outsider.page("/incidents/new-cert/seen-before")
     assert "Seen before" in page and "Certificate expired on payments" not in page
     api = outsider.get("/api/v1/incidents/new-cert/similar").json()
     assert "secret-cert" not in [item["key"] for item in api["items"]]

@@ -25,6 +25,7 @@ from hindsight.services.database import Session
 from hindsight.services.incidents import (
     SORTS,
     IncidentFilter,
+    StoredPostmortem,
     create_postmortem,
     get_postmortem,
     list_postmortems,
@@ -224,6 +225,17 @@ async def create_incident(
     return RedirectResponse(f"/incidents/{stored.postmortem.key}", status_code=303)
 
 
+def _can_edit(stored: StoredPostmortem, actor: Actor, members: list[str]) -> bool:
+    """Whether `actor` may edit: not a viewer, allowed to see it, and (an archived incident is
+    read-only until it is unarchived) not archived."""
+    pm = stored.postmortem
+    return (
+        actor.role is not Role.VIEWER
+        and (pm.visibility == "internal" or actor.username in members or actor.role is Role.ADMIN)
+        and stored.archived_at is None
+    )
+
+
 def postmortem_context(
     session: Session, key: str, actor: Actor, settings: Settings
 ) -> dict[str, Any]:
@@ -237,12 +249,7 @@ def postmortem_context(
     members = list_members(session, key=key, actor=actor)
     is_member = actor.username in members
     locked = pm.review_status == "published"
-    # An archived incident is read-only until it is unarchived.
-    can_edit = (
-        actor.role is not Role.VIEWER
-        and (pm.visibility == "internal" or is_member or actor.role is Role.ADMIN)
-        and stored.archived_at is None
-    )
+    can_edit = _can_edit(stored, actor, members)
     return {
         "stored": stored,
         "pm": pm,
@@ -265,12 +272,24 @@ def postmortem_context(
         **evidence_context(session, key, actor, pm),
         **metrics_context(session, key, actor, pm),
         "lint": lint_stored(session, key=key, actor=actor),
-        "similar": find_similar(session, key=key, actor=actor),
         "chart": Markup(timeline_svg(pm)),
         "templates": template_names(settings.resolved_templates_dir()),
         "template": template_for(session, key=key, default=settings.default_template, actor=actor),
         "trackers": configured_trackers(settings),
     }
+
+
+@router.get("/incidents/{key}/seen-before")
+async def seen_before(
+    request: Request, key: str, actor: Actor = Depends(page_actor), session: Session = SESSION
+) -> Response:
+    """The "Seen before" section on its own: the page loads it after itself, since ranking the
+    earlier incidents is the slowest part of the page (bench/similar)."""
+    stored = get_postmortem(session, key=key, actor=actor)
+    members = list_members(session, key=key, actor=actor)
+    context = {"key": key, "pm": stored.postmortem, "can_edit": _can_edit(stored, actor, members)}
+    context["similar"] = find_similar(session, key=key, actor=actor)
+    return render(request, "seen_before_page.html", context)
 
 
 @router.get("/incidents/{key}")
