@@ -152,7 +152,11 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
         return rows
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:  # uvicorn finishes the requests wrk left queued before it stops
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def dt_key(number: int) -> str:

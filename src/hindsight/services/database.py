@@ -16,6 +16,7 @@ from hindsight.storage.db import (
     make_engine,
     make_sessionmaker,
     normalise_url,
+    pool_capacity,
     schema_revisions,
     upgrade_database,
 )
@@ -57,6 +58,10 @@ class Database:
         """A transaction for reading only (on SQLite it does not queue behind writers)."""
         with self.readers.begin() as session:
             yield session
+
+    def connection_capacity(self) -> int:
+        """How many connections this process may hold at once (the pool's size and overflow)."""
+        return pool_capacity(self.engine)
 
     def is_up(self) -> bool:
         """True if the database answers a trivial query now."""

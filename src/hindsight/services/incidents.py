@@ -24,6 +24,7 @@ from hindsight.errors import (
 )
 from hindsight.services.merging import rebase
 from hindsight.services.profiles import refresh_profile
+from hindsight.storage.db import reads_only
 from hindsight.storage.models import (
     FactorCategoryRow,
     IncidentLinkRow,
@@ -270,19 +271,43 @@ def create_postmortem(
     return _stored(row)
 
 
+_READ_MEMO = "hindsight_postmortems"  # session.info keys of what a read-only session keeps
+_ID_MEMO = "hindsight_incident_ids"
+
+
 def visible_incident_id(session: Session, *, key: str, actor: Actor | None = None) -> int:
     """The row id of the incident with this key if `actor` may see it (NotFoundError if not);
-    a cheap check for use cases that need access, not the whole postmortem."""
+    a cheap check for use cases that need access, not the whole postmortem (kept for the
+    session's later callers when it reads only, as `get_postmortem` does)."""
+    memo: dict[tuple[str, object], int] | None = None
+    asked = (key, None if actor is None else (actor.id, actor.role))
+    if reads_only(session):
+        memo = session.info.setdefault(_ID_MEMO, {})
+        if asked in memo:
+            return memo[asked]
     query = select(IncidentRow.id).where(IncidentRow.key == key)
     found = session.scalar(visible_to(query, actor, archived=None))
     if found is None:
         raise NotFoundError(f"no incident with key '{key}'")
+    if memo is not None:
+        memo[asked] = int(found)
     return int(found)
 
 
 def get_postmortem(session: Session, *, key: str, actor: Actor | None = None) -> StoredPostmortem:
-    """The stored postmortem with this key, if `actor` may see it."""
-    return _stored(_find_row(session, key, actor=actor))
+    """The stored postmortem with this key, if `actor` may see it.
+
+    A read-only session (a page view) keeps each answer for its later callers: the page's
+    parts (lint, root-cause candidates, evidence, recurrence) each ask for the postmortem, and
+    loading it is most of their cost. Nothing in such a session can change it."""
+    if not reads_only(session):
+        return _stored(_find_row(session, key, actor=actor))
+    memo: dict[tuple[str, object], StoredPostmortem] = session.info.setdefault(_READ_MEMO, {})
+    asked = (key, None if actor is None else (actor.id, actor.role))
+    found = memo.get(asked)
+    if found is None:
+        found = memo[asked] = _stored(_find_row(session, key, actor=actor))
+    return found
 
 
 def _require_editor(actor: Actor | None) -> None:

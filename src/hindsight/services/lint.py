@@ -16,6 +16,7 @@ from hindsight.analysis.archive.findings import archive_findings
 from hindsight.analysis.findings import Finding, Level
 from hindsight.analysis.lint import LintReport, apply_dismissals, lint
 from hindsight.domain.access import Actor
+from hindsight.domain.actions import ActionStatus
 from hindsight.domain.timeline import TimelineEvent
 from hindsight.errors import DocumentError, Located, UnreadableDocumentError
 from hindsight.rendering.form import FORMAT_MARKER
@@ -38,14 +39,18 @@ def lint_stored(session: Session, *, key: str, actor: Actor | None = None) -> Li
     """Lint the stored postmortem `key`, comparing its actions with the open ones of other
     incidents `actor` may see (a finding quotes their key and title)."""
     postmortem = get_postmortem(session, key=key, actor=actor).postmortem
-    query = (
-        select(IncidentRow.key, ActionItemRow.title)
-        .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
-        .where(ActionItemRow.status.in_(["open", "in_progress"]), IncidentRow.key != key)
-        .limit(5000)
-    )
-    rows = session.execute(where_visible(query, actor))
-    report = lint(postmortem, open_elsewhere=[(k, t) for k, t in rows])
+    rows: list[tuple[str, str]] = []
+    if any(
+        a.status not in (ActionStatus.DONE, ActionStatus.WONT_DO) for a in postmortem.action_items
+    ):
+        query = (
+            select(IncidentRow.key, ActionItemRow.title)
+            .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
+            .where(ActionItemRow.status.in_(["open", "in_progress"]), IncidentRow.key != key)
+            .limit(5000)
+        )
+        rows = [(k, t) for k, t in session.execute(where_visible(query, actor))]
+    report = lint(postmortem, open_elsewhere=rows)
     from hindsight.services.recurrence import recurrence_lint  # it builds on this module's peers
 
     incident = visible_incident_id(session, key=key, actor=actor)

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from hindsight.errors import InvalidInputError
 
@@ -70,16 +71,38 @@ def _refuse_nul_characters(engine: Engine) -> None:
             )
 
 
-def make_engine(url: str | URL) -> Engine:
+# Connections one process may hold (the web bounds its requests by it: web/slots.py). Two
+# web workers and a job worker stay well inside PostgreSQL's default of 100 connections.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections `engine`'s pool hands out at most at once."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        return pool.size() + pool._max_overflow
+    return POOL_SIZE + POOL_OVERFLOW  # pools that never make a caller wait
+
+
+def make_engine(
+    url: str | URL, *, pool_size: int = POOL_SIZE, max_overflow: int = POOL_OVERFLOW
+) -> Engine:
     """An engine for `url`; SQLite files get their folder created."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        pool: dict[str, Any] = {}
+        if parsed.database and parsed.database != ":memory:":
+            pool = {"pool_size": pool_size, "max_overflow": max_overflow}
+        connect = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(parsed, connect_args=connect, **pool)
         _configure_sqlite(engine)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(
+            parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        )
     _refuse_nul_characters(engine)
     return engine
 
@@ -92,6 +115,11 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmake
     SQLite's write lock (a write in them may fail if another writer got there first)."""
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
     return sessionmaker(bind, expire_on_commit=False)
+
+
+def reads_only(session: Session) -> bool:
+    """True for a session from a `read_only` sessionmaker (nothing it does writes)."""
+    return bool(session.get_bind().get_execution_options().get(READ_ONLY, False))
 
 
 def _alembic_config() -> Config:

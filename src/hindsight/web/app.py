@@ -55,6 +55,7 @@ from hindsight.web.routes import similar as similar_routes
 from hindsight.web.routes import trackers as tracker_routes
 from hindsight.web.routes.api import create_api
 from hindsight.web.security import SecurityHeadersMiddleware
+from hindsight.web.slots import DatabaseSlotsMiddleware, slots_for
 from hindsight.web.uploads import upload_sweeper
 
 STATIC = Path(__file__).parent / "static"
@@ -190,6 +191,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     # Its headers are on every answer, the limits' 413s and errors included.
     app.add_middleware(SecurityHeadersMiddleware, image_hosts=settings.allowed_image_hosts)
+    # Outside the session and limits: a queued request holds nothing while it waits.
+    app.add_middleware(DatabaseSlotsMiddleware, slots=slots_for(db.connection_capacity()))
     if settings.access_log:  # added last: outermost, times and logs everything
         app.add_middleware(AccessLogMiddleware)
     api = create_api()
