@@ -113,5 +113,6 @@ def main() -> None:
     write("sentences.tsv", rows_of([*REPORTS, *second]))
     write("sentences-fresh.tsv", rows_of([(report, "fresh") for report in FRESH]))
 
+
 if __name__ == "__main__":
     main()

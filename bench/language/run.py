@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from hindsight.analysis.language import RULES, likely_names, review_sentence
+from hindsight.analysis.language import RULES, is_mention, likely_names, review_sentence
 from hindsight.analysis.lint import prose_findings
 
 HERE = Path(__file__).resolve().parent
@@ -94,8 +94,14 @@ def today_rules(sentence: str, names: list[str]) -> set[str]:
 
 
 def new_rules(sentence: str, names: list[str]) -> set[str]:
-    """What `hindsight lint` reports now: the language rules and today's rules together."""
-    return {hit.rule for hit in review_sentence(sentence, names)} | today_rules(sentence, names)
+    """What `hindsight lint` reports now: the language rules and today's rules together,
+    today's only where they use a phrase rather than name it (as services/lint_archive)."""
+    phrases = {
+        TODAY[f.rule]
+        for f in prose_findings(sentence, names=names)
+        if f.rule in TODAY and not is_mention(sentence, f.start, f.end)
+    }
+    return {hit.rule for hit in review_sentence(sentence, names)} | phrases
 
 
 def first(sentence: str, names: list[str]) -> set[str]:

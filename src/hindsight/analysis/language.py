@@ -89,7 +89,7 @@ _NORMATIVE = re.compile(
     r"\b(?:poor|bad|wrong|lack of) (?:coordination|communication|judgement|judgment|decisions?|"
     r"choices?|calls?|diligence|attention|care|planning|discipline|ownership)\b|"
     r"\b(?:a )?(?:bad|wrong|poor) call\b|"
-    rf"\b(?:far |much |way )?too (?:long|slow|late) to {W.HUMAN_ACTIONS}\b|"
+    rf"\b(?:far |much |way )?too (?:long|slow) to {W.HUMAN_ACTIONS}\b|"
     r"(?<!not )(?<!nothing )(?<!anything )\bobviously\b|\bclearly (?:should|wrong)\b|"
     r"\bat fault\b|\bto blame\b|\bwhose fault\b|\bculprit\b",
     re.IGNORECASE,
@@ -169,18 +169,22 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
         (
             (COUNTERFACTUAL,),
             rf"\bif only\b|(?:^|[,;]\s*)had\s+{person}\s+(?:\w+ly\s+)?{_PARTICIPLE}\b|"
-            rf"\bif\s+{person}\s+had(?:\s+not|n't)?\s+(?:\w+ly\s+)?\w+",
+            rf"\bif\s+{person}\s+had(?:\s+not|n't)?\s+(?:\w+ly\s+)?(?:been\s+)?{_PARTICIPLE}\b",
         ),
         # What was done in place of what hindsight prefers: "instead of reading the logs",
         # "without checking which cluster was selected".
         (both, rf"{subject}\s+[^.;]{{0,80}}?\b(?:instead of|rather than)\s+\w+ing\b"),
         (both, rf"{subject}\s+[^.;]{{0,80}}?{W.WITHOUT}"),
-        ((NORMATIVE,), rf"{subject}\s+(?:were|was|are|is)\s+(?:too |very |rather |far too )?"
-         r"(?:slow|late) to\b"),
+        (
+            (NORMATIVE,),
+            rf"{subject}\s+(?:were|was|are|is)\s+(?:too |very |rather |far too )?"
+            r"(?:slow|late) to\b",
+        ),
         (
             (NORMATIVE, PERSON_CAUSE),
             rf"{subject}\s+(?:were|was|are|is|got)\s+(?:too |very |a bit |rather )?"
-            rf"(?:{W.GRADES})\b|{subject}{_VERB_PHRASE}(?:rushed|hurried)\b",
+            rf"(?:{W.GRADES})\b|{subject}{_VERB_PHRASE}(?:rushed|hurried)\s+"
+            r"(?:the|it|a|an|this|that|out|through)\b",
         ),
         ((PERSON_CAUSE,), rf"{_PASSIVE_BY}{person}"),
         (
@@ -190,9 +194,13 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
             r"\w+ed|\w+ing|decision|choice|actions?)\b"
             rf"|\b(?:caused|triggered|introduced) by\s+(?:\w+\s+){{0,4}}?{person}"
             rf"|\bbecause\s+{named}\s+(?:\w+ly\s+)?(?:\w+ed|did|didn't|ran|was|were|had)\b"
-            rf"|\b(?:root )?cause (?:was|is)\s+(?:\w+\s+){{0,2}}?{person}",
+            rf"|\b(?:root )?cause (?:was|is)\s+(?:\w+\s+){{0,2}}?{named}",
         ),
-        ((PERSON_CAUSE,), rf"{subject}'s\s+(?:\w+\s+)?{W.PERSON_FAULTS}\b"),
+        (
+            (PERSON_CAUSE,),
+            rf"{subject}'s\s+(?:(?:{W.GRADES})\s+)?{W.FAULT}\b"
+            rf"|{subject}'s\s+(?:{W.GRADES})\s+(?:actions?|decisions?|choices?)\b",
+        ),
         ((PERSON_CAUSE,), rf"\b{W.GRADE_NOUNS}\s+(?:of|among|by|from)\s+{person}"),
         ((PERSON_CAUSE,), rf"{subject}{_VERB_PHRASE}{W.BAD_CHANGE}"),
         ((PERSON_CAUSE,), rf"{subject}\s+[^.;,]{{0,60}}?{W.WRONG_TARGET}"),
@@ -248,12 +256,49 @@ def _rewrite(rule: str, sentence: str, start: int, end: int) -> str:
     )
 
 
+# Mention, not use: guides and templates quote the phrases they warn about ("phrases such as
+# 'human error'", "avoid saying who is to blame"); a sentence that names a phrase to avoid
+# does not break the rule itself.
+_QUOTED = re.compile(
+    r"\"[^\"]*\"|(?<!\w)'[^']*'(?!\w)|"  # straight quotes, not apostrophes
+    "\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019"  # curly quotes
+)
+_ADVICE = re.compile(
+    r"^\W*(?:(?:so|and|but|then|please)\s+)?(?:avoid|don't|do not|try not to|refrain from|"
+    r"remove|replace|never (?:use|write|say|blame|name))\b",
+    re.IGNORECASE,
+)
+_EXAMPLE_BEFORE = re.compile(
+    r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?)\s*[\"'\u201c\u2018]?\s*$",
+    re.IGNORECASE,
+)
+_BLAME_WORDS = re.compile(r"blam|fault|culprit", re.IGNORECASE)
+_DENIAL_BEFORE = re.compile(
+    r"\b(?:not|no|never|nobody|no one|without|avoid|rather than|instead of)\b", re.IGNORECASE
+)
+
+
+def is_mention(sentence: str, start: int, end: int) -> bool:
+    """Whether the words at [start, end) are named rather than used: inside quotes, in a
+    sentence of writing advice, given as an example, or blame words denied ("not who is to
+    blame")."""
+    if any(m.start() <= start and end <= m.end() for m in _QUOTED.finditer(sentence)):
+        return True
+    if _ADVICE.match(sentence) or _EXAMPLE_BEFORE.search(sentence[:start]):
+        return True
+    return bool(
+        _BLAME_WORDS.search(sentence[start:end]) and _DENIAL_BEFORE.search(sentence[:start])
+    )
+
+
 def review_sentence(sentence: str, names: Sequence[str] = ()) -> list[LanguageHit]:
     """Every rule `sentence` breaks; `names` are the participants' names (any case)."""
     hits: list[LanguageHit] = []
     for rules, pattern in _shapes(names):
         for match in pattern.finditer(sentence):
             begin, end = match.span()
+            if is_mention(sentence, begin, end):
+                continue
             for rule in rules:
                 if any(h.rule == rule and h.start < end and begin < h.end for h in hits):
                     continue

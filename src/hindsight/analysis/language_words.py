@@ -39,7 +39,7 @@ LAPSE_VERBS = r"(?:forgot|missed|ignored|overlooked|skipped|neglected|dropped th
 # Things done by people that a passive sentence can report as not done ("was not followed").
 HUMAN_CHECKS = (
     r"(?:caught|noticed|spotted|followed|checked|tested|reviewed|verified|validated|"
-    r"acknowledged|escalated|communicated|reported|double-checked|monitored)"
+    r"acknowledged|escalated|communicated|double-checked)"
 )
 # "did not …" followed by a state of mind or of the world is not a lapse ("did not know",
 # "did not receive the alert").
@@ -77,10 +77,14 @@ WRONG_TARGET = (
 # Grades of people (adjectives with a person as subject, nouns that blame on their own).
 GRADES = (
     r"careless|sloppy|negligent|reckless|over-?zealous|over-?eager|hasty|inattentive|"
-    r"complacent|lazy|incompetent|unprofessional"
+    r"complacent|lazy|incompetent|unprofessional|idiotic|rash"
 )
 GRADE_NOUNS = r"(?:complacency|carelessness|negligence|inattention|incompetence|sloppiness)"
-PERSON_FAULTS = r"(?:mistake|error|fault|oversight|negligence|carelessness|actions?|blunder|slip)"
+# "error" as a fault, not "error budget", "error rate", "error handling".
+FAULT = (
+    r"(?:mistake|fault|oversight|negligence|carelessness|blunder|slip|"
+    r"error(?!\s+(?:budgets?|rates?|logs?|messages?|pages?|handling|codes?|tracking|reporting)))"
+)
 # Human actions that a normative sentence grades as late ("too slow to escalate").
 HUMAN_ACTIONS = (
     r"(?:escalate|respond|react|notice|realise|realize|acknowledge|declare|page|act|decide|"
@@ -92,14 +96,13 @@ HINDSIGHT_WORDS = (
     r"\bunintentional(?:ly)?\b|\bunknowingly\b|\bsadly\b|\bregrettably\b|"
     r"(?<=ed |en )in error\b|\bin (?:hindsight|retrospect)\b|\bwith hindsight\b"
 )
-# Fault claimed for people, even one's own ("my mistake", "an oversight on our part"), but
-# not "our error budget".
-OWN_FAULT = (
-    r"\b(?:our|my|his|her|their)\s+(?:own\s+)?(?:mistake|fault|oversight|blunder|"
-    r"error(?!\s+(?:budgets?|rates?|logs?|messages?|pages?|handling|codes?|tracking|reporting)))"
-    r"\b|\b(?:mistake|error|oversight|failure|lapse) on (?:our|my|his|her|their) part\b"
-)
 MISTAKE_ADVERBS = (
     r"\bby (?:mistake|accident)\b|\bmistakenly\b|\baccidentally\b|\binadvertently\b|"
     r"\bunintentionally\b|\bunwittingly\b"
+)
+# Fault claimed for people, even one's own ("my mistake", "an oversight on our part"), but
+# not "our error budget".
+OWN_FAULT = (
+    r"\b(?:our|my|his|her|their)\s+(?:own\s+)?" + FAULT + r"\b|"
+    r"\b(?:mistake|error|oversight|failure|lapse) on (?:our|my|his|her|their) part\b"
 )
