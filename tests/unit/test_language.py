@@ -158,7 +158,6 @@ def test_likely_names_are_handles_and_repeated_sentence_actors() -> None:
         ("The weakest link in the chain was the operator.", {"person-cause"}),
         ("Regrettably, the rollback also removed the hotfix.", {"hindsight"}),
         ("The records were deleted in error.", {"hindsight"}),
-        ("In hindsight, the threshold was far too high.", {"hindsight"}),
     ],
 )
 def test_the_shapes_of_the_literature_are_found_with_their_rules(
@@ -194,6 +193,8 @@ def test_the_shapes_of_the_literature_are_found_with_their_rules(
         "The backup took too long to restore from cold storage.",
         "Lazy loading of the images kept the page responsive.",
         "Hindsight imports the timeline from the chat export.",
+        # The writer naming the hindsight they write with is no outcome-laden adverb.
+        "In hindsight, the threshold was far too high.",
     ],
 )
 def test_look_alikes_of_the_new_shapes_stay_clean(sentence: str) -> None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hindsight.analysis import language_words as W
+from hindsight.analysis import language_words as lexicon
 
 COUNTERFACTUAL = "counterfactual"
 NORMATIVE = "normative"
@@ -41,10 +41,10 @@ ADVICE = {
     HINDSIGHT: "drop the adverb and tell the event plainly",
 }
 
-_PERSON_BASE = rf"(?:{W.PRONOUN}|{W.HANDLE}|{W.ROLE_PHRASE})"
+_PERSON_BASE = rf"(?:{lexicon.PRONOUN}|{lexicon.HANDLE}|{lexicon.ROLE_PHRASE})"
 # The same without pronouns, for cause clauses where "because we …" usually explains a
 # system ("because we had configured the alert to wait ten minutes").
-_PERSON_NAMED_BASE = rf"(?:{W.HANDLE}|{W.ROLE_PHRASE})"
+_PERSON_NAMED_BASE = rf"(?:{lexicon.HANDLE}|{lexicon.ROLE_PHRASE})"
 # Past participles of the modal perfect (regular ones and the common irregular ones).
 _PARTICIPLE = (
     r"(?:\w+ed|\w+en|known|seen|caught|done|run|taken|made|told|spotted|gone|found|thought|"
@@ -71,9 +71,9 @@ _MODAL_PERFECT = re.compile(
 _LAPSE = re.compile(
     r"\b(?:was|were|went|had been|got)\s+(?:\w+ly\s+)?(?:overlooked|unnoticed|"
     r"unacknowledged|unanswered|unchecked|unreviewed|unaddressed|unheeded|missed|ignored|"
-    rf"neglected|forgotten|skipped|(?:not|never)\s+{W.HUMAN_CHECKS})\b"
+    rf"neglected|forgotten|skipped|(?:not|never)\s+{lexicon.HUMAN_CHECKS})\b"
     r"|\bwent unnoticed\b|\boverlooked\b|\bslipped through\b|\bfell through the cracks\b"
-    rf"|\b(?:was|were)\s+(?:\w+ly\s+)?{W.CHANGE_VERBS}\s+{W.WITHOUT}",
+    rf"|\b(?:was|were)\s+(?:\w+ly\s+)?{lexicon.CHANGE_VERBS}\s+{lexicon.WITHOUT}",
     re.IGNORECASE,
 )
 _NORMATIVE = re.compile(
@@ -89,18 +89,18 @@ _NORMATIVE = re.compile(
     r"\b(?:poor|bad|wrong|lack of) (?:coordination|communication|judgement|judgment|decisions?|"
     r"choices?|calls?|diligence|attention|care|planning|discipline|ownership)\b|"
     r"\b(?:a )?(?:bad|wrong|poor) call\b|"
-    rf"\b(?:far |much |way )?too (?:long|slow) to {W.HUMAN_ACTIONS}\b|"
+    rf"\b(?:far |much |way )?too (?:long|slow) to {lexicon.HUMAN_ACTIONS}\b|"
     r"(?<!not )(?<!nothing )(?<!anything )\bobviously\b|\bclearly (?:should|wrong)\b|"
     r"\bat fault\b|\bto blame\b|\bwhose fault\b|\bculprit\b",
     re.IGNORECASE,
 )
-_HINDSIGHT = re.compile(W.HINDSIGHT_WORDS, re.IGNORECASE)
+_HINDSIGHT = re.compile(lexicon.HINDSIGHT_WORDS, re.IGNORECASE)
 # "we were not monitoring" is a negated action; "we were not expecting" a state of mind.
 _NOT_STATE = r"(?!expecting|seeing|getting|having|aware|sure|being)"
 _HUMAN_ERROR = re.compile(
     r"\b(?:human|operator|user|pilot|engineer|personnel) errors?\b|\bpeople problem\b|"
     r"\b(?:a )?training (?:issue|problem|gap)\b|\black of training\b|"
-    rf"\bweak(?:est)? link\b|\bbad apples?\b|{W.OWN_FAULT}",
+    rf"\bweak(?:est)? link\b|\bbad apples?\b|{lexicon.OWN_FAULT}",
     re.IGNORECASE,
 )
 _PASSIVE_BY = (
@@ -152,16 +152,16 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
     subject = rf"(?<![\w@]){person}"
     both = (COUNTERFACTUAL, PERSON_CAUSE)
     return [
-        ((PERSON_CAUSE,), rf"{subject}{_VERB_PHRASE}{W.FAILURE_VERBS}\b"),
-        (both, rf"{subject}{_VERB_PHRASE}{W.LAPSE_VERBS}\b"),
+        ((PERSON_CAUSE,), rf"{subject}{_VERB_PHRASE}{lexicon.FAILURE_VERBS}\b"),
+        (both, rf"{subject}{_VERB_PHRASE}{lexicon.LAPSE_VERBS}\b"),
         (
             both,
             rf"{subject}(?:(?:{_VERB_PHRASE}|[^.;]{{0,60}}?\bbut\s+)"
             rf"(?:did not|didn't|never|failed to|neglected to|forgot to|omitted to)\s+"
-            rf"(?:\w+ly\s+)?{W.NOT_A_LAPSE}\w+|\s+(?:were|was)\s+not\s+{_NOT_STATE}\w+ing)\b",
+            rf"(?:\w+ly\s+)?{lexicon.NOT_A_LAPSE}\w+|\s+(?:were|was)\s+not\s+{_NOT_STATE}\w+ing)\b",
         ),
         # "Nobody checked the lag": a negated action with the person folded into the subject.
-        (both, rf"(?<![\w-])(?:nobody|no one|no-one)\s+(?:{W.NOBODY_DID})\b"),
+        (both, rf"(?<![\w-])(?:nobody|no one|no-one)\s+(?:{lexicon.NOBODY_DID})\b"),
         # Dekker's "they shouldn't have", "they could have": a modal perfect with a subject.
         (both, rf"{subject}\s+(?:\w+ly\s+)?{_MODAL_BODY}"),
         (both, rf"\bhow could\s+{person}\s+not\s+have\s+{_PARTICIPLE}\b"),
@@ -174,7 +174,7 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
         # What was done in place of what hindsight prefers: "instead of reading the logs",
         # "without checking which cluster was selected".
         (both, rf"{subject}\s+[^.;]{{0,80}}?\b(?:instead of|rather than)\s+\w+ing\b"),
-        (both, rf"{subject}\s+[^.;]{{0,80}}?{W.WITHOUT}"),
+        (both, rf"{subject}\s+[^.;]{{0,80}}?{lexicon.WITHOUT}"),
         (
             (NORMATIVE,),
             rf"{subject}\s+(?:were|was|are|is)\s+(?:too |very |rather |far too )?"
@@ -183,7 +183,7 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
         (
             (NORMATIVE, PERSON_CAUSE),
             rf"{subject}\s+(?:were|was|are|is|got)\s+(?:too |very |a bit |rather )?"
-            rf"(?:{W.GRADES})\b|{subject}{_VERB_PHRASE}(?:rushed|hurried)\s+"
+            rf"(?:{lexicon.GRADES})\b|{subject}{_VERB_PHRASE}(?:rushed|hurried)\s+"
             r"(?:the|it|a|an|this|that|out|through)\b",
         ),
         ((PERSON_CAUSE,), rf"{_PASSIVE_BY}{person}"),
@@ -198,15 +198,15 @@ def _person_shapes(person: str, named: str) -> list[tuple[tuple[str, ...], str]]
         ),
         (
             (PERSON_CAUSE,),
-            rf"{subject}'s\s+(?:(?:{W.GRADES})\s+)?{W.FAULT}\b"
-            rf"|{subject}'s\s+(?:{W.GRADES})\s+(?:actions?|decisions?|choices?)\b",
+            rf"{subject}'s\s+(?:(?:{lexicon.GRADES})\s+)?{lexicon.FAULT}\b"
+            rf"|{subject}'s\s+(?:{lexicon.GRADES})\s+(?:actions?|decisions?|choices?)\b",
         ),
-        ((PERSON_CAUSE,), rf"\b{W.GRADE_NOUNS}\s+(?:of|among|by|from)\s+{person}"),
-        ((PERSON_CAUSE,), rf"{subject}{_VERB_PHRASE}{W.BAD_CHANGE}"),
-        ((PERSON_CAUSE,), rf"{subject}\s+[^.;,]{{0,60}}?{W.WRONG_TARGET}"),
+        ((PERSON_CAUSE,), rf"\b{lexicon.GRADE_NOUNS}\s+(?:of|among|by|from)\s+{person}"),
+        ((PERSON_CAUSE,), rf"{subject}{_VERB_PHRASE}{lexicon.BAD_CHANGE}"),
+        ((PERSON_CAUSE,), rf"{subject}\s+[^.;,]{{0,60}}?{lexicon.WRONG_TARGET}"),
         # A person as the actor of something done "by mistake": the adverb carries the
         # outcome and the person carries the cause.
-        ((PERSON_CAUSE,), rf"{subject}\s+[^.;]{{0,140}}?(?:{W.MISTAKE_ADVERBS})"),
+        ((PERSON_CAUSE,), rf"{subject}\s+[^.;]{{0,140}}?(?:{lexicon.MISTAKE_ADVERBS})"),
     ]
 
 

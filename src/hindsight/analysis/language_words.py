@@ -94,7 +94,7 @@ HINDSIGHT_WORDS = (
     r"\bunfortunately\b|\bmistakenly\b|\binadvertently\b|\baccidentally\b|\baccidental\b|"
     r"\berroneously\b|\bwrongly\b|\bby (?:mistake|accident)\b|\bunwittingly\b|"
     r"\bunintentional(?:ly)?\b|\bunknowingly\b|\bsadly\b|\bregrettably\b|"
-    r"(?<=ed |en )in error\b|\bin (?:hindsight|retrospect)\b|\bwith hindsight\b"
+    r"(?<=ed |en )in error\b"
 )
 MISTAKE_ADVERBS = (
     r"\bby (?:mistake|accident)\b|\bmistakenly\b|\baccidentally\b|\binadvertently\b|"
