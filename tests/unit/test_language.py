@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.analysis.language import RULES, likely_names, review_sentence
+from hindsight.analysis.language import RULES, is_mention, likely_names, review_sentence
 from hindsight.analysis.sentences import markdown_sentences
 
 DATA = Path(__file__).parent.parent / "data"
@@ -221,3 +221,11 @@ def test_a_denied_blame_word_does_not_hide_a_lapse_in_the_same_sentence() -> Non
         ("counterfactual", "We did not catch"),
         ("person-cause", "We did not catch"),
     }
+
+
+def test_only_advice_about_wording_and_a_close_denial_make_a_mention() -> None:
+    hits = review_sentence("Remove the manual step that the operator skipped.")
+    assert {h.rule for h in hits} == {"counterfactual", "person-cause"}
+    sentence = "The alert did not fire, and in the end the on-call engineer was blamed."
+    start = sentence.index("blamed")
+    assert not is_mention(sentence, start, start + len("blamed"))

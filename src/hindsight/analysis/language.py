@@ -265,7 +265,8 @@ _QUOTED = re.compile(
 )
 _ADVICE = re.compile(
     r"^\W*(?:(?:so|and|but|then|please)\s+)?(?:avoid|don't|do not|try not to|refrain from|"
-    r"remove|replace|never (?:use|write|say|blame|name))\b",
+    r"never (?:use|write|say|blame|name)|(?:remove|replace|drop) (?:the )?(?:words?|phrases?|"
+    r"wording|language|terms?|adverbs?|judgements?|judgments?))\b",
     re.IGNORECASE,
 )
 _EXAMPLE_BEFORE = re.compile(
@@ -286,8 +287,10 @@ def is_mention(sentence: str, start: int, end: int) -> bool:
         return True
     if _ADVICE.match(sentence) or _EXAMPLE_BEFORE.search(sentence[:start]):
         return True
+    # The denial must be close: "not who is to blame", not "did not fire … was blamed".
     return bool(
-        _BLAME_WORDS.search(sentence[start:end]) and _DENIAL_BEFORE.search(sentence[:start])
+        _BLAME_WORDS.search(sentence[start:end])
+        and _DENIAL_BEFORE.search(sentence[max(0, start - 40) : start])
     )
 
 
