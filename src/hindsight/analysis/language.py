@@ -7,7 +7,11 @@ people did not do instead of what they did; normative language grades their acti
 standard known only afterwards; a proximal focus stops at the person nearest the failure), the
 Etsy and Google SRE blameless guides (describe what the system and the situation made likely)
 and the Learning from Incidents writing guides (hindsight adverbs colour a narrative with the
-outcome). The rules were written and tuned on the dev part of bench/language only.
+outcome; a mechanistic account treats a person as the part that broke). The words are in
+`language_words.py`. A phrase that is named rather than used (quoted, given as an example, in
+advice about wording) is not a hit. The rules were written and tuned on the dev part of
+bench/language and its constructed sentences only; the held-out figures are in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
