@@ -1,6 +1,11 @@
 """bench/language: precision and recall of the blameless-language rules on the labelled
-corpus (sentences.tsv + labels.tsv), per rule and overall, beside the rules of today's main
-(`prose_findings`) in the same run. Prints the held-out part (the figure to quote) and dev.
+corpus, per rule and overall, beside the first helper's rules and the rules of today's main
+(`prose_findings`) in the same run. Prints the fresh held-out part (sentences-fresh.tsv, the
+figure to trust: labelled before any rule saw it), the held-out part (sentences.tsv, whose
+figures have been read before), the real dev part, and the constructed dev sentences
+(constructed.tsv, where the rules are written). `--dev-only` prints only the two dev parts,
+for working on the rules without reading held-out figures; `--dev-misses` lists the dev and
+constructed sentences where rules and labels disagree (never a held-out one).
 
 A sentence counts once per rule: it is a true positive for a rule when it is labelled with
 that rule and the rules report it. "Overall" asks only whether a sentence is flagged at all.
@@ -18,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from hindsight.analysis.language import RULES, likely_names, review_sentence
+from hindsight.analysis.language import RULES, is_mention, likely_names, review_sentence
 from hindsight.analysis.lint import prose_findings
 
 HERE = Path(__file__).resolve().parent
@@ -44,18 +49,43 @@ Row = dict[str, str]
 Detector = Callable[[str, list[str]], set[str]]
 
 
-def load() -> list[Row]:
-    """The sentences with their resolved labels (a sentence not in labels.tsv is clean)."""
-    with (HERE / "sentences.tsv").open(encoding="utf-8") as f:
+# The constructed sentences name people as a Hindsight postmortem's participants would.
+CONSTRUCTED_PARTICIPANTS = ["Ana", "Bob", "Jordan", "Priya", "Sam"]
+
+
+def load(sentences: str = "sentences.tsv", labels_file: str = "labels.tsv") -> list[Row]:
+    """The sentences with their resolved labels (a sentence not in the labels is clean)."""
+    with (HERE / sentences).open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    with (HERE / "labels.tsv").open(encoding="utf-8") as f:
+    with (HERE / labels_file).open(encoding="utf-8") as f:
         labels = {r["id"]: r["labels"] for r in csv.DictReader(f, delimiter="\t")}
     unknown = set(labels) - {r["id"] for r in rows}
     if unknown:
-        sys.exit(f"labels.tsv names sentences that do not exist: {sorted(unknown)[:3]}")
+        sys.exit(f"{labels_file} names sentences that do not exist: {sorted(unknown)[:3]}")
     for row in rows:
         row["labels"] = labels.get(row["id"], "")
     return rows
+
+
+def load_constructed() -> list[Row]:
+    """The constructed dev sentences, each with its labels and source, as one 'file'."""
+    with (HERE / "constructed.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:
+        row["file"], row["split"] = "constructed.tsv", "constructed"
+    return rows
+
+
+def names_by_file(rows: list[Row]) -> dict[str, list[str]]:
+    """The names lint would know per file: likely names in a report; the participants of
+    the constructed sentences."""
+    by_file: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_file[row["file"]].append(row["text"])
+    names = {file: likely_names(texts) for file, texts in by_file.items()}
+    if "constructed.tsv" in names:
+        names["constructed.tsv"] = CONSTRUCTED_PARTICIPANTS
+    return names
 
 
 def today_rules(sentence: str, names: list[str]) -> set[str]:
@@ -64,8 +94,14 @@ def today_rules(sentence: str, names: list[str]) -> set[str]:
 
 
 def new_rules(sentence: str, names: list[str]) -> set[str]:
-    """What `hindsight lint` reports now: the language rules and today's rules together."""
-    return {hit.rule for hit in review_sentence(sentence, names)} | today_rules(sentence, names)
+    """What `hindsight lint` reports now: the language rules and today's rules together,
+    today's only where they use a phrase rather than name it (as services/lint_archive)."""
+    phrases = {
+        TODAY[f.rule]
+        for f in prose_findings(sentence, names=names)
+        if f.rule in TODAY and not is_mention(sentence, f.start, f.end)
+    }
+    return {hit.rule for hit in review_sentence(sentence, names)} | phrases
 
 
 def first(sentence: str, names: list[str]) -> set[str]:
@@ -86,12 +122,7 @@ def tally(count: list[int], labelled: bool, flagged: bool) -> None:
 
 def score(rows: list[Row], detect: Detector) -> dict[str, tuple[int, int, int]]:
     """(true positives, false positives, false negatives) per rule and overall."""
-    names_of: dict[str, list[str]] = {}
-    by_file: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        by_file[row["file"]].append(row["text"])
-    for file, texts in by_file.items():
-        names_of[file] = likely_names(texts)
+    names_of = names_by_file(rows)
     counts = {rule: [0, 0, 0] for rule in (*RULES, "overall")}
     for row in rows:
         truth = set(filter(None, row["labels"].split("+")))
@@ -132,26 +163,32 @@ def table(title: str, rows: list[Row]) -> None:
 
 def misses(rows: list[Row]) -> None:
     """The dev part's disagreements, for tuning (never printed for held-out)."""
-    names: dict[str, list[str]] = defaultdict(list)
+    names = names_by_file(rows)
     for row in rows:
-        names[row["file"]].append(row["text"])
-    for row in rows:
+        if row["split"] not in ("dev", "constructed"):
+            continue
         truth = set(filter(None, row["labels"].split("+")))
-        found = new_rules(row["text"], likely_names(names[row["file"]]))
+        found = new_rules(row["text"], names[row["file"]])
         if truth != found:
             print(f"  {row['id']}: labelled {sorted(truth)} found {sorted(found)}: {row['text']}")
 
 
 def main() -> None:
     rows = load()
+    fresh = load("sentences-fresh.tsv", "labels-fresh.tsv")
+    constructed = load_constructed()
     print(
         f"# bench/language · {dt.date.today()} · {platform.machine()} · "
         f"Python {sys.version.split()[0]}"
     )
-    table("held-out", [r for r in rows if r["split"] == "heldout"])
-    table("dev (rules were tuned here)", [r for r in rows if r["split"] == "dev"])
+    if "--dev-only" not in sys.argv:
+        table("fresh held-out (labelled before any rule ran on it)", fresh)
+        table("held-out (read before)", [r for r in rows if r["split"] == "heldout"])
+    table("dev (real reports; rules were tuned here)", [r for r in rows if r["split"] == "dev"])
+    table("constructed (dev; rules were written here)", constructed)
     if "--dev-misses" in sys.argv:
         misses([r for r in rows if r["split"] == "dev"])
+        misses(constructed)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.analysis.language import RULES, likely_names, review_sentence
+from hindsight.analysis.language import RULES, is_mention, likely_names, review_sentence
 from hindsight.analysis.sentences import markdown_sentences
 
 DATA = Path(__file__).parent.parent / "data"
@@ -117,3 +117,115 @@ def test_likely_names_are_handles_and_repeated_sentence_actors() -> None:
         ["Angus assesses the DB.", "Angus notes the join.", "@mr0grog pings @astonm.", "Team acts."]
     )
     assert names == ["@astonm", "@mr0grog", "Angus"]
+
+
+# Shapes taken from Dekker's counterfactual phrases and judgement labels and from the
+# blameless guides' examples (bench/language/constructed.tsv has them all, with sources).
+@pytest.mark.parametrize(
+    ("sentence", "rules"),
+    [
+        ("The operator skipped one of the checks.", {"counterfactual", "person-cause"}),
+        ("The QA team missed the regression.", {"counterfactual", "person-cause"}),
+        ("They could have drained the node first.", {"counterfactual", "person-cause"}),
+        ("We could've rolled back within minutes.", {"counterfactual", "person-cause"}),
+        ("Nobody checked the replication lag.", {"counterfactual", "person-cause"}),
+        (
+            "How could the responders not have noticed the error rate?",
+            {"counterfactual", "person-cause"},
+        ),
+        ("Had the engineer checked the plan, the subnets would exist.", {"counterfactual"}),
+        (
+            "The engineer restarted the pod instead of reading the logs.",
+            {"counterfactual", "person-cause"},
+        ),
+        (
+            "The operator applied the patch without checking the cluster.",
+            {"counterfactual", "person-cause"},
+        ),
+        ("The pull request was merged without review.", {"counterfactual"}),
+        ("The runbook was not followed during the failover.", {"counterfactual"}),
+        ("The page went unacknowledged for twenty minutes.", {"counterfactual"}),
+        ("The outage might have been avoided with a second reviewer.", {"counterfactual"}),
+        ("The responders suffered a loss of situation awareness.", {"normative"}),
+        ("It took the responders far too long to escalate.", {"normative"}),
+        ("The decision to deploy on a Friday was a bad call.", {"normative"}),
+        ("The engineers were inattentive during the migration.", {"normative", "person-cause"}),
+        ("The outage was caused by the on-call engineer running a job.", {"person-cause"}),
+        ("The root cause was the engineer's decision to skip the canary.", {"person-cause"}),
+        ("Ana ran the wrong playbook against production.", {"person-cause"}),
+        ("A developer introduced a typo in the flag name.", {"person-cause"}),
+        ("This was an oversight on our part.", {"person-cause"}),
+        ("The weakest link in the chain was the operator.", {"person-cause"}),
+        ("Regrettably, the rollback also removed the hotfix.", {"hindsight"}),
+        ("The records were deleted in error.", {"hindsight"}),
+    ],
+)
+def test_the_shapes_of_the_literature_are_found_with_their_rules(
+    sentence: str, rules: set[str]
+) -> None:
+    hits = review_sentence(sentence, ["Ana"])
+    assert {h.rule for h in hits} == rules
+    assert all(h.words and h.words in sentence and h.rewrite for h in hits)
+
+
+# Their look-alikes: the same words about systems, plans, states of mind or facts.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We failed over to the second region at 10:20.",
+        "The deploy failed to complete because the disk was full.",
+        "The scheduler missed two runs while the node was cordoned.",
+        "The team should have a second reviewer for config changes from now on.",
+        "The team did not receive the alert because the webhook was broken.",
+        "Nobody was paged because the alert had no route.",
+        "I think only users of the hub were disrupted, and it seems nobody used it.",
+        "Pod deletion is skipped for pods that are not in the reflector.",
+        "The job runs without waiting for the lock.",
+        "The service reads from the replica instead of the primary.",
+        "The rollback was started by the on-call engineer at 10:14.",
+        "The config pointed at the wrong region.",
+        "By then it was too late to roll back safely.",
+        "If we had more nodes, the pods would fit.",
+        "We hurried to restore the service once the cause was clear.",
+        "The team's actions restored service within ten minutes.",
+        "We burned half of our error budget in an hour.",
+        "The cause was that we had no alert on the queue depth.",
+        "The backup took too long to restore from cold storage.",
+        "Lazy loading of the images kept the page responsive.",
+        "Hindsight imports the timeline from the chat export.",
+        # The writer naming the hindsight they write with is no outcome-laden adverb.
+        "In hindsight, the threshold was far too high.",
+    ],
+)
+def test_look_alikes_of_the_new_shapes_stay_clean(sentence: str) -> None:
+    assert [(h.rule, h.words) for h in review_sentence(sentence, ["Ana"])] == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        'Phrases such as "human error" or "failed to" end the analysis too early.',
+        "A blameless review asks what made the action reasonable, not who is to blame.",
+        "Do not write that someone should have known better.",
+        "Remove words like obviously and simply from the summary.",
+        "Counterfactuals like 'they could have checked the logs' describe what did not happen.",
+    ],
+)
+def test_a_phrase_a_guide_only_names_is_not_reported(sentence: str) -> None:
+    assert review_sentence(sentence) == []
+
+
+def test_a_denied_blame_word_does_not_hide_a_lapse_in_the_same_sentence() -> None:
+    hits = review_sentence("We did not catch the bug in review, and nobody is to blame.")
+    assert {(h.rule, h.words) for h in hits} == {
+        ("counterfactual", "We did not catch"),
+        ("person-cause", "We did not catch"),
+    }
+
+
+def test_only_advice_about_wording_and_a_close_denial_make_a_mention() -> None:
+    hits = review_sentence("Remove the manual step that the operator skipped.")
+    assert {h.rule for h in hits} == {"counterfactual", "person-cause"}
+    sentence = "The alert did not fire, and in the end the on-call engineer was blamed."
+    start = sentence.index("blamed")
+    assert not is_mention(sentence, start, start + len("blamed"))

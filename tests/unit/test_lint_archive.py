@@ -123,3 +123,23 @@ def test_an_unreadable_report_in_archive_mode_is_exit_2_with_file_and_reason(
             assert result.exit_code == 2, result.output
             assert result.stdout == ""
             assert result.stderr.startswith(f"error: {path}")
+
+
+def test_a_guide_that_names_blame_phrases_is_not_reported_but_its_lapse_is(
+    tmp_path: Path,
+) -> None:
+    guide = tmp_path / "writing-guide.md"
+    guide.write_text(
+        "# How we write postmortems\n\n"
+        "## Summary\n\n"
+        "A blameless review asks what made the action reasonable, not who is to blame.\n"
+        'Phrases such as "human error" or "should have checked" end the analysis too early.\n\n'
+        "## What happened\n\n"
+        "The operator skipped one of the checks.\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["lint", "--archive", "--format", "json", str(guide)])
+    assert result.exit_code in (0, 1), result.output
+    (file,) = json.loads(result.stdout)["files"]
+    blameless = {(f["line"], f["rule"]) for f in file["findings"] if "blameless/" in f["rule"]}
+    assert blameless == {(10, "blameless/counterfactual"), (10, "blameless/person-cause")}

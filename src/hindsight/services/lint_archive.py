@@ -11,7 +11,7 @@ from pathlib import Path
 from hindsight.analysis.archive import ArchiveError, ArchiveReport, read_report
 from hindsight.analysis.blameless import text_language_findings
 from hindsight.analysis.findings import Finding
-from hindsight.analysis.language import likely_names
+from hindsight.analysis.language import is_mention, likely_names
 from hindsight.analysis.lint import LintReport, lint, prose_findings
 from hindsight.analysis.sentences import markdown_sentences
 from hindsight.errors import Located, UnreadableDocumentError
@@ -66,10 +66,14 @@ def lint_archive_report(path: Path, data: bytes) -> tuple[LintReport, list[int]]
     names += [p.name for p in postmortem.participants]
     language = list(text_language_findings(text, names))
     seen = {(line, f.excerpt.lower()) for f, line in language}
-    for finding in prose_findings(text, names=names):
-        line = text.count("\n", 0, max(finding.start, 0)) + 1
-        if (line, finding.excerpt.lower()) not in seen:
-            language.append((finding, line))
+    # The older phrase rules, sentence by sentence like the language rules, so that a phrase
+    # a guide only names ("avoid saying who is to blame") is not reported either.
+    for sentence in markdown_sentences(text):
+        for finding in prose_findings(sentence.text, names=names):
+            key = (sentence.line, finding.excerpt.lower())
+            if key not in seen and not is_mention(sentence.text, finding.start, finding.end):
+                seen.add(key)
+                language.append((finding, sentence.line))
     placed += sorted(language, key=lambda pair: pair[1])
     findings = [f for f, _ in placed]
     lines = [line for _, line in placed]
