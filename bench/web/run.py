@@ -27,6 +27,9 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).parent))
 from seed import seed
 
+from hindsight.services.accounts import create_token, list_users
+from hindsight.services.database import open_database
+
 HERE = Path(__file__).parent
 PG_ADMIN = os.environ.get(
     "HINDSIGHT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1/test"
@@ -101,10 +104,23 @@ def _wrk(base: str, paths: list[str], cookie: str, auth: str, duration: int) -> 
     )
 
 
-def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
-    url = _database(kind, size, folder)
+def _token_of_seeded(url: str) -> str:
+    """A new API token for the `bench` account of a database seeded earlier."""
+    database = open_database(url)
+    with database.transaction() as session:
+        actor = next(a for a, _ in list_users(session) if a.username == "bench")
+        token = create_token(session, actor=actor, name=f"bench {time.time():.0f}")
+    database.dispose()
+    return token
+
+
+def run(kind: str, size: int, duration: int, folder: Path, seeded_url: str = "") -> list[str]:
     began = time.perf_counter()
-    token = seed(url, size)
+    if seeded_url:  # seeded earlier by seed.py with `size` incidents
+        url, token = seeded_url, _token_of_seeded(seeded_url)
+    else:
+        url = _database(kind, size, folder)
+        token = seed(url, size)
     seeded = time.perf_counter() - began
     port = _port()
     env = {**os.environ, "HINDSIGHT_DATABASE_URL": url, "HINDSIGHT_DATA_DIR": str(folder)}
@@ -148,7 +164,8 @@ def run(kind: str, size: int, duration: int, folder: Path) -> list[str]:
                 f"{values['p99']} | {values['rps']} | {values['errors']} |"
             )
             print(rows[-1], flush=True)
-        print(f"(seeded {size:,} incidents in {seeded:.0f} s)", flush=True)
+        how = "reused a database seeded earlier" if seeded_url else "seeded"
+        print(f"({how}: {size:,} incidents, {seeded:.0f} s)", flush=True)
         return rows
     finally:
         server.terminate()
@@ -172,13 +189,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument(
+        "--seeded",
+        default="",
+        help="URL of a database seed.py filled with --sizes incidents (one size and database)",
+    )
     args = parser.parse_args()
     print("| Database | Incidents | Endpoint | p50 ms | p95 ms | p99 ms | req/s | errors |")
     print("|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             for kind in args.databases.split(","):
-                run(kind, size, args.duration, Path(folder))
+                run(kind, size, args.duration, Path(folder), args.seeded)
 
 
 if __name__ == "__main__":
