@@ -132,7 +132,7 @@ def run(kind: str, size: int, duration: int, folder: Path, seeded_url: str = "")
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(600):  # a loaded machine takes a while to start two workers
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1)
                 break
