@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from hindsight.config import Settings
-from hindsight.services.accounts import list_users
+from hindsight.services.accounts import create_token, list_users
 from hindsight.services.database import Database
 from hindsight.services.incidents import create_postmortem
 from hindsight.storage.db import make_engine, make_sessionmaker, pool_capacity
@@ -35,17 +39,25 @@ def _small_pool(database: Database) -> Database:
     return Database(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True))
 
 
+async def _sign_in(client: httpx.AsyncClient) -> str:
+    """Sign in as the owner; the CSRF token of the session."""
+    login = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+    assert token
+    signed_in = await client.post(
+        "/login", data={"username": "owner", "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    page = await client.get("/")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
 async def _burst(app: object, key: str) -> list[int]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        login = await client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-        assert token
-        signed_in = await client.post(
-            "/login",
-            data={"username": "owner", "password": PASSWORD, "csrf_token": token.group(1)},
-        )
-        assert signed_in.status_code == 303, signed_in.text[:300]
+        await _sign_in(client)
         pages = [client.get(f"/incidents/{key}") for _ in range(BURST)]
         answers = await asyncio.wait_for(asyncio.gather(*pages), timeout=60)
     return [answer.status_code for answer in answers]
@@ -85,8 +97,8 @@ def test_static_files_and_health_checks_are_not_queued() -> None:
         held = gate._gate()
         await held.acquire()  # every slot taken by a request in progress
         for path in ("/static/hindsight.css", "/healthz"):
-            await asyncio.wait_for(gate({"type": "http", "path": path}, None, None), 1)  # type: ignore[arg-type]
-        queued = asyncio.create_task(gate({"type": "http", "path": "/"}, None, None))  # type: ignore[arg-type]
+            await asyncio.wait_for(gate({"type": "http", "path": path, "method": "GET"}, None, None), 1)  # type: ignore[arg-type]
+        queued = asyncio.create_task(gate({"type": "http", "path": "/", "method": "GET"}, None, None))  # type: ignore[arg-type]
         await asyncio.sleep(0.05)
         assert seen == ["/static/hindsight.css", "/healthz"]  # the page waits for a slot
         held.release()
@@ -94,3 +106,92 @@ def test_static_files_and_health_checks_are_not_queued() -> None:
 
     asyncio.run(main())
     assert seen[-1] == "/"
+
+
+def test_a_write_waits_for_a_writer_that_is_awaiting_a_thread(
+    app_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An evidence import holds the write lock (SQLite) or the incident's row (PostgreSQL) on a
+    thread while its handler awaits; an API edit arriving meanwhile ran on the loop and waited
+    for that lock there, so the import could never commit (30 s, then 'database is locked' on
+    SQLite; for ever on PostgreSQL). Both now succeed, one after the other."""
+    from starlette.concurrency import run_in_threadpool
+
+    import hindsight.web.routes.imports as imports_routes
+
+    with app_database.transaction() as session:
+        owner = next(a for a, _ in list_users(session) if a.username == "owner")
+        stored = create_postmortem(
+            session, postmortem=make_postmortem(), author="owner", actor=owner
+        )
+        token = create_token(session, actor=owner, name="test")
+    key = stored.postmortem.key
+    upload = tmp_path / "alerts.json"
+    upload.write_text("{}")
+    thread_started = threading.Event()
+
+    async def slow_import(session: Session, key: str, *_: object, **__: object) -> None:
+        def run() -> None:  # takes the lock, then works for a while holding it
+            session.execute(text("UPDATE incidents SET title = title WHERE key = :k"), {"k": key})
+            thread_started.set()
+            time.sleep(1.5)
+
+        await run_in_threadpool(run)
+
+    monkeypatch.setattr(imports_routes, "_import_off_the_loop", slow_import)
+    monkeypatch.setattr(imports_routes, "_upload_path", lambda request, token: upload)
+    settings = Settings(
+        database_url="unused://", admin_password="admin password 1", data_dir=tmp_path
+    )
+    app = create_app(settings, app_database)
+
+    async def main() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            csrf = await _sign_in(client)
+            importing = asyncio.create_task(
+                client.post(
+                    f"/incidents/{key}/evidence/import",
+                    data={"upload": "u" * 32, "kind": "alertmanager", "csrf_token": csrf},
+                )
+            )
+            while not thread_started.is_set():
+                await asyncio.sleep(0.01)
+            edit = client.patch(
+                f"/api/v1/incidents/{key}",
+                json={"version": stored.version, "set": {"summary": "Edited meanwhile."}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            edited = await asyncio.wait_for(edit, timeout=60)
+            imported = await asyncio.wait_for(importing, timeout=60)
+        return imported.status_code, edited.status_code
+
+    assert asyncio.run(main()) == (303, 200)
+
+
+def test_writers_go_one_at_a_time_and_readers_pass_them() -> None:
+    entered: list[str] = []
+    release = asyncio.Event()
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        entered.append(f"{scope['method']} {scope['path']}")
+        if scope["path"] == "/first":
+            await release.wait()
+
+    gate = DatabaseSlotsMiddleware(app, slots=4)  # type: ignore[arg-type]
+
+    def call(method: str, path: str) -> asyncio.Task[None]:
+        scope = {"type": "http", "path": path, "method": method}
+        return asyncio.create_task(gate(scope, None, None))  # type: ignore[arg-type]
+
+    async def main() -> None:
+        first = call("POST", "/first")
+        await asyncio.sleep(0.01)
+        second, reader = call("PATCH", "/second"), call("GET", "/reader")
+        await asyncio.sleep(0.05)
+        assert entered == ["POST /first", "GET /reader"]  # the second writer waits
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, second, reader), 1)
+        assert entered[-1] == "PATCH /second"
+
+    asyncio.run(main())
