@@ -97,8 +97,10 @@ def test_static_files_and_health_checks_are_not_queued() -> None:
         held = gate._gate()
         await held.acquire()  # every slot taken by a request in progress
         for path in ("/static/hindsight.css", "/healthz"):
-            await asyncio.wait_for(gate({"type": "http", "path": path, "method": "GET"}, None, None), 1)  # type: ignore[arg-type]
-        queued = asyncio.create_task(gate({"type": "http", "path": "/", "method": "GET"}, None, None))  # type: ignore[arg-type]
+            scope = {"type": "http", "path": path, "method": "GET"}
+            await asyncio.wait_for(gate(scope, None, None), 1)  # type: ignore[arg-type]
+        page = {"type": "http", "path": "/", "method": "GET"}
+        queued = asyncio.create_task(gate(page, None, None))  # type: ignore[arg-type]
         await asyncio.sleep(0.05)
         assert seen == ["/static/hindsight.css", "/healthz"]  # the page waits for a slot
         held.release()
