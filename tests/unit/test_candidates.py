@@ -129,3 +129,52 @@ def test_the_impact_start_comes_from_the_marked_moment_else_the_first_alert() ->
     assert impact_start_of({"detected": at}, [])[1] == "the marked 'detected' moment"  # type: ignore[index]
     assert impact_start_of({}, [alert]) == (at, "the first alert or error onset in the evidence")
     assert impact_start_of({}, []) is None
+
+
+def _alert(minutes: float, service: str, what: str = "latency") -> Evidence:
+    at = dt.datetime(2022, 8, 22, 4, 36, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)
+    event = TimelineEvent(at=at, text=f"{what} of {service} out of range", kind=EventKind.ALERT)
+    return Evidence(f"{service}/{what}", event, Signal.ALERT_FIRING, f"{what} {service}", service)
+
+
+# OnlineBoutique's map in part (Nezha's dependency.csv): who calls whom.
+CALLS = {"frontend": ["checkoutservice", "cartservice"], "checkoutservice": ["cartservice"]}
+
+
+def test_with_a_service_map_the_signal_its_callers_follow_ranks_first_and_says_why() -> None:
+    start = dt.datetime(2022, 8, 22, 4, 36, tzinfo=dt.UTC)
+    # The callers' alerts come first in time; the callee's at the same minute as one of them.
+    evidence = [_alert(0, "frontend"), _alert(1, "checkoutservice"), _alert(1, "cartservice")]
+    without = rank_candidates(evidence, impact_start=start)
+    # Ties (all after the start, the same points): the later first, then the order given.
+    assert without[0].ref == "checkoutservice/latency"
+    ranked = rank_candidates(evidence, impact_start=start, calls=CALLS)
+    assert ranked[0].ref == "cartservice/latency"
+    spread = next(f for f in ranked[0].factors if f.name == "spread")
+    assert (
+        spread.reason
+        == "1 of the 2 services that depend on cartservice show signals at or after it"
+    )
+    # The frontend alert went first, but services it calls went wrong after the impact began
+    # too: nothing downstream went before it, and nothing depends on it.
+    frontend = next(c for c in ranked if c.ref == "frontend/latency")
+    assert {f.name for f in frontend.factors} == {"kind", "time"}
+    checkout = next(c for c in ranked if c.ref == "checkoutservice/latency")
+    assert "downstream first" not in {f.name for f in checkout.factors}
+
+
+def test_a_service_whose_dependency_went_wrong_first_is_marked_down() -> None:
+    start = dt.datetime(2022, 8, 22, 4, 36, tzinfo=dt.UTC)
+    evidence = [_alert(1, "cartservice"), _alert(3, "checkoutservice")]
+    ranked = rank_candidates(evidence, impact_start=start, calls=CALLS)
+    checkout = next(c for c in ranked if c.ref == "checkoutservice/latency")
+    first = next(f for f in checkout.factors if f.name == "downstream first")
+    assert first.points < 0
+    assert first.reason == (
+        "cartservice, which checkoutservice depends on, showed a signal 2 min before it"
+    )
+    # A dependency's signal from before the impact started is background, not a cause.
+    before = [_alert(-4, "cartservice"), _alert(3, "checkoutservice")]
+    ranked = rank_candidates(before, impact_start=start, calls=CALLS)
+    checkout = next(c for c in ranked if c.ref == "checkoutservice/latency")
+    assert "downstream first" not in {f.name for f in checkout.factors}

@@ -4,6 +4,7 @@ loads nothing, PDFs whose text holds every part, and an external report that lea
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import os
 from html.parser import HTMLParser
@@ -12,11 +13,16 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from hindsight.analysis.candidates import CandidateKind, Factor, RootCauseCandidate
 from hindsight.domain.incidents import Participant
+from hindsight.domain.rca import RootCauseAnalysis
+from hindsight.domain.timeline import TimelineEvent
 from hindsight.rendering.charts import timeline_svg
 from hindsight.rendering.markdown_reader import read_markdown
 from hindsight.rendering.reports import (
     BUILT_IN,
+    ReportCandidates,
+    ReportMetrics,
     UnknownTemplateError,
     render_pdf,
     render_report,
@@ -170,3 +176,38 @@ def test_the_chart_is_accessible_and_marks_moments_and_the_impact_window() -> No
         assert f">{label}</text>" in svg
     assert "Impact window: 2h 50m" in svg and "10m to detect" in svg
     assert timeline_svg(make_postmortem(timeline=[])) == ""
+
+
+def _candidates(count: int) -> ReportCandidates:
+    start = dt.datetime(2024, 3, 5, 14, 0, tzinfo=dt.UTC)
+    ranked = tuple(
+        RootCauseCandidate(
+            ref=f"evidence:{n}",
+            event=TimelineEvent(at=start - dt.timedelta(minutes=n), text=f"Deploy {n} of checkout"),
+            kind=CandidateKind.CHANGE,
+            score=3.0 - n / 10,
+            factors=(Factor("time", 2.0 - n / 10, f"{n} min before the impact started"),),
+        )
+        for n in range(1, count + 1)
+    )
+    return ReportCandidates(
+        start, "the marked 'impact started' moment", ranked, (("evidence:2", "trigger"),)
+    )
+
+
+def test_reports_list_the_first_five_candidates_and_the_executive_summary_three() -> None:
+    metrics = ReportMetrics(candidates=_candidates(7))
+    full = render_report(DEMO, "google-sre", metrics=metrics)
+    section = full.split('<section class="candidates">')[1].split("</section>")[0]
+    rows = section.split("<tbody>")[1].split("<tr>")[1:]
+    assert len(rows) == 5
+    assert "Deploy 1 of checkout" in rows[0] and "2.9" in rows[0]
+    assert "time +1.9 (1 min before the impact started)" in rows[0]
+    assert "(taken as the trigger)" in rows[1] and "taken as" not in rows[0]
+    empty = dataclasses.replace(DEMO, analysis=RootCauseAnalysis())
+    brief = render_report(empty, "executive", metrics=metrics)
+    shown = brief.split('<section class="candidates">')[1].split("</section>")[0]
+    assert shown.count("<tr>") == 1 + 3
+    # With the analysis written, the executive summary gives the analysis, not the candidates.
+    assert '<section class="candidates">' not in render_report(DEMO, "executive", metrics=metrics)
+    assert "Deploy 1" not in render_report(DEMO, "external", metrics=metrics)

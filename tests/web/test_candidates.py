@@ -106,3 +106,18 @@ def test_candidates_on_the_page_and_in_the_api_and_proposals_spanning_years_warn
         headers=headers,
     )
     assert wrong.status_code == 422
+
+
+def test_the_html_report_lists_the_candidates_from_the_page_and_the_api(
+    browser_for: Make, app_database: Database
+) -> None:
+    _demo_with_git(app_database)
+    owner = browser_for("owner")
+    page = owner.page(f"/incidents/{DEMO}/export.html")
+    assert '<section class="candidates">' in page
+    assert "Merge pull request #287" in page.split('<section class="candidates">')[1]
+    api = browser_for(None)
+    headers = _token(app_database, "owner")
+    exported = api.get(f"/api/v1/incidents/{DEMO}/export?format=html", headers=headers)
+    assert exported.status_code == 200
+    assert "Merge pull request #287" in exported.text.split('<section class="candidates">')[1]

@@ -13,6 +13,11 @@ each with its points and the reason, so a person can see why it ranks where it d
 - *service*: it names one of the incident's services;
 - *config*: a configuration change rather than code (most triggering changes are config);
 - *blast radius*: how much it touched (files changed, lines of a log pattern);
+- *spread*: for a symptom, when a service map is given (which service calls which), how many
+  of the services that depend on its service (call it, directly or through others) show a
+  signal at or after it: a fault spreads to the callers of the faulty service, so the signal
+  the others follow is the likelier cause; and a penalty when a service it depends on showed a
+  signal first once the impact had started (the cause is then further down);
 - *reverted*: a later change reverts it;
 - *kind*: changes outrank symptoms, which only say where to look.
 
@@ -25,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -45,6 +50,8 @@ SERVICE_POINTS = 1.0
 CONFIG_POINTS = 0.5
 REVERTED_POINTS = 1.5
 BLAST_POINTS = 0.3
+SPREAD_POINTS = 1.0
+DOWNSTREAM_FIRST_POINTS = -0.5
 
 _CAPACITY = re.compile(
     r"(?i)\b(out of memory|oom|memory|cpu|disk (?:full|space)|no space left|quota|limit|"
@@ -75,6 +82,7 @@ class Evidence:
     event: TimelineEvent
     signal: Signal
     subject: str = ""
+    service: str = ""  # the service the event is about, when the evidence says
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,63 @@ def _reverted_by(item: Evidence, later: Sequence[Evidence]) -> Evidence | None:
     return None
 
 
+def _reaching(calls: Mapping[str, Sequence[str]], start: str) -> set[str]:
+    """Every service reachable from `start` along `calls` (not `start` itself)."""
+    seen: set[str] = set()
+    todo = list(calls.get(start, ()))
+    while todo:
+        service = todo.pop()
+        if service not in seen and service != start:
+            seen.add(service)
+            todo.extend(calls.get(service, ()))
+    return seen
+
+
+def _spread_factors(
+    item: Evidence,
+    symptoms: Sequence[Evidence],
+    calls: Mapping[str, Sequence[str]],
+    callers: Mapping[str, Sequence[str]],
+    impact_start: dt.datetime,
+) -> list[Factor]:
+    """Whether the signals of the services that depend on this one follow it, and whether a
+    service it depends on went first once the impact had started (signals before it are the
+    background the incident began from, often the end of an earlier one)."""
+    if not item.service:
+        return []
+    factors = []
+    upstream = _reaching(callers, item.service)
+    if upstream:
+        after = sorted(
+            {s.service for s in symptoms if s.service in upstream and s.event.at >= item.event.at}
+        )
+        if after:
+            factors.append(
+                Factor(
+                    "spread",
+                    SPREAD_POINTS * len(after) / len(upstream),
+                    f"{len(after)} of the {len(upstream)} services that depend on "
+                    f"{item.service} show signals at or after it",
+                )
+            )
+    downstream = _reaching(calls, item.service)
+    first = sorted(
+        (s.event.at, s.service)
+        for s in symptoms
+        if s.service in downstream and impact_start <= s.event.at < item.event.at
+    )
+    if first:
+        factors.append(
+            Factor(
+                "downstream first",
+                DOWNSTREAM_FIRST_POINTS,
+                f"{first[0][1]}, which {item.service} depends on, showed a signal "
+                f"{_minutes(item.event.at - first[0][0])} before it",
+            )
+        )
+    return factors
+
+
 def _first_of_each(items: Sequence[Evidence]) -> list[Evidence]:
     """Symptoms repeat (an alert fires every few minutes): only the first of each subject."""
     seen: set[tuple[Signal, str]] = set()
@@ -204,16 +269,23 @@ def rank_candidates(
     impact_start: dt.datetime,
     impact_end: dt.datetime | None = None,
     services: Sequence[str] = (),
+    calls: Mapping[str, Sequence[str]] | None = None,
     limit: int = MAX_CANDIDATES,
 ) -> list[RootCauseCandidate]:
     """The likeliest triggers among `evidence`, best first, each with its factors.
 
     `impact_start` is when the impact began (the marked moment, else the first sign of it);
     `impact_end` (mitigated or resolved) bounds the changes made during the incident.
+    `calls` is the service map when one is known (each service to the services it calls).
     Ties keep the later event first (closer to the impact), then the order given.
     """
     items = _first_of_each(evidence)
     changes = [i for i in items if _kind(i) is CandidateKind.CHANGE]
+    symptoms = [i for i in items if _kind(i) not in (None, CandidateKind.CHANGE)]
+    callers: dict[str, list[str]] = {}
+    for caller, callees in (calls or {}).items():
+        for callee in callees:
+            callers.setdefault(callee, []).append(caller)
     ranked: list[RootCauseCandidate] = []
     for item in items:
         kind = _kind(item)
@@ -235,6 +307,8 @@ def rank_candidates(
                 Factor("reverted", REVERTED_POINTS, f"reverted later: {revert.event.text[:60]}")
             )
         factors += [f for f in extra if f is not None]
+        if calls and kind is not CandidateKind.CHANGE:
+            factors += _spread_factors(item, symptoms, calls, callers, impact_start)
         score = round(sum(f.points for f in factors), 3)
         ranked.append(RootCauseCandidate(item.ref, item.event, kind, score, tuple(factors)))
     ranked.sort(key=lambda c: (-c.score, -c.event.at.timestamp()))

@@ -6,8 +6,9 @@ putting `<name>.html` in its templates folder (setting `templates_dir`), which i
 first, so a team can also replace a built-in one. A template gets `pm` (the postmortem),
 `metrics`, `moments`, `chart` (the timeline SVG), `metrics_chart` (the metric series' SVG,
 '' without series), `impact_rows` (each impact number with how it was found, and the cost with
-its formula), `cost`, `resolution` (the mitigating and resolving events) and the filters `md`,
-`duration`, `utc` and `label`.
+its formula), `cost`, `resolution` (the mitigating and resolving events), `candidates` (the
+root-cause candidates ranked from the evidence, with their reasons: computed at export time,
+never stored in the postmortem) and the filters `md`, `duration`, `utc` and `label`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from hindsight.analysis.candidates import RootCauseCandidate
 from hindsight.analysis.costs import compute_cost
 from hindsight.analysis.impact import ImpactWindow, Series
 from hindsight.analysis.metrics import compute_response_metrics, format_duration
@@ -36,11 +38,31 @@ _PACKAGE = resources.files("hindsight.rendering") / "templates" / "reports"
 
 
 @dataclass(frozen=True)
+class ReportCandidates:
+    """The root-cause candidates ranked from the evidence, the impact start they were ranked
+    against and where that start comes from, and which of them the analysis already holds."""
+
+    impact_start: dt.datetime | None = None
+    basis: str = ""
+    ranked: tuple[RootCauseCandidate, ...] = ()
+    taken: tuple[tuple[str, str], ...] = ()  # (ref, "trigger" or "contributing factor")
+
+    def taken_as(self, ref: str) -> str:
+        """'trigger' or 'contributing factor' when candidate `ref` was accepted, else ''."""
+        return next((what for taken, what in self.taken if taken == ref), "")
+
+
+NO_CANDIDATES = ReportCandidates()
+
+
+@dataclass(frozen=True)
 class ReportMetrics:
-    """The incident's metric series and the impact windows computed from them."""
+    """What the evidence gives a report beyond the postmortem itself: the metric series, the
+    impact windows computed from them and the root-cause candidates."""
 
     series: tuple[Series, ...] = ()
     windows: tuple[ImpactWindow, ...] = ()
+    candidates: ReportCandidates = NO_CANDIDATES
 
 
 NO_METRICS = ReportMetrics()
@@ -96,6 +118,7 @@ def report_context(pm: Postmortem, metrics: ReportMetrics = NO_METRICS) -> dict[
         "impact_rows": impact_rows(pm),
         "cost": compute_cost(pm),
         "resolution": resolution,
+        "candidates": metrics.candidates,
     }
 
 

@@ -20,7 +20,7 @@ from hindsight.analysis.candidates import (
 from hindsight.domain.access import Actor, Role
 from hindsight.domain.evidence import SuggestionState, signal_for_kind
 from hindsight.domain.incidents import Postmortem
-from hindsight.domain.rca import ContributingFactor
+from hindsight.domain.rca import ContributingFactor, RootCauseAnalysis
 from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import InvalidInputError, PermissionDeniedError
 from hindsight.services.evidence import candidate_of, event_identity, live_rows
@@ -101,6 +101,17 @@ def _describe(candidate: RootCauseCandidate) -> str:
     where = "; ".join(str(p) for p in event.provenance) or event.source
     text = " ".join(event.text.split())[:300]
     return f"{text} ({event.at:%Y-%m-%d %H:%M} UTC, from {where})"
+
+
+def taken_into(candidate: RootCauseCandidate, analysis: RootCauseAnalysis) -> str:
+    """'trigger' or 'contributing factor' when `accept_candidate` took this candidate into
+    `analysis` (its text is there as written then), else ''."""
+    text = _describe(candidate)
+    if analysis.trigger.strip() == text:
+        return "trigger"
+    if any(f.description == text for f in analysis.contributing_factors):
+        return "contributing factor"
+    return ""
 
 
 def accept_candidate(

@@ -14,7 +14,13 @@ from hindsight.errors import NotFoundError
 from hindsight.services.accounts import get_actor
 from hindsight.services.database import Database, Session
 from hindsight.services.incidents import get_postmortem
-from hindsight.services.reports import Report, ReportFormat, build_report, prepare_report
+from hindsight.services.reports import (
+    Report,
+    ReportFormat,
+    build_report,
+    prepare_report,
+    report_metrics,
+)
 from hindsight.storage.models import JobRow
 
 PDF_MEDIA = "application/pdf"
@@ -146,8 +152,9 @@ def run_report_job(database: Database, *, job_id: int, team_dir: Path | None) ->
                 default_template=template,
                 actor=actor,
             )
+            metrics = report_metrics(session, key=key, actor=actor, postmortem=postmortem)
         _progress(database, job_id, state="running", progress=40, message="Rendering the PDF")
-        report = build_report(postmortem, ReportFormat.PDF, chosen, team_dir)
+        report = build_report(postmortem, ReportFormat.PDF, chosen, team_dir, metrics)
     except Exception as error:  # the page says why; the worker goes on
         _progress(database, job_id, state="failed", progress=100, message=str(error))
         return

@@ -15,6 +15,7 @@ from hindsight.domain.incidents import Postmortem
 from hindsight.errors import InvalidInputError, PermissionDeniedError
 from hindsight.rendering.reports import (
     NO_METRICS,
+    ReportCandidates,
     ReportMetrics,
     UnknownTemplateError,
     render_pdf,
@@ -29,10 +30,12 @@ __all__ = [
     "choose_template",
     "export_report",
     "prepare_report",
+    "report_candidates",
     "report_metrics",
     "template_for",
     "template_names",
 ]
+from hindsight.services.candidates import root_cause_candidates, taken_into
 from hindsight.services.documents import DocumentFormat as _RoundTrip
 from hindsight.services.documents import render_document
 from hindsight.services.incidents import get_postmortem, visible_incident_id
@@ -116,12 +119,31 @@ def export_report(
 def report_metrics(
     session: Session, *, key: str, actor: Actor | None = None, postmortem: Postmortem
 ) -> ReportMetrics:
-    """The incident's metric series and the impact windows they show, for a report."""
+    """What the evidence shows, for a report: the metric series and the impact windows they
+    show, and the root-cause candidates (computed now, never stored in the postmortem)."""
+    candidates = report_candidates(session, key=key, actor=actor, postmortem=postmortem)
     series = list_series(session, key=key, actor=actor)
     if not series:
-        return NO_METRICS
+        return ReportMetrics(candidates=candidates)
     estimate = report_for(postmortem, series).estimate
-    return ReportMetrics(tuple(s.as_series() for s in series), estimate.windows)
+    return ReportMetrics(tuple(s.as_series() for s in series), estimate.windows, candidates)
+
+
+REPORT_CANDIDATES = 5  # a report lists the first five; `hindsight candidates` lists them all
+
+
+def report_candidates(
+    session: Session, *, key: str, actor: Actor | None = None, postmortem: Postmortem
+) -> ReportCandidates:
+    """The first root-cause candidates for a report, marked when the analysis holds them."""
+    found = root_cause_candidates(session, key=key, actor=actor)
+    ranked = tuple(found.candidates[:REPORT_CANDIDATES])
+    taken = tuple(
+        (candidate.ref, what)
+        for candidate in ranked
+        if (what := taken_into(candidate, postmortem.analysis))
+    )
+    return ReportCandidates(found.impact_start, found.basis, ranked, taken)
 
 
 def prepare_report(

@@ -38,7 +38,7 @@ from hindsight.services.incidents import (
     new_key,
     update_postmortem,
 )
-from hindsight.services.reports import ReportFormat, build_report, prepare_report
+from hindsight.services.reports import ReportFormat, build_report, prepare_report, report_metrics
 from hindsight.services.reviews import (
     add_comment,
     add_member,
@@ -374,8 +374,9 @@ async def incidents_export(
         default_template=settings.default_template,
         actor=actor,
     )
+    metrics = report_metrics(session, key=key, actor=actor, postmortem=postmortem)
     report = await run_heavy(
-        build_report, postmortem, format, chosen, settings.resolved_templates_dir()
+        build_report, postmortem, format, chosen, settings.resolved_templates_dir(), metrics
     )
     return Response(
         report.content,
