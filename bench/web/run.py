@@ -73,6 +73,16 @@ def _sign_in(base: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
+def _warm(base: str, paths: list[str], cookie: str, auth: str) -> None:
+    """Ask for each distinct path once, so the run measures a warm server and page cache
+    (a database read cold from disk took seconds per request on this machine)."""
+    headers = {"Cookie": cookie} if cookie else {"Authorization": auth}
+    for path in dict.fromkeys(paths):
+        request = urllib.request.Request(base + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            answer.read()
+
+
 def _wrk(base: str, paths: list[str], cookie: str, auth: str, duration: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write("return {" + ",".join(f'"{p}"' for p in paths) + "}\n")
@@ -157,6 +167,7 @@ def run(kind: str, size: int, duration: int, folder: Path, seeded_url: str = "")
         rows = []
         for name, paths in endpoints.items():
             auth = f"Bearer {token}" if name.startswith("API") else ""
+            _warm(base, paths, cookie if not auth else "", auth)
             result = _wrk(base, paths, cookie if not auth else "", auth, duration)
             values = dict(item.split("=") for item in result.split())
             rows.append(
