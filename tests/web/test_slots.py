@@ -190,10 +190,11 @@ def test_writers_go_one_at_a_time_and_readers_pass_them() -> None:
         first = call("POST", "/first")
         await asyncio.sleep(0.01)
         second, reader = call("PATCH", "/second"), call("GET", "/reader")
+        login = call("POST", "/login")  # signs in in short transactions of its own
         await asyncio.sleep(0.05)
-        assert entered == ["POST /first", "GET /reader"]  # the second writer waits
+        assert entered == ["POST /first", "GET /reader", "POST /login"]  # PATCH waits
         release.set()
-        await asyncio.wait_for(asyncio.gather(first, second, reader), 1)
+        await asyncio.wait_for(asyncio.gather(first, second, reader, login), 1)
         assert entered[-1] == "PATCH /second"
 
     asyncio.run(main())

@@ -31,6 +31,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 UNBOUNDED_PATHS = ("/static/", "/healthz")  # no transaction of the request's own
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Writes that keep no transaction open across an await, so need not take turns: a sign-in
+# reads, hashes the password on a thread, then writes, each in a short transaction of its own
+# (and sign-ins waiting for the hasher must not hold up every other write).
+UNGATED_WRITES = frozenset({"/login"})
 
 
 def slots_for(pool_capacity: int) -> int:
@@ -66,7 +70,7 @@ class DatabaseSlotsMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(UNBOUNDED_PATHS):
             await self.app(scope, receive, send)
             return
-        if scope["method"] in READING_METHODS:
+        if scope["method"] in READING_METHODS or scope["path"] in UNGATED_WRITES:
             async with self._gate():
                 await self.app(scope, receive, send)
             return
