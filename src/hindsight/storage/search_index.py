@@ -193,10 +193,26 @@ def reindex_incidents(connection: Connection, ids: Sequence[int]) -> None:
                 {"incident_id": document["incident_id"], "facet": f, "value": v}
                 for f, v in sorted(values)
             ]
-        if rows:
-            connection.execute(documents.insert(), rows)
-        if facet_rows:
-            connection.execute(facets.insert(), facet_rows)
+        _insert(connection, documents, rows)
+        _insert(connection, facets, facet_rows)
+
+
+def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`; on PostgreSQL as one statement over arrays (psycopg runs an executemany
+    as a statement per row: filling the index of 1,000 incidents waited on 12,000 of them)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    arrays = ", ".join(
+        f"CAST(:{name} AS {'integer' if name == 'incident_id' else 'text'}[])" for name in names
+    )
+    statement = sa.text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+    )
+    connection.execute(statement, {name: [row[name] for row in rows] for name in names})
 
 
 def rebuild_search_index(connection: Connection) -> int:
