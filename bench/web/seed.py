@@ -224,11 +224,12 @@ def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> N
     json = {c.name for c in columns if isinstance(c.type, JSON)}
     names = ", ".join(f'"{c.name}"' for c in columns)
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.__tablename__} ({names}) FROM STDIN") as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table.__tablename__} ({names}) FROM STDIN") as copy,
+    ):
         for row in rows:
-            copy.write_row(
-                [Json(row[c.name]) if c.name in json else row[c.name] for c in columns]
-            )
+            copy.write_row([Json(row[c.name]) if c.name in json else row[c.name] for c in columns])
 
 
 def seed(url: str, count: int, *, realistic: bool = False) -> str:

@@ -42,7 +42,7 @@ from hindsight.storage.search_index import (
     facet_token,
     facets,
 )
-from hindsight.storage.visibility import member_of, sees_everything
+from hindsight.storage.visibility import linked_to_visible, member_of, sees_everything
 
 _BM25 = (
     "bm25(search_fts, " + ", ".join(str(weight) for _, weight, _ in PARTS) + ", 0.0)"
@@ -93,6 +93,10 @@ class _Access:
 _TOKENS = {"restricted": RESTRICTED_TOKEN, "archived": ARCHIVED_TOKEN}
 
 
+def _exact_recurring(access: _Access, filters: Mapping[str, Sequence[str]]) -> bool:
+    return bool(filters.get("recurring")) and not sees_everything(access.actor)
+
+
 def _any_token(tokens: Sequence[str]) -> str:
     return "(tokens : (" + " OR ".join(f'"{t}"' for t in tokens) + "))"
 
@@ -121,14 +125,23 @@ class _Fts:
             self.member = f"({member}) NOT {_any_token(never)}" if never else member
         self.head = f"({_HEAD_COLUMNS} : ({_fts_positive(query)}))"
         self.access = access
+        # What the tokens cannot say for this reader: "recurring" means linked to an incident
+        # the reader may see, checked in SQL on the incidents whose token says "linked".
+        self.within = [linked_to_visible(access.actor)] if _exact_recurring(access, filters) else []
 
 
 def _fts_rows(
-    session: Session, match: str, *, members: Select[Any] | None = None, tail: str = ""
+    session: Session,
+    match: str,
+    *,
+    within: Sequence[Select[Any]] = (),
+    tail: str = "",
+    scored: bool = True,
 ) -> list[tuple[int, float]]:
     """(rowid, score) of the FTS5 matches of `match`, with `tail` (ORDER BY, LIMIT) after;
-    of those, only the reader's incidents if `members` is given."""
-    sql = f"SELECT rowid AS incident_id, -{_BM25} AS score FROM search_fts "
+    of those, only the ids each of `within` selects."""
+    score = f"-{_BM25}" if scored else "0.0"
+    sql = f"SELECT rowid AS incident_id, {score} AS score FROM search_fts "
     sql += f"WHERE search_fts MATCH :match{tail}"
     found = (
         sa.text(sql)
@@ -137,18 +150,26 @@ def _fts_rows(
         .subquery("found")
     )
     select = sa.select(found.c.incident_id, found.c.score)
-    if members is not None:
-        select = select.where(found.c.incident_id.in_(members))
+    for ids in within:
+        select = select.where(found.c.incident_id.in_(ids))
     return [(int(i), float(score)) for i, score in session.execute(select)]
 
 
+def _fts_member_rows(session: Session, fts: _Fts) -> list[tuple[int, float]]:
+    if not fts.member:
+        return []
+    return _fts_rows(session, fts.member, within=[fts.access.members(), *fts.within])
+
+
 def _fts_count(session: Session, fts: _Fts) -> int:
-    """How many hits the reader may see: FTS5 counts the public ones from its index alone."""
-    count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"
-    total = int(session.scalar(sa.text(count), {"match": fts.public}) or 0)
-    if fts.member:
-        total += len(_fts_rows(session, fts.member, members=fts.access.members()))
-    return total
+    """How many hits the reader may see: FTS5 counts the public ones from its index alone
+    (unless a filter needs a check in SQL, on the few incidents its token already found)."""
+    if fts.within:
+        total = len(_fts_rows(session, fts.public, within=fts.within, scored=False))
+    else:
+        count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"
+        total = int(session.scalar(sa.text(count), {"match": fts.public}) or 0)
+    return total + len(_fts_member_rows(session, fts))
 
 
 def _sqlite_ranked(
@@ -156,15 +177,19 @@ def _sqlite_ranked(
 ) -> tuple[list[tuple[int, float]], set[int]]:
     """The ranked candidates, best first, and their ids (see RANK_WINDOW)."""
     bound = RANK_WINDOW["sqlite"]
-    member = _fts_rows(session, fts.member, members=fts.access.members()) if fts.member else []
+    member = _fts_member_rows(session, fts)
     if total - len(member) <= bound:
-        public = _fts_rows(session, fts.public)
+        public = _fts_rows(session, fts.public, within=fts.within)
     else:
         newest = f" ORDER BY rowid DESC LIMIT {bound}"
-        public = _fts_rows(session, f"({fts.public}) AND {fts.head}", tail=newest)
+        public = _fts_rows(
+            session, f"({fts.public}) AND {fts.head}", within=fts.within, tail=newest
+        )
         if len(public) < bound:
             rest = f" ORDER BY rowid DESC LIMIT {bound - len(public)}"
-            public += _fts_rows(session, f"({fts.public}) NOT {fts.head}", tail=rest)
+            public += _fts_rows(
+                session, f"({fts.public}) NOT {fts.head}", within=fts.within, tail=rest
+            )
     ranked = sorted(public + member, key=lambda pair: (-pair[1], -pair[0]))
     return ranked[: max(window, bound)], {i for i, _ in public + member}
 
@@ -173,21 +198,11 @@ def _sqlite_rest(
     session: Session, fts: _Fts, ranked: set[int], skip: int, count: int
 ) -> list[tuple[int, float]]:
     """Hits past the ranked candidates, newest first (no score): `count` after `skip`."""
-    rows = session.execute(
-        sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match ORDER BY rowid DESC"),
-        {"match": fts.public},
+    rows = _fts_rows(
+        session, fts.public, within=fts.within, tail=" ORDER BY rowid DESC", scored=False
     )
-    found: list[tuple[int, float]] = []
-    for (incident_id,) in rows:
-        if incident_id in ranked:
-            continue
-        if skip:
-            skip -= 1
-            continue
-        found.append((int(incident_id), 0.0))
-        if len(found) == count:
-            break
-    return found
+    rest = [pair for pair in rows if pair[0] not in ranked]
+    return rest[skip : skip + count]
 
 
 _pg_documents = sa.table(
@@ -221,15 +236,15 @@ class _Pg:
             self.conditions.append(sa.not_(docs.archived))
         if access.unless_member:
             flagged = sa.or_(*(docs[flag] for flag in access.unless_member))
-            self.conditions.append(
-                sa.not_(flagged) | docs.incident_id.in_(access.members())
-            )
+            self.conditions.append(sa.not_(flagged) | docs.incident_id.in_(access.members()))
         for facet, values in sorted(filters.items()):
             if values:
                 having = sa.select(facets.c.incident_id).where(
                     facets.c.facet == facet, facets.c.value.in_(list(values))
                 )
                 self.conditions.append(docs.incident_id.in_(having))
+        if _exact_recurring(access, filters):
+            self.conditions.append(docs.incident_id.in_(linked_to_visible(access.actor)))
         self.head = sa.literal_column("search_documents.head").bool_op("@@")(
             _tsquery(to_websearch(SearchQuery(query.groups)), "head")
         )
@@ -288,17 +303,27 @@ def _pg_rest(
 
 
 def _count_facets(
-    session: Session, ids: Sequence[int], facet_limit: int
+    session: Session, ids: Sequence[int], facet_limit: int, actor: Actor | None
 ) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over `ids`; "recurring" counted for this reader (the index's row says only
+    that a link exists, maybe to an incident the reader may not see)."""
     count = sa.func.count().label("n")
     query = (
         sa.select(facets.c.facet, facets.c.value, count)
-        .where(facets.c.incident_id.in_(list(ids)))
+        .where(facets.c.incident_id.in_(list(ids)), facets.c.facet != "recurring")
         .group_by(facets.c.facet, facets.c.value)
     )
     found: dict[str, list[tuple[str, int]]] = {}
     for facet, value, n in session.execute(query):
         found.setdefault(facet, []).append((value, int(n)))
+    linked = sa.select(facets.c.incident_id).where(
+        facets.c.incident_id.in_(list(ids)), facets.c.facet == "recurring"
+    )
+    if not sees_everything(actor):
+        linked = linked.where(facets.c.incident_id.in_(linked_to_visible(actor)))
+    recurring = int(session.scalar(sa.select(sa.func.count()).select_from(linked.subquery())) or 0)
+    if recurring:
+        found["recurring"] = [("yes", recurring)]
     for facet, values in found.items():
         if facet == "year":
             values.sort(reverse=True)
@@ -421,7 +446,11 @@ def search(
         for i, score in page
     ]
     counted_ids = [i for i, _ in best[:FACET_WINDOW]]
-    counts = _count_facets(session, counted_ids, facet_limit) if counted_ids and facet_limit else {}
+    counts = (
+        _count_facets(session, counted_ids, facet_limit, actor)
+        if counted_ids and facet_limit
+        else {}
+    )
     return SearchResults(
         hits=hits,
         total=total,

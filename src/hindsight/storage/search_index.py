@@ -109,6 +109,7 @@ _children = {
     "comments": sa.table("comments", sa.column("incident_id"), sa.column("body")),
     "service": sa.table("incident_services", sa.column("incident_id"), sa.column("name")),
     "tag": sa.table("incident_tags", sa.column("incident_id"), sa.column("name")),
+    "links": sa.table("incident_links", sa.column("incident_id"), sa.column("other_id")),
 }
 
 
@@ -183,6 +184,9 @@ def _facet_rows(incident: Any, children: dict[str, dict[int, list[Any]]]) -> set
             "yes" if any(status in OPEN_ACTION_STATUSES for _, status in actions) else "no",
         ),
     }
+    if children["links"].get(incident.id):
+        # Linked as a recurrence, to any incident: search checks the reader may see the other.
+        values.add(("recurring", "yes"))
     values |= {("service", name[:200]) for name in children["service"].get(incident.id, [])}
     values |= {("tag", name[:200]) for name in children["tag"].get(incident.id, [])}
     factors = (incident.analysis or {}).get("contributing_factors") or []
@@ -210,7 +214,9 @@ def _documents(
             "archived": incident.archived_at is not None,
         }
         values = _facet_rows(incident, children)
-        flags = [RESTRICTED_TOKEN] * document["restricted"] + [ARCHIVED_TOKEN] * document["archived"]
+        flags = [RESTRICTED_TOKEN] * document["restricted"] + [ARCHIVED_TOKEN] * document[
+            "archived"
+        ]
         document["tokens"] = " ".join([*flags, *sorted(facet_token(f, v) for f, v in values)])
         yield document, values
 
