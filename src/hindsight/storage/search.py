@@ -9,8 +9,9 @@ storage/visibility.py's rule, applied to hits, totals and facet counts alike.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -191,7 +192,7 @@ def _sqlite_ranked(
                 session, f"({fts.public}) NOT {fts.head}", within=fts.within, tail=rest
             )
     ranked = sorted(public + member, key=lambda pair: (-pair[1], -pair[0]))
-    return ranked[: max(window, bound)], {i for i, _ in public + member}
+    return ranked, {i for i, _ in public + member}
 
 
 def _sqlite_rest(
@@ -333,6 +334,44 @@ def _count_facets(
     return found
 
 
+# ts_headline re-reads the whole text it is given (a timeline runs to thousands of words), so
+# it gets the part only if a query word's start is in it, and then only the text around the
+# first one: a snippet is MaxWords=30 words.
+_HEADLINE_AROUND = 240
+
+
+def _prefix(word: str) -> str:
+    """What any word the stemmer takes for `word` starts with (it only cuts endings)."""
+    return word[: max(min(len(word), 3), len(word) - 3)]
+
+
+def _pg_headlines(session: Session, query: SearchQuery, ids: Sequence[int]) -> list[Any]:
+    prefixes = sorted({_prefix(word) for word in query.words()})
+    params: dict[str, Any] = {
+        "match": to_websearch(query),
+        "options": _HEADLINE_OPTIONS,
+        "ids": list(ids),
+        **{f"p{n}": prefix for n, prefix in enumerate(prefixes)},
+    }
+    parts = []
+    for name in PART_NAMES:
+        found = ", ".join(f"nullif(strpos(lower({name}), :p{n}), 0)" for n in range(len(prefixes)))
+        around = (
+            f"substr({name}, greatest(1, least({found}) - {_HEADLINE_AROUND}), "
+            f"{2 * _HEADLINE_AROUND})"
+        )
+        parts.append(
+            f"CASE WHEN least({found}) IS NOT NULL THEN ts_headline('english'::regconfig, "
+            f"replace({around}, '<', '<' || chr({ord(NOT_A_TAG)})), q, :options) END"
+        )
+    sql = (
+        f"SELECT incident_id, {', '.join(parts)} FROM search_documents, {_TSQUERY} AS q "
+        "WHERE incident_id IN :ids"
+    )
+    statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+    return list(session.execute(statement, params))
+
+
 def _snippets(
     session: Session, query: SearchQuery, ids: Sequence[int]
 ) -> dict[int, tuple[Snippet, ...]]:
@@ -346,25 +385,11 @@ def _snippets(
         # One row at a time: FTS5 looks `rowid = ?` up directly, while `rowid IN (…)` walks
         # every match of the query first.
         sql = f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match AND rowid = :id"
-        marks = {"match": to_fts5(query), "start": MATCH_START, "end": MATCH_END}
+        match = f"{_PARTS_COLUMNS} : ({to_fts5(query)})"
+        marks = {"match": match, "start": MATCH_START, "end": MATCH_END}
         rows = [row for i in ids for row in session.execute(sa.text(sql), {**marks, "id": i})]
     else:
-        parts = ", ".join(
-            f"ts_headline('english'::regconfig, "
-            f"replace(coalesce({name}, ''), '<', '<' || chr({ord(NOT_A_TAG)})), q, :options)"
-            for name in PART_NAMES
-        )
-        sql = (
-            f"SELECT incident_id, {parts} FROM search_documents, {_TSQUERY} AS q "
-            "WHERE incident_id IN :ids"
-        )
-        statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
-        params: dict[str, Any] = {
-            "match": to_websearch(query),
-            "options": _HEADLINE_OPTIONS,
-            "ids": list(ids),
-        }
-        rows = list(session.execute(statement, params))
+        rows = _pg_headlines(session, query, ids)
     found: dict[int, tuple[Snippet, ...]] = {}
     for row in rows:
         marked = [
@@ -409,24 +434,24 @@ def search(
     Steps: count the hits the reader may see (from the index alone); rank them all, or past
     RANK_WINDOW a bounded candidate set (see there); the page from the ranked hits, or past
     them from the rest newest first; the page's details and marked snippets; facet counts
-    over the best FACET_WINDOW."""
+    over the best FACET_WINDOW ranked hits (fewer, on PostgreSQL, past its RANK_WINDOW)."""
     access = _Access.of(actor, include_archived=include_archived)
     window = max(FACET_WINDOW, offset + limit)
-    engine: _Fts | _Pg
+    rest: Callable[[set[int], int, int], list[tuple[int, float]]]
     if _is_sqlite(session):
-        engine = _Fts(query, access, filters or {})
-        total = _fts_count(session, engine)
-        ranked, ids = _sqlite_ranked(session, engine, total, window) if total else ([], set())
-        rest = _sqlite_rest
+        fts = _Fts(query, access, filters or {})
+        total = _fts_count(session, fts)
+        ranked, ids = _sqlite_ranked(session, fts, total, window) if total else ([], set())
+        rest = partial(_sqlite_rest, session, fts)
     else:
-        engine = _Pg(query, access, filters or {})
-        total = _pg_count(session, engine)
-        ranked, ids = _pg_ranked(session, engine, total, window) if total else ([], set())
-        rest = _pg_rest
-    best = ranked[:window]
-    if len(best) < min(window, total):
-        best += rest(session, engine, ids, max(0, len(best) - len(ranked)), window - len(best))  # type: ignore[arg-type]
-    page = best[offset : offset + limit]
+        pg = _Pg(query, access, filters or {})
+        total = _pg_count(session, pg)
+        ranked, ids = _pg_ranked(session, pg, total, window) if total else ([], set())
+        rest = partial(_pg_rest, session, pg)
+    page = ranked[offset : offset + limit]
+    if len(page) < limit and offset + len(page) < total:
+        # Past the ranked candidates: the rest, newest first.
+        page += rest(ids, max(0, offset - len(ranked)), limit - len(page))
     details = _details(session, [i for i, _ in page])
     snippets = _snippets(session, query, [i for i, _ in page])
     hits = [
@@ -445,7 +470,7 @@ def search(
         )
         for i, score in page
     ]
-    counted_ids = [i for i, _ in best[:FACET_WINDOW]]
+    counted_ids = [i for i, _ in ranked[:FACET_WINDOW]]
     counts = (
         _count_facets(session, counted_ids, facet_limit, actor)
         if counted_ids and facet_limit
@@ -527,9 +552,7 @@ def match_ids(
     if _is_sqlite(session):
         fts = _Fts(parsed, access, {})
         best = f" ORDER BY score DESC, rowid DESC LIMIT {wanted}"
-        rows = _fts_rows(session, fts.public, tail=best)
-        if fts.member:
-            rows += _fts_rows(session, fts.member, members=access.members())
+        rows = _fts_rows(session, fts.public, tail=best) + _fts_member_rows(session, fts)
     else:
         pg = _Pg(parsed, access, {})
         docs = _pg_documents.c

@@ -153,9 +153,13 @@ def _lesson_text(lessons: list[Any]) -> str:
     return _join(item.get("text") if isinstance(item, dict) else item for item in lessons or [])
 
 
-def _child_rows(connection: Connection, ids: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
-    found: dict[str, dict[int, list[Any]]] = {}
+def _child_rows(
+    connection: Connection, ids: Sequence[int], links: bool
+) -> dict[str, dict[int, list[Any]]]:
+    found: dict[str, dict[int, list[Any]]] = {"links": {}}
     for name, table in _children.items():
+        if name == "links" and not links:
+            continue
         columns = [c for c in table.c if c.name != "incident_id"]
         query = sa.select(table.c.incident_id, *columns).where(table.c.incident_id.in_(ids))
         per: dict[int, list[Any]] = {}
@@ -195,9 +199,9 @@ def _facet_rows(incident: Any, children: dict[str, dict[int, list[Any]]]) -> set
 
 
 def _documents(
-    connection: Connection, ids: Sequence[int]
+    connection: Connection, ids: Sequence[int], links: bool
 ) -> Iterator[tuple[dict[str, Any], set[tuple[str, str]]]]:
-    children = _child_rows(connection, ids)
+    children = _child_rows(connection, ids, links)
     for incident in connection.execute(sa.select(_incidents).where(_incidents.c.id.in_(ids))):
         document = {
             "incident_id": incident.id,
@@ -221,16 +225,17 @@ def _documents(
         yield document, values
 
 
-def reindex_incidents(connection: Connection, ids: Sequence[int]) -> None:
+def reindex_incidents(connection: Connection, ids: Sequence[int], *, links: bool = True) -> None:
     """Make the index hold the incidents `ids` as they are now in this transaction (ids of
-    incidents that no longer exist are simply removed)."""
+    incidents that no longer exist are simply removed). `links=False`: before migration 0011
+    there are no recurrence links to read."""
     ids = sorted(set(ids))
     for start in range(0, len(ids), 500):
         batch = ids[start : start + 500]
         connection.execute(documents.delete().where(documents.c.incident_id.in_(batch)))
         connection.execute(facets.delete().where(facets.c.incident_id.in_(batch)))
         rows, facet_rows = [], []
-        for document, values in _documents(connection, batch):
+        for document, values in _documents(connection, batch, links):
             rows.append(document)
             facet_rows += [
                 {"incident_id": document["incident_id"], "facet": f, "value": v}
@@ -262,7 +267,7 @@ def rebuild_search_index(connection: Connection) -> int:
     connection.execute(documents.delete())
     connection.execute(facets.delete())
     ids = [row[0] for row in connection.execute(sa.select(_incidents.c.id).order_by("id"))]
-    reindex_incidents(connection, ids)
+    reindex_incidents(connection, ids, links=sa.inspect(connection).has_table("incident_links"))
     return len(ids)
 
 
