@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 from hindsight.domain.search import parse_query
 from hindsight.services.archive import archive_incident
 from hindsight.services.database import Database
+from hindsight.services.recurrence import link_recurrence
 from hindsight.storage.db import downgrade_database, upgrade_database
 from hindsight.storage.search import search
 from tests.factories import make_incident
@@ -35,6 +36,7 @@ def test_0020_refills_the_filters_of_existing_incidents_and_goes_back_down(
             session, key="2024-04-02-secret", title="Secret drift", visibility="restricted"
         )
         make_incident(session, key="2024-04-03-old", title="Old drift")
+        link_recurrence(session, key="2024-04-02-secret", other_key="2024-04-01-open", author="t")
         archive_incident(session, key="2024-04-03-old", author="tester")
     downgrade_database(fresh_database.engine, "0018")
     columns = _columns(fresh_database)
@@ -63,3 +65,8 @@ def test_0020_refills_the_filters_of_existing_incidents_and_goes_back_down(
         assert [hit.key for hit in filtered.hits] == ["2024-04-01-open"]
         archived = search(session, parse_query("drift"), actor=None, include_archived=True)
         assert archived.total == 3
+        assert dict(found.facets["recurring"]) == {"yes": 2}
+        recurring = search(
+            session, parse_query("drift"), actor=None, filters={"recurring": ["yes"]}
+        )
+        assert recurring.total == 2

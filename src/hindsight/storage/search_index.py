@@ -9,9 +9,10 @@ PostgreSQL a generated, weighted `tsvector` column with a GIN index does.
 
 Each document also holds what search filters on, so a hit is never joined to its wide
 `incidents` row (migration 0020): `restricted` and `archived` flags (membership is read live
-from `incident_members`), and `tokens`, one opaque word per facet value and flag
+from `incident_members`), and on SQLite `tokens`, one opaque word per facet value and flag
 (`facet_token`), which FTS5 indexes in a column of its own so that visibility and facet
-filters are part of the MATCH expression, answered from the index alone. PostgreSQL also keeps
+filters are part of the MATCH expression, answered from the index alone (PostgreSQL filters
+on the flags and `search_facets` in SQL and leaves `tokens` empty). PostgreSQL also keeps
 `head`, a small weighted `tsvector` of the parts that weigh most (title, summary, analysis,
 lessons), with a GIN index of its own: search ranks a bounded candidate set drawn first from
 the hits that match there (storage/search.py).
@@ -236,6 +237,8 @@ def reindex_incidents(connection: Connection, ids: Sequence[int], *, links: bool
         connection.execute(facets.delete().where(facets.c.incident_id.in_(batch)))
         rows, facet_rows = [], []
         for document, values in _documents(connection, batch, links):
+            if connection.dialect.name == "postgresql":
+                document["tokens"] = ""  # filters there are SQL on search_facets
             rows.append(document)
             facet_rows += [
                 {"incident_id": document["incident_id"], "facet": f, "value": v}
@@ -378,14 +381,33 @@ def add_search_filters(connection: Connection) -> bool:
                 )
             )
     if connection.dialect.name == "postgresql":
-        _add_head(connection)
-        rebuild_search_index(connection)
+        _fill_filters(connection)
+        _add_head(connection)  # rewrites every row, under the new TOAST target
         return True
     # FTS5 after the documents: its triggers would tell an empty index to delete rows.
     rebuild_search_index(connection)
     _create_fts(connection, FTS_COLUMNS)
     connection.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
     return True
+
+
+def _fill_filters(connection: Connection) -> None:
+    """PostgreSQL: the flags and the recurring facet, in SQL (its search reads no tokens, and
+    refilling 100,000 documents would parse all their text again)."""
+    connection.execute(
+        sa.text(
+            "UPDATE search_documents AS d SET restricted = (i.visibility = 'restricted'), "
+            "archived = (i.archived_at IS NOT NULL) FROM incidents AS i WHERE i.id = d.incident_id"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO search_facets (incident_id, facet, value) "
+            "SELECT DISTINCT l.incident_id, 'recurring', 'yes' FROM incident_links AS l "
+            "JOIN search_documents AS d ON d.incident_id = l.incident_id "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
 
 
 def remove_search_filters(connection: Connection) -> None:
@@ -399,6 +421,7 @@ def remove_search_filters(connection: Connection) -> None:
         _drop_fts(connection)
     for name in _ADDED:
         connection.execute(sa.text(f"ALTER TABLE search_documents DROP COLUMN {name}"))
+    connection.execute(sa.text("DELETE FROM search_facets WHERE facet = 'recurring'"))
     if connection.dialect.name == "sqlite":
         _create_fts(connection, PART_NAMES)
         connection.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
