@@ -10,7 +10,9 @@ For each database (SQLite file, PostgreSQL) and size: seed with bench/web/seed.p
    page and the search API, with /healthz (the framework's ceiling) in the same run.
 p50/p95/p99 in ms, and each p95 as a ratio of its baseline's. Usage:
     python bench/search/run.py [--sizes 10000,100000] [--databases sqlite,postgresql]
-        [--duration 10] [--repeats 15] [--no-load]
+        [--duration 10] [--repeats 15] [--no-load] [--url DATABASE_URL --size N]
+`--url` measures a database seeded before (by bench/web/seed.py --realistic, then migrated
+to head) instead of seeding a new one; it is left as it was.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from types import ModuleType
 from sqlalchemy import create_engine, text
 
 from hindsight.domain.access import Actor
-from hindsight.services.accounts import list_users
+from hindsight.services.accounts import create_token, list_users
 from hindsight.services.database import Database, open_database
 from hindsight.services.incidents import list_postmortems
 from hindsight.services.search import search_postmortems
@@ -206,9 +208,20 @@ def run(kind: str, size: int, args: argparse.Namespace, folder: Path) -> None:
         _drop(url)
 
 
-def _measure(kind: str, size: int, url: str, args: argparse.Namespace, folder: Path) -> None:
+def _reuse_token(url: str) -> str:
+    database = open_database(url)
+    try:
+        with database.transaction() as session:
+            return create_token(session, actor=_bench_actor(database), name="bench search")
+    finally:
+        database.dispose()
+
+
+def _measure(
+    kind: str, size: int, url: str, args: argparse.Namespace, folder: Path, *, reuse: bool = False
+) -> None:
     began = time.perf_counter()
-    token = seed_module.seed(url, size, realistic=True)
+    token = _reuse_token(url) if reuse else seed_module.seed(url, size, realistic=True)
     seeded = time.perf_counter() - began
     database = open_database(url)
     try:
@@ -234,7 +247,8 @@ def _measure(kind: str, size: int, url: str, args: argparse.Namespace, folder: P
                 f"{values['rps']} req/s, {values['errors']} errors |",
                 flush=True,
             )
-    print(f"(seeded {size:,} in {seeded:.0f} s; matches: {totals})", flush=True)
+    how = "reused a seeded database" if reuse else f"seeded {size:,} in {seeded:.0f} s"
+    print(f"({how}; matches: {totals})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -244,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--url", help="a database seeded before, measured as it is")
+    parser.add_argument("--size", type=int, default=0, help="how many incidents --url holds")
     args = parser.parse_args(argv)
     print(
         f"# {dt.date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
@@ -254,6 +270,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---:|---|---|---:|---:|---:|---:|---|", flush=True)
     with tempfile.TemporaryDirectory() as folder:
+        if args.url:
+            kind = "postgresql" if args.url.startswith("postgresql") else "sqlite"
+            _measure(kind, args.size, args.url, args, Path(folder), reuse=True)
+            return
         for size in (int(s) for s in args.sizes.split(",")):
             for kind in args.databases.split(","):
                 run(kind, size, args, Path(folder))

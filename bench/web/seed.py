@@ -23,7 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Connection, insert
 
 from hindsight.domain.identity import basis_text, derive_item_id
 from hindsight.services.accounts import create_token, create_user
@@ -211,6 +212,26 @@ def _batch(
     return children, incidents
 
 
+def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`; on PostgreSQL with COPY: psycopg sends an executemany as one statement
+    per row, and seeding waited on those (43 incidents a second, against SQLite's 190)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = [c for c in table.__table__.columns if c.name in rows[0]]
+    json = {c.name for c in columns if isinstance(c.type, JSON)}
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table.__tablename__} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([Json(row[c.name]) if c.name in json else row[c.name] for c in columns])
+
+
 def seed(url: str, count: int, *, realistic: bool = False) -> str:
     """Fill the database; returns an API token of the `bench` account."""
     database = open_database(url)
@@ -224,16 +245,17 @@ def seed(url: str, count: int, *, realistic: bool = False) -> str:
         numbers = range(first, min(first + BATCH, count))
         children, incidents = _batch(numbers, rng, prose)
         with database.engine.begin() as connection:
-            connection.execute(insert(IncidentRow), incidents)
+            _insert(connection, IncidentRow, incidents)
             for table, name in (
                 (TimelineEventRow, "events"),
                 (ActionItemRow, "actions"),
                 (ServiceRow, "services"),
                 (TagRow, "tags"),
             ):
-                connection.execute(insert(table), [row for c in children for row in c[name]])
-            connection.execute(
-                insert(IncidentMemberRow),
+                _insert(connection, table, [row for c in children for row in c[name]])
+            _insert(
+                connection,
+                IncidentMemberRow,
                 [{"incident_id": n + 1, "user_id": actor.id} for n in numbers if n % 100 == 0],
             )
             reindex_incidents(connection, [n + 1 for n in numbers])

@@ -332,3 +332,31 @@ def test_match_ids_of_a_long_text_keeps_the_words_fewest_incidents_have(
     # "otter" is in three incidents, "beaver" and "dam" in one: the rare two are kept.
     assert [i for i, _ in found] == [beaver]
     assert set(common).isdisjoint(i for i, _ in found)
+
+
+def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_once(
+    session: Session, monkeypatch: pytest.MonkeyPatch, people: dict[str, Actor]
+) -> None:
+    import hindsight.storage.search as engine
+
+    monkeypatch.setattr(engine, "RANK_WINDOW", {"sqlite": 2, "postgresql": 2})
+    event = {"at": T0.isoformat(), "text": "A heron walked by", "kind": "note"}
+    deep = [
+        _incident(session, f"2024-08-0{n}-deep", f"Quiet day {n}", timeline=[event])
+        for n in range(1, 4)
+    ]
+    titled = [_incident(session, f"2024-08-0{n}-head", f"Heron nest {n}") for n in (4, 5)]
+    secret = make_postmortem(key="2024-08-06-secret", title="Heron secret", visibility="restricted")
+    create_postmortem(session, postmortem=secret, author="owner", actor=people["owner"])
+    first = search(session, parse_query("heron"), actor=people["outsider"], limit=2)
+    assert first.total == 5
+    assert {hit.incident_id for hit in first.hits} == set(titled)
+    seen = [hit.incident_id for hit in first.hits]
+    for offset in (2, 4):
+        page = search(
+            session, parse_query("heron"), actor=people["outsider"], limit=2, offset=offset
+        )
+        assert page.total == 5
+        seen += [hit.incident_id for hit in page.hits]
+    assert sorted(seen) == sorted(deep + titled)
+    assert search(session, parse_query("heron"), actor=people["owner"]).total == 6

@@ -30,3 +30,17 @@ def test_a_mistyped_query_is_one_line_on_stderr_and_exit_code_1(cli: Cli) -> Non
     )
     unknown = cli("search", "x", "--open-actions", "maybe", ok=False)
     assert unknown.stderr.strip() == "error: filter open_actions: 'maybe' is not yes or no"
+
+
+def test_search_recurring_keeps_the_incidents_linked_as_a_recurrence(cli: Cli) -> None:  # noqa: F811
+    keys = []
+    for title, date in (("Heron cache melted", "2024-01-01"), ("Heron cache again", "2024-02-01")):
+        args = ["new", "--title", title, "--severity", "SEV2", "--date", date]
+        keys.append(cli(*args).stdout.strip())
+    cli("new", "--title", "Heron printer jam", "--severity", "SEV3", "--date", "2024-03-01")
+    cli("recurrence", keys[1], keys[0])
+    everything = json.loads(cli("search", "heron", "--json").stdout)
+    assert everything["total"] == 3
+    assert everything["facets"]["recurring"] == [{"value": "yes", "count": 2}]
+    only = json.loads(cli("search", "heron", "--recurring", "--json").stdout)
+    assert sorted(item["key"] for item in only["items"]) == sorted(keys)

@@ -112,3 +112,22 @@ def test_the_api_searches_with_facets_and_reports_mistakes_in_its_error_shape(
     assert client.get("/api/v1/search?q=x").status_code == 401
     schema = client.get("/api/v1/openapi.json").json()
     assert "/search" in schema["paths"]
+
+
+def test_the_api_and_the_page_filter_on_recurring(
+    app_database: Database, browser_for: Make, incidents: None
+) -> None:
+    from hindsight.services.recurrence import link_recurrence
+
+    with app_database.transaction() as session:
+        link_recurrence(session, key="open-01", other_key="open-00", author="t")
+        link_recurrence(session, key="open-02", other_key="secret-walrus", author="t")
+    client = browser_for(None)
+    found = client.get(
+        "/api/v1/search?q=walrus&recurring=yes", headers=_token(app_database, "reader")
+    ).json()
+    # open-02 is linked only to the restricted incident, which the reader may not see.
+    assert sorted(item["key"] for item in found["items"]) == ["open-00", "open-01"]
+    assert found["facets"]["recurring"] == [{"value": "yes", "count": 2}]
+    page = browser_for("reader").page("/search?q=walrus")
+    assert "Recurring" in page and "recurring=yes" in page

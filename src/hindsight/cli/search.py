@@ -103,6 +103,9 @@ def search(
     open_actions: str | None = typer.Option(
         None, "--open-actions", help="yes: only with open action items; no: only without."
     ),
+    recurring: bool = typer.Option(
+        False, "--recurring", help="Only incidents linked as a recurrence."
+    ),
     archived: bool = typer.Option(False, "--archived", help="Include archived incidents."),
     limit: int = typer.Option(20, min=1, max=100, help="Results per page."),
     page: int = typer.Option(1, min=1, help="Page number."),
@@ -118,6 +121,7 @@ def search(
         "tag": tag,
         "year": year,
         "open_actions": [open_actions] if open_actions else [],
+        "recurring": ["yes"] if recurring else [],
     }
     with state(ctx).open().reading() as session:
         result = search_postmortems(

@@ -200,7 +200,17 @@ def strip_marks(text: str) -> str:
     return text.replace(MATCH_START, "").replace(MATCH_END, "").replace(NOT_A_TAG, "")
 
 
-FACETS = ("service", "severity", "status", "review", "category", "tag", "year", "open_actions")
+FACETS = (
+    "service",
+    "severity",
+    "status",
+    "review",
+    "category",
+    "tag",
+    "year",
+    "open_actions",
+    "recurring",
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from hindsight.domain.access import Actor, can_archive, can_delete
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import StoredPostmortem, get_postmortem, utc_now, visible_to
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
+from hindsight.storage.search_index import reindex_incidents
 
 
 def _locked_row(session: Session, key: str, actor: Actor | None) -> IncidentRow:
@@ -66,6 +67,7 @@ def _set_archived(
     row.archived_by = author if archive else None
     row.updated_at = now
     session.flush()  # bumps the version (optimistic concurrency column)
+    reindex_incidents(session.connection(), [row.id])  # search filters on the archive flag
     session.add(
         RevisionRow(
             incident_id=row.id,

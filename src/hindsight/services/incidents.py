@@ -27,7 +27,6 @@ from hindsight.services.profiles import refresh_profile
 from hindsight.storage.db import reads_only
 from hindsight.storage.models import (
     FactorCategoryRow,
-    IncidentLinkRow,
     IncidentMemberRow,
     IncidentRow,
     RevisionRow,
@@ -39,6 +38,7 @@ from hindsight.storage.search_index import reindex_incidents
 from hindsight.storage.visibility import (
     count_statement,
     count_visible,
+    linked_to_visible,
     member_of,
     sees_everything,
     where_visible,
@@ -147,7 +147,7 @@ def _count_visible(
 ) -> int:
     """How many incidents match and are visible (storage/visibility.py's cheap count); the few
     archived ones are counted directly."""
-    count = _filtered(count_statement(), filters)
+    count = _filtered(count_statement(), filters, actor)
     if archived:
         return session.scalar(visible_to(count, actor, archived=True)) or 0
     return count_visible(session, count.where(IncidentRow.archived_at.is_(None)), actor)
@@ -435,10 +435,11 @@ class IncidentFilter:
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     archived: bool = False  # True: the archived incidents instead of the live ones
-    recurring: bool = False  # True: only incidents linked as a recurrence (services/recurrence)
+    # True: only incidents linked as a recurrence (services/recurrence) to one the reader sees
+    recurring: bool = False
 
 
-def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
+def _filtered(query: Select[Any], filters: IncidentFilter, actor: Actor | None) -> Select[Any]:
     if filters.severities:
         query = query.where(IncidentRow.severity.in_(filters.severities))
     if filters.statuses:
@@ -456,7 +457,7 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
         text = filters.text.lower()
         query = query.where(func.lower(IncidentRow.title).contains(text, autoescape=True))
     if filters.recurring:
-        query = query.where(IncidentRow.id.in_(select(IncidentLinkRow.incident_id)))
+        query = query.where(IncidentRow.id.in_(linked_to_visible(actor)))
     if filters.created_from:
         start = dt.datetime.combine(filters.created_from, dt.time(), dt.UTC)
         query = query.where(IncidentRow.created_at >= start)
@@ -505,7 +506,7 @@ def list_postmortems(
         raise HindsightError(f"sort: '{sort}' is not one of {', '.join(SORTS)}")
     total = _count_visible(session, filters, actor, filters.archived)
     rows = session.scalars(
-        visible_to(_filtered(select(IncidentRow), filters), actor, archived=filters.archived)
+        visible_to(_filtered(select(IncidentRow), filters, actor), actor, archived=filters.archived)
         .options(
             load_only(*_SUMMARY_COLUMNS),  # the list never reads prose or JSON parts
             selectinload(IncidentRow.services),

@@ -30,6 +30,7 @@ FACET_LABELS = {
     "tag": "Tag",
     "year": "Year",
     "open_actions": "Open action items",
+    "recurring": "Recurring",
 }
 
 
@@ -56,6 +57,10 @@ def check_filters(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
         wrong = [v for v in kept if name == "open_actions" and v not in ("yes", "no")]
         if wrong:
             raise InvalidInputError(f"filter open_actions: {wrong[0]!r} is not yes or no")
+        if name == "recurring" and any(v != "yes" for v in kept):
+            raise InvalidInputError(
+                "filter recurring: only 'yes' (incidents linked as a recurrence) is accepted"
+            )
         if kept:
             checked[name] = kept
     return checked

@@ -7,15 +7,26 @@ and filters. Both cascade-delete with their incident. On SQLite an FTS5 table ov
 `search_documents` (external content, kept in step by triggers) does the matching; on
 PostgreSQL a generated, weighted `tsvector` column with a GIN index does.
 
+Each document also holds what search filters on, so a hit is never joined to its wide
+`incidents` row (migration 0020): `restricted` and `archived` flags (membership is read live
+from `incident_members`), and on SQLite `tokens`, one opaque word per facet value and flag
+(`facet_token`), which FTS5 indexes in a column of its own so that visibility and facet
+filters are part of the MATCH expression, answered from the index alone (PostgreSQL filters
+on the flags and `search_facets` in SQL and leaves `tokens` empty). PostgreSQL also keeps
+`head`, a small weighted `tsvector` of the parts that weigh most (title, summary, analysis,
+lessons), with a GIN index of its own: search ranks a bounded candidate set drawn first from
+the hits that match there (storage/search.py).
+
 `reindex_incidents` is called by every write path in the same transaction (create, update,
-comment); deletes cascade; archiving changes nothing here (search reads `archived_at` from
-`incidents`). It reads the incident through plain table definitions, not the ORM models, so
-migration 0010 can use it to fill the index for existing incidents.
+comment, archive, unarchive); deletes cascade. It reads the incident through plain table
+definitions, not the ORM models, so migrations can use it to fill the index for existing
+incidents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -38,6 +49,8 @@ PARTS: tuple[tuple[str, float, str], ...] = (
     ("comments", 1.0, "D"),
 )
 PART_NAMES = tuple(name for name, _, _ in PARTS)
+# The parts a hit is first looked for in when there are too many hits to rank them all.
+HEAD_PARTS = ("title", "summary", "analysis", "lessons")
 TABLES = ("search_documents", "search_facets", "search_fts")
 OPEN_ACTION_STATUSES = ("open", "in_progress")
 
@@ -63,6 +76,9 @@ documents = sa.Table(
         autoincrement=False,
     ),
     *(sa.Column(name, sa.Text) for name in PART_NAMES),
+    sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("tokens", sa.Text, nullable=False, server_default=""),
 )
 facets = sa.Table(
     "search_facets",
@@ -73,8 +89,12 @@ facets = sa.Table(
 )
 _incidents = sa.table(
     "incidents",
-    *(sa.column(n) for n in ("id", "title", "summary", "severity", "status", "review_status")),
+    *(
+        sa.column(n)
+        for n in ("id", "title", "summary", "severity", "status", "review_status", "visibility")
+    ),
     sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("archived_at", sa.DateTime(timezone=True)),
     *(sa.column(n, sa.JSON) for n in ("analysis", "impact", "response", "lessons")),
 )
 _children = {
@@ -90,7 +110,21 @@ _children = {
     "comments": sa.table("comments", sa.column("incident_id"), sa.column("body")),
     "service": sa.table("incident_services", sa.column("incident_id"), sa.column("name")),
     "tag": sa.table("incident_tags", sa.column("incident_id"), sa.column("name")),
+    "links": sa.table("incident_links", sa.column("incident_id"), sa.column("other_id")),
 }
+
+
+def facet_token(facet: str, value: str) -> str:
+    """The word standing for one facet value (or flag: facet "access") in the `tokens`
+    column: hex, so both engines' tokenizers keep it whole, and ending in a digit, so the
+    porter stemmer leaves it alone; nothing a person types in the search box reaches that
+    column."""
+    digest = hashlib.blake2b(f"{facet}\0{value}".encode(), digest_size=8).hexdigest()
+    return f"f{digest}0"
+
+
+RESTRICTED_TOKEN = facet_token("access", "restricted")
+ARCHIVED_TOKEN = facet_token("access", "archived")
 
 
 def _join(values: Iterable[Any]) -> str:
@@ -120,9 +154,13 @@ def _lesson_text(lessons: list[Any]) -> str:
     return _join(item.get("text") if isinstance(item, dict) else item for item in lessons or [])
 
 
-def _child_rows(connection: Connection, ids: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
-    found: dict[str, dict[int, list[Any]]] = {}
+def _child_rows(
+    connection: Connection, ids: Sequence[int], links: bool
+) -> dict[str, dict[int, list[Any]]]:
+    found: dict[str, dict[int, list[Any]]] = {"links": {}}
     for name, table in _children.items():
+        if name == "links" and not links:
+            continue
         columns = [c for c in table.c if c.name != "incident_id"]
         query = sa.select(table.c.incident_id, *columns).where(table.c.incident_id.in_(ids))
         per: dict[int, list[Any]] = {}
@@ -151,6 +189,9 @@ def _facet_rows(incident: Any, children: dict[str, dict[int, list[Any]]]) -> set
             "yes" if any(status in OPEN_ACTION_STATUSES for _, status in actions) else "no",
         ),
     }
+    if children["links"].get(incident.id):
+        # Linked as a recurrence, to any incident: search checks the reader may see the other.
+        values.add(("recurring", "yes"))
     values |= {("service", name[:200]) for name in children["service"].get(incident.id, [])}
     values |= {("tag", name[:200]) for name in children["tag"].get(incident.id, [])}
     factors = (incident.analysis or {}).get("contributing_factors") or []
@@ -159,9 +200,9 @@ def _facet_rows(incident: Any, children: dict[str, dict[int, list[Any]]]) -> set
 
 
 def _documents(
-    connection: Connection, ids: Sequence[int]
+    connection: Connection, ids: Sequence[int], links: bool
 ) -> Iterator[tuple[dict[str, Any], set[tuple[str, str]]]]:
-    children = _child_rows(connection, ids)
+    children = _child_rows(connection, ids, links)
     for incident in connection.execute(sa.select(_incidents).where(_incidents.c.id.in_(ids))):
         document = {
             "incident_id": incident.id,
@@ -174,29 +215,54 @@ def _documents(
             "response": _response_text(incident.response or {}),
             "timeline": _join(text for text, _ in children["timeline"].get(incident.id, [])),
             "comments": _join(children["comments"].get(incident.id, [])),
+            "restricted": incident.visibility == "restricted",
+            "archived": incident.archived_at is not None,
         }
-        yield document, _facet_rows(incident, children)
+        values = _facet_rows(incident, children)
+        flags = [RESTRICTED_TOKEN] * document["restricted"] + [ARCHIVED_TOKEN] * document[
+            "archived"
+        ]
+        document["tokens"] = " ".join([*flags, *sorted(facet_token(f, v) for f, v in values)])
+        yield document, values
 
 
-def reindex_incidents(connection: Connection, ids: Sequence[int]) -> None:
+def reindex_incidents(connection: Connection, ids: Sequence[int], *, links: bool = True) -> None:
     """Make the index hold the incidents `ids` as they are now in this transaction (ids of
-    incidents that no longer exist are simply removed)."""
+    incidents that no longer exist are simply removed). `links=False`: before migration 0011
+    there are no recurrence links to read."""
     ids = sorted(set(ids))
     for start in range(0, len(ids), 500):
         batch = ids[start : start + 500]
         connection.execute(documents.delete().where(documents.c.incident_id.in_(batch)))
         connection.execute(facets.delete().where(facets.c.incident_id.in_(batch)))
         rows, facet_rows = [], []
-        for document, values in _documents(connection, batch):
+        for document, values in _documents(connection, batch, links):
+            if connection.dialect.name == "postgresql":
+                document["tokens"] = ""  # filters there are SQL on search_facets
             rows.append(document)
             facet_rows += [
                 {"incident_id": document["incident_id"], "facet": f, "value": v}
                 for f, v in sorted(values)
             ]
-        if rows:
-            connection.execute(documents.insert(), rows)
-        if facet_rows:
-            connection.execute(facets.insert(), facet_rows)
+        _insert(connection, documents, rows)
+        _insert(connection, facets, facet_rows)
+
+
+def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`; on PostgreSQL as one statement over arrays (psycopg runs an executemany
+    as a statement per row: filling the index of 1,000 incidents waited on 12,000 of them)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    types = {"incident_id": "integer", "restricted": "boolean", "archived": "boolean"}
+    arrays = ", ".join(f"CAST(:{name} AS {types.get(name, 'text')}[])" for name in names)
+    statement = sa.text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+    )
+    connection.execute(statement, {name: [row[name] for row in rows] for name in names})
 
 
 def rebuild_search_index(connection: Connection) -> int:
@@ -204,14 +270,63 @@ def rebuild_search_index(connection: Connection) -> int:
     connection.execute(documents.delete())
     connection.execute(facets.delete())
     ids = [row[0] for row in connection.execute(sa.select(_incidents.c.id).order_by("id"))]
-    reindex_incidents(connection, ids)
+    reindex_incidents(connection, ids, links=sa.inspect(connection).has_table("incident_links"))
     return len(ids)
 
 
-def _weighted_tsvector() -> str:
+def _weighted_tsvector(parts: Sequence[str] = PART_NAMES) -> str:
     return " || ".join(
         f"setweight(to_tsvector('english'::regconfig, coalesce({name}, '')), '{letter}')"
         for name, _, letter in PARTS
+        if name in parts
+    )
+
+
+FTS_COLUMNS = (*PART_NAMES, "tokens")
+
+
+def _create_fts(connection: Connection, names: Sequence[str]) -> None:
+    """SQLite: the FTS5 table over `names` of search_documents, and the triggers that keep it
+    in step."""
+    columns = ", ".join(names)
+    new = ", ".join(f"new.{name}" for name in names)
+    old = ", ".join(f"old.{name}" for name in names)
+    for statement in (
+        f"CREATE VIRTUAL TABLE search_fts USING fts5({columns}, content='search_documents', "
+        "content_rowid='incident_id', tokenize='porter unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
+        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
+        "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.incident_id, {old}); END",
+        "CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.incident_id, {old}); "
+        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
+    ):
+        connection.execute(sa.text(statement))
+
+
+def _drop_fts(connection: Connection) -> None:
+    for trigger in ("ai", "ad", "au"):
+        connection.execute(sa.text(f"DROP TRIGGER IF EXISTS search_documents_{trigger}"))
+    connection.execute(sa.text("DROP TABLE IF EXISTS search_fts"))
+
+
+def _add_head(connection: Connection) -> None:
+    """PostgreSQL: the small `tsvector` of the parts that weigh most, and its GIN index; and
+    every long value moved out of the row (TOAST), so that counting hits, which visits each
+    hit's row for its flags, reads ~250-byte rows rather than 2 kB ones (rows written after
+    this; the index is refilled next)."""
+    connection.execute(sa.text("ALTER TABLE search_documents SET (toast_tuple_target = 128)"))
+    connection.execute(
+        sa.text(
+            f"ALTER TABLE search_documents ADD COLUMN head tsvector "
+            f"GENERATED ALWAYS AS ({_weighted_tsvector(HEAD_PARTS)}) STORED"
+        )
+    )
+    connection.execute(
+        sa.text("CREATE INDEX ix_search_documents_head ON search_documents USING GIN (head)")
     )
 
 
@@ -238,24 +353,78 @@ def create_search_index(connection: Connection) -> None:
                 "CREATE INDEX ix_search_documents_document ON search_documents USING GIN (document)"
             )
         )
+        _add_head(connection)
         return
-    columns = ", ".join(PART_NAMES)
-    new = ", ".join(f"new.{name}" for name in PART_NAMES)
-    old = ", ".join(f"old.{name}" for name in PART_NAMES)
-    for statement in (
-        f"CREATE VIRTUAL TABLE search_fts USING fts5({columns}, content='search_documents', "
-        "content_rowid='incident_id', tokenize='porter unicode61 remove_diacritics 2')",
-        "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
-        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
-        "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
-        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
-        f"VALUES ('delete', old.incident_id, {old}); END",
-        "CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN "
-        f"INSERT INTO search_fts(search_fts, rowid, {columns}) "
-        f"VALUES ('delete', old.incident_id, {old}); "
-        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.incident_id, {new}); END",
-    ):
-        connection.execute(sa.text(statement))
+    _create_fts(connection, FTS_COLUMNS)
+
+
+_ADDED = ("restricted", "archived", "tokens")
+
+
+def add_search_filters(connection: Connection) -> bool:
+    """Migration 0020: give an index of 0010's shape the filter columns (and PostgreSQL's
+    `head`), and fill them; False if it has them already (0010 now makes the index as it
+    is today)."""
+    have = {column["name"] for column in sa.inspect(connection).get_columns("search_documents")}
+    if "tokens" in have:
+        return False
+    if connection.dialect.name == "sqlite":
+        _drop_fts(connection)
+    for column in documents.c:
+        if column.name in _ADDED:
+            default = "''" if column.name == "tokens" else "false"
+            kind = "TEXT" if column.name == "tokens" else "BOOLEAN"
+            connection.execute(
+                sa.text(
+                    f"ALTER TABLE search_documents ADD COLUMN {column.name} {kind} "
+                    f"NOT NULL DEFAULT {default}"
+                )
+            )
+    if connection.dialect.name == "postgresql":
+        _fill_filters(connection)
+        _add_head(connection)  # rewrites every row, under the new TOAST target
+        return True
+    # FTS5 after the documents: its triggers would tell an empty index to delete rows.
+    rebuild_search_index(connection)
+    _create_fts(connection, FTS_COLUMNS)
+    connection.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+    return True
+
+
+def _fill_filters(connection: Connection) -> None:
+    """PostgreSQL: the flags and the recurring facet, in SQL (its search reads no tokens, and
+    refilling 100,000 documents would parse all their text again)."""
+    connection.execute(
+        sa.text(
+            "UPDATE search_documents AS d SET restricted = (i.visibility = 'restricted'), "
+            "archived = (i.archived_at IS NOT NULL) FROM incidents AS i WHERE i.id = d.incident_id"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO search_facets (incident_id, facet, value) "
+            "SELECT DISTINCT l.incident_id, 'recurring', 'yes' FROM incident_links AS l "
+            "JOIN search_documents AS d ON d.incident_id = l.incident_id "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+
+
+def remove_search_filters(connection: Connection) -> None:
+    """Migration 0020's downgrade: back to 0010's shape, the text kept (SQLite's FTS5 table
+    is rebuilt from it)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("DROP INDEX IF EXISTS ix_search_documents_head"))
+        connection.execute(sa.text("ALTER TABLE search_documents DROP COLUMN IF EXISTS head"))
+        connection.execute(sa.text("ALTER TABLE search_documents RESET (toast_tuple_target)"))
+    else:
+        _drop_fts(connection)
+    for name in _ADDED:
+        connection.execute(sa.text(f"ALTER TABLE search_documents DROP COLUMN {name}"))
+    connection.execute(sa.text("DELETE FROM search_facets WHERE facet = 'recurring'"))
+    if connection.dialect.name == "sqlite":
+        _create_fts(connection, PART_NAMES)
+        connection.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
 
 
 def drop_search_index(connection: Connection) -> None:

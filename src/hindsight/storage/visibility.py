@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from hindsight.domain.access import Actor, Role
-from hindsight.storage.models import IncidentMemberRow, IncidentRow
+from hindsight.storage.models import IncidentLinkRow, IncidentMemberRow, IncidentRow
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
@@ -48,6 +48,21 @@ def where_visible(query: Query, actor: Actor | None) -> Query:
     return query.where(
         (IncidentRow.visibility == "internal") | IncidentRow.id.in_(member_of(actor))
     )
+
+
+def linked_to_visible(actor: Actor | None) -> Select[Any]:
+    """The ids of the incidents linked as a recurrence to an incident `actor` may see (a link
+    to one the reader may not see says nothing to that reader)."""
+    links = select(IncidentLinkRow.incident_id)
+    if sees_everything(actor):
+        return links
+    assert actor is not None
+    # An alias, so that inside a query of `incidents` this is not correlated with it.
+    other = aliased(IncidentRow)
+    visible = select(other.id).where(
+        (other.visibility == "internal") | other.id.in_(member_of(actor))
+    )
+    return links.where(IncidentLinkRow.other_id.in_(visible))
 
 
 def visible_incidents(actor: Actor | None) -> Select[IncidentRow]:

@@ -198,6 +198,9 @@ async def search_api(
     tag: list[str] = Query([]),
     year: list[str] = Query([]),
     open_actions: list[str] = Query([], description="`yes` or `no`."),
+    recurring: list[str] = Query(
+        [], description="`yes`: only incidents linked as a recurrence to one you may see."
+    ),
     actor: Actor = ACTOR,
     session: Session = SESSION,
 ) -> SearchRead:
@@ -212,6 +215,7 @@ async def search_api(
         "tag": tag,
         "year": year,
         "open_actions": open_actions,
+        "recurring": recurring,
     }
     page = search_postmortems(
         session,
