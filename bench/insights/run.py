@@ -27,16 +27,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import create_engine, delete, insert, text
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "web"))
-from run import _database, _port, _sign_in  # type: ignore[import-not-found]  # noqa: E402
+from run import PG_ADMIN, _port, _sign_in  # type: ignore[import-not-found]  # noqa: E402
 from seed import BATCH, seed  # type: ignore[import-not-found]  # noqa: E402
 
 from hindsight.domain.identity import derive_item_id  # noqa: E402
 from hindsight.services.database import open_database  # noqa: E402
 from hindsight.storage.models import ActionItemRow, IncidentRow, ParticipantRow  # noqa: E402
+from hindsight.storage.repository import refresh_item_facts  # noqa: E402
 
 REQUESTS = 60
 MINIMUM, BUDGET = 5, 30.0
@@ -106,6 +107,9 @@ def enrich(url: str) -> None:
             connection.execute(insert(ActionItemRow), items)
             connection.execute(insert(ParticipantRow), people)
     with database.engine.begin() as connection:
+        # The rows were written around storage/repository.py: give them its copies of their
+        # incident's facts and their owner's team, as migration 0019 does.
+        refresh_item_facts(connection)
         for index, category in enumerate(FACTORS):
             analysis = {
                 "trigger": "",
@@ -123,6 +127,19 @@ def enrich(url: str) -> None:
         if database.engine.dialect.name == "postgresql":
             connection.exec_driver_sql("ANALYZE")
     database.dispose()
+
+
+def _database(kind: str, size: int, folder: Path) -> str:
+    """A fresh database of this bench's own (bench/web's have other names)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'insights-{size}.db'}"
+    name = f"hindsight_bench_insights_{size}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
 
 
 def _timed(opener: Any, url: str, headers: dict[str, str]) -> float:
