@@ -91,15 +91,16 @@ def _check(filters: InsightFilter) -> None:
 
 def _minutes(seconds: Any) -> float | None:
     """Seconds from the database as analysis/metrics.py's minutes, rounded to the millisecond
-    (SQLite's julianday arithmetic is a floating-point day); negative ones are left out."""
+    (SQLite's julianday arithmetic is a floating-point day); negative ones are left out.
+    round(x, 3) is the float a timedelta of x seconds gives back, without making one."""
     if seconds is None:
         return None
-    value = dt.timedelta(seconds=round(float(seconds), 3))
-    return None if value < dt.timedelta(0) else value.total_seconds() / 60
+    rounded = round(float(seconds), 3)
+    return None if rounded < 0 else rounded / 60
 
 
 def _days(seconds: Any) -> float:
-    return dt.timedelta(seconds=round(float(seconds), 3)).total_seconds() / 3600 / 24
+    return round(float(seconds), 3) / 3600 / 24
 
 
 def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
@@ -128,15 +129,22 @@ def _tally_incidents(
         moment: func.max(case((TimelineEventRow.key_moment == moment.value, TimelineEventRow.at)))
         for moment in KeyMoment
     }
-    # One row of numbers per incident with key moments (through their partial index).
+    # One row of numbers per incident with key moments: the chosen incidents' ids drive the
+    # partial index of marked moments; each group reads its incident's month by primary key.
+    created = (
+        select(IncidentRow.created_at)
+        .where(IncidentRow.id == TimelineEventRow.incident_id)
+        .correlate(TimelineEventRow)
+        .scalar_subquery()
+    )
     durations = (
-        chosen.with_only_columns(
-            month_of_time(func.min(IncidentRow.created_at)),
+        select(
+            month_of_time(created),
             *(seconds_between(at[start], at[end]) for start, end in METRIC_MOMENTS.values()),
         )
-        .join(TimelineEventRow, TimelineEventRow.incident_id == IncidentRow.id)
         .where(TimelineEventRow.key_moment.is_not(None))
-        .group_by(IncidentRow.id)
+        .where(TimelineEventRow.incident_id.in_(chosen))
+        .group_by(TimelineEventRow.incident_id)
     )
     for m, *seconds in session.execute(durations):
         found = tallies.response.setdefault(m, {})
@@ -197,12 +205,6 @@ def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today:
     the close times by kind and priority."""
     opened_at = func.coalesce(ActionItemRow.opened_at, IncidentRow.created_at)
     items = chosen.join(ActionItemRow, ActionItemRow.incident_id == IncidentRow.id)
-    month = month_of_time(opened_at)
-    tallies.opened.update(_per_month(session, items, month))
-    tallies.item_count = sum(tallies.opened.values())
-    closed = items.where(ActionItemRow.closed_at.is_not(None))
-    month = month_of_time(ActionItemRow.closed_at)
-    tallies.closed.update(_per_month(session, closed, month))
     late = or_(
         and_(ActionItemRow.closed_at.is_(None), ActionItemRow.due < today),
         and_(
@@ -210,22 +212,30 @@ def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today:
             utc_date(ActionItemRow.closed_at) > ActionItemRow.due,
         ),
     )
-    month = month_of_date(ActionItemRow.due)
-    overdue = items.where(ActionItemRow.due.is_not(None), late)
-    tallies.overdue.update(_per_month(session, overdue, month))
-    still_open = ActionItemRow.closed_at.is_(None)
-    per_team = items.with_only_columns(
-        ActionItemRow.team,
-        func.sum(case((still_open, 1), else_=0)),
-        func.sum(case((still_open, 0), else_=1)),
-        func.sum(case((and_(still_open, ActionItemRow.due < today), 1), else_=0)),
-    ).group_by(ActionItemRow.team)
-    for team, open_, closed_, overdue_ in session.execute(per_team):
-        name = team or NO_TEAM
-        before = tallies.teams.get(name, TeamItems())
-        tallies.teams[name] = TeamItems(
-            before.open + int(open_), before.closed + int(closed_), before.overdue + int(overdue_)
-        )
+    overdue_month = case(
+        (and_(ActionItemRow.due.is_not(None), late), month_of_date(ActionItemRow.due))
+    )
+    keys = (month_of_time(opened_at), month_of_time(ActionItemRow.closed_at), overdue_month)
+    # One pass over the items (a covering index, models.py): a few thousand groups.
+    groups = items.with_only_columns(*keys, ActionItemRow.team, func.count()).group_by(
+        *keys, ActionItemRow.team
+    )
+    teams: dict[str, list[int]] = {}
+    for opened, closed_in, overdue_in, team, count in session.execute(groups):
+        tallies.opened[opened] += count
+        counts = teams.setdefault(team or NO_TEAM, [0, 0, 0])
+        if closed_in:
+            tallies.closed[closed_in] += count
+            counts[1] += count
+        else:
+            counts[0] += count
+            # An open item is overdue (in its due month) exactly when its due date has passed.
+            counts[2] += count if overdue_in else 0
+        if overdue_in:
+            tallies.overdue[overdue_in] += count
+    tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
+    tallies.item_count = sum(tallies.opened.values())
+    closed = items.where(ActionItemRow.closed_at.is_not(None))
     times = closed.with_only_columns(
         ActionItemRow.kind,
         ActionItemRow.priority,

@@ -215,6 +215,17 @@ class ActionItemRow(Base):
             "status",
             "priority",
         ),
+        # The insights read these of the items of many incidents (services/insights.py).
+        Index(
+            "ix_action_items_insights",
+            "incident_id",
+            "opened_at",
+            "closed_at",
+            "due",
+            "team",
+            "kind",
+            "priority",
+        ),
         # The few restricted items, for the count of those a reader may not see.
         Index("ix_action_items_restricted", "restricted", "archived", "incident_id"),
     )

@@ -46,10 +46,13 @@ def _argument(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
     return str(compiler.process(value, **kw))
 
 
+# SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text and dates as 'YYYY-MM-DD'
+# (SQLAlchemy's storage format): a prefix is the month or the day, read about three times
+# faster than strftime() parses it.
 @compiles(month_of_time, "sqlite")
 @compiles(month_of_date, "sqlite")
 def _sqlite_month(element: FunctionElement[str], compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {_argument(element, compiler, **kw)})"
+    return f"substr({_argument(element, compiler, **kw)}, 1, 7)"
 
 
 @compiles(month_of_time, "postgresql")
@@ -64,7 +67,7 @@ def _postgresql_date_month(element: FunctionElement[str], compiler: Any, **kw: A
 
 @compiles(utc_date, "sqlite")
 def _sqlite_day(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
-    return f"date({_argument(element, compiler, **kw)})"
+    return f"substr({_argument(element, compiler, **kw)}, 1, 10)"
 
 
 @compiles(utc_date, "postgresql")

@@ -9,7 +9,7 @@ the item, in the transaction that changes the incident; this migration fills the
 items. Three covering indexes in the list's default order (due date, undated last), whole,
 per owner and per team, let a page walk an index and stop after offset + limit rows, and
 counts subtract the few archived and restricted items (found through the first index and one
-over `restricted`) from a cheap total.
+over `restricted`) from a cheap total. One more covers what the insights read of items.
 
 Revision ID: 0019
 Revises: 0018
@@ -32,6 +32,15 @@ _INDEXES = {
     "ix_action_items_list_due": ["archived", _DUE_ORDER, "due", "id", *_VISIBILITY],
     "ix_action_items_owner_due": ["owner", "archived", _DUE_ORDER, "due", "id", *_VISIBILITY],
     "ix_action_items_restricted": ["restricted", "archived", "incident_id"],
+    "ix_action_items_insights": [
+        "incident_id",
+        "opened_at",
+        "closed_at",
+        "due",
+        "team",
+        "kind",
+        "priority",
+    ],
     "ix_action_items_team_due": [
         "team",
         "archived",
