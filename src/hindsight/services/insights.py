@@ -43,7 +43,13 @@ from hindsight.storage.models import (
     ServiceRow,
     TimelineEventRow,
 )
-from hindsight.storage.periods import json_array_items, month_of_date, month_of_time, utc_date
+from hindsight.storage.periods import (
+    json_array_items,
+    month_of_date,
+    month_of_time,
+    plan_without_jit,
+    utc_date,
+)
 
 
 @dataclass(frozen=True)
@@ -260,6 +266,7 @@ def gather_insights(
     _check(filters)
     today = today or utc_now().date()
     chosen = _incidents(filters, actor)
+    plan_without_jit(session)
     tallies = Tallies()
     _tally_incidents(session, tallies, chosen, actor)
     _tally_items(session, tallies, chosen, today)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, FromClause, String, func
+from sqlalchemy import Date, FromClause, String, func, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -73,6 +73,15 @@ def _sqlite_day(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
 @compiles(utc_date, "postgresql")
 def _postgresql_day(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
     return f"CAST({_argument(element, compiler, **kw)} AT TIME ZONE 'UTC' AS DATE)"
+
+
+def plan_without_jit(session: Session) -> None:
+    """PostgreSQL: no JIT compilation for the rest of this transaction. The insights' grouped
+    queries read tens of thousands of rows in tens of milliseconds; the planner's row
+    estimates for JSON arrays (100 per call) push their cost past `jit_above_cost`, and
+    compiling took longer than running them. Nothing on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def json_array_items(
