@@ -109,7 +109,7 @@ def _days(seconds: Any) -> float:
     return round(float(seconds), 3) / 3600 / 24
 
 
-def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
+def _counts(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int]:
     """A (name, count) query's rows as a dict."""
     return {str(name): int(count) for name, count in session.execute(query)}
 

@@ -101,7 +101,8 @@ def check_outbound_url(
         if reason:
             article = "an" if reason[0] in "aeiou" else "a"
             raise InvalidInputError(
-                f"{field}: host {host!r} is {article} {reason} address ({address}); Hindsight sends "
-                "only to public addresses unless an admin sets HINDSIGHT_WEBHOOK_ALLOW_PRIVATE=1"
+                f"{field}: host {host!r} is {article} {reason} address ({address}); Hindsight "
+                "sends only to public addresses unless an admin sets "
+                "HINDSIGHT_WEBHOOK_ALLOW_PRIVATE=1"
             )
     return value

@@ -85,10 +85,11 @@ def plan_without_jit(session: Session) -> None:
 
 
 def json_array_items(
-    session: Session, document: ColumnElement[Any], key: str, field: str
+    session: Session, document: Any, key: str, field: str
 ) -> tuple[FromClause, ColumnElement[str]]:
     """A table of the elements of the array `document[key]` (a JSON column), to join
     laterally, and the text of each element's `field` ('' when missing)."""
+    value: ColumnElement[Any]
     if session.get_bind().dialect.name == "postgresql":
         elements = func.json_array_elements(document.op("->")(key)).table_valued("value")
         table = elements.lateral()

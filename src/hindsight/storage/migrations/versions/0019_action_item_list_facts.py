@@ -28,7 +28,7 @@ depends_on = None
 
 _DUE_ORDER = sa.text("(due IS NULL)")
 _VISIBILITY = ["restricted", "incident_id"]
-_INDEXES = {
+_INDEXES: dict[str, list[str | sa.TextClause]] = {
     "ix_action_items_list_due": ["archived", _DUE_ORDER, "due", "id", *_VISIBILITY],
     "ix_action_items_owner_due": ["owner", "archived", _DUE_ORDER, "due", "id", *_VISIBILITY],
     "ix_action_items_restricted": ["restricted", "archived", "incident_id"],
