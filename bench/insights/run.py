@@ -8,6 +8,7 @@ request each page REQUESTS times one after another, or for BUDGET seconds when i
 (one user, no concurrency: the latency a person sees). Reports p50 and p95 in ms, with
 `/healthz` measured the same way in the same run as the baseline. Usage:
     python bench/insights/run.py [--sizes 100000] [--databases sqlite,postgresql]
+        [--sqlite-from FILE]   # a SQLite file bench/web/seed.py filled, copied, not re-seeded
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from run import PG_ADMIN, _port, _sign_in  # type: ignore[import-not-found]  # n
 from seed import BATCH, seed  # type: ignore[import-not-found]  # noqa: E402
 
 from hindsight.domain.identity import derive_item_id  # noqa: E402
+from hindsight.services.accounts import create_token, list_users  # noqa: E402
 from hindsight.services.database import open_database  # noqa: E402
 from hindsight.storage.models import ActionItemRow, IncidentRow, ParticipantRow  # noqa: E402
 from hindsight.storage.repository import refresh_item_facts  # noqa: E402
@@ -156,10 +158,23 @@ def _timed(opener: Any, url: str, headers: dict[str, str]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-def measure(kind: str, size: int, folder: Path) -> list[str]:
+def _from_copy(source: Path, url: str) -> str:
+    """A copy of a database bench/web/seed.py filled (same seed, same rows), brought to the
+    current schema, and a new API token of its `bench` account."""
+    target = Path(url.removeprefix("sqlite:///"))
+    subprocess.run(["cp", "--reflink=auto", str(source), str(target)], check=True)
+    database = open_database(url)
+    with database.transaction() as session:
+        actor = next(a for a, _ in list_users(session) if a.username == "bench")
+        token = create_token(session, actor=actor, name="bench insights")
+    database.dispose()
+    return token
+
+
+def measure(kind: str, size: int, folder: Path, sqlite_from: Path | None = None) -> list[str]:
     url = _database(kind, size, folder)
     began = time.perf_counter()
-    token = seed(url, size)
+    token = _from_copy(sqlite_from, url) if sqlite_from and kind == "sqlite" else seed(url, size)
     enrich(url)
     seeded = time.perf_counter() - began
     port = _port()
@@ -247,13 +262,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--sqlite-from",
+        type=Path,
+        help="a SQLite file bench/web/seed.py filled with --sizes incidents, copied instead of "
+        "seeding again",
+    )
     args = parser.parse_args()
     print("| Database | Incidents | Page | requests | p50 ms | p95 ms | p95 x /healthz |")
     print("|---|---:|---|---:|---:|---:|---:|", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             for kind in args.databases.split(","):
-                measure(kind, size, Path(folder))
+                measure(kind, size, Path(folder), args.sqlite_from)
 
 
 if __name__ == "__main__":
