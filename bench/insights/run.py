@@ -8,6 +8,7 @@ request each page REQUESTS times one after another, or for BUDGET seconds when i
 (one user, no concurrency: the latency a person sees). Reports p50 and p95 in ms, with
 `/healthz` measured the same way in the same run as the baseline. Usage:
     python bench/insights/run.py [--sizes 100000] [--databases sqlite,postgresql]
+        [--sqlite-from FILE]   # a SQLite file bench/web/seed.py filled, copied, not re-seeded
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import create_engine, delete, insert, text
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "web"))
-from run import _database, _port, _sign_in  # type: ignore[import-not-found]  # noqa: E402
+from run import PG_ADMIN, _port, _sign_in  # type: ignore[import-not-found]  # noqa: E402
 from seed import BATCH, seed  # type: ignore[import-not-found]  # noqa: E402
 
 from hindsight.domain.identity import derive_item_id  # noqa: E402
+from hindsight.services.accounts import create_token, list_users  # noqa: E402
 from hindsight.services.database import open_database  # noqa: E402
 from hindsight.storage.models import ActionItemRow, IncidentRow, ParticipantRow  # noqa: E402
+from hindsight.storage.repository import refresh_item_facts  # noqa: E402
 
 REQUESTS = 60
 MINIMUM, BUDGET = 5, 30.0
@@ -106,6 +109,9 @@ def enrich(url: str) -> None:
             connection.execute(insert(ActionItemRow), items)
             connection.execute(insert(ParticipantRow), people)
     with database.engine.begin() as connection:
+        # The rows were written around storage/repository.py: give them its copies of their
+        # incident's facts and their owner's team, as migration 0019 does.
+        refresh_item_facts(connection)
         for index, category in enumerate(FACTORS):
             analysis = {
                 "trigger": "",
@@ -120,9 +126,27 @@ def enrich(url: str) -> None:
                 .where(text(f"id % {len(FACTORS) + 2} = {index}"))
                 .values(analysis=analysis)
             )
-        if database.engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("ANALYZE")
+    if database.engine.dialect.name == "postgresql":
+        # What autovacuum would soon do after rewriting every item: without it the rewritten
+        # rows' pages are not all-visible and index-only scans read the table.
+        with database.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        ) as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
     database.dispose()
+
+
+def _database(kind: str, size: int, folder: Path) -> str:
+    """A fresh database of this bench's own (bench/web's have other names)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'insights-{size}.db'}"
+    name = f"hindsight_bench_insights_{size}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
 
 
 def _timed(opener: Any, url: str, headers: dict[str, str]) -> float:
@@ -134,10 +158,23 @@ def _timed(opener: Any, url: str, headers: dict[str, str]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-def measure(kind: str, size: int, folder: Path) -> list[str]:
+def _from_copy(source: Path, url: str) -> str:
+    """A copy of a database bench/web/seed.py filled (same seed, same rows), brought to the
+    current schema, and a new API token of its `bench` account."""
+    target = Path(url.removeprefix("sqlite:///"))
+    subprocess.run(["cp", "--reflink=auto", str(source), str(target)], check=True)
+    database = open_database(url)
+    with database.transaction() as session:
+        actor = next(a for a, _ in list_users(session) if a.username == "bench")
+        token = create_token(session, actor=actor, name="bench insights")
+    database.dispose()
+    return token
+
+
+def measure(kind: str, size: int, folder: Path, sqlite_from: Path | None = None) -> list[str]:
     url = _database(kind, size, folder)
     began = time.perf_counter()
-    token = seed(url, size)
+    token = _from_copy(sqlite_from, url) if sqlite_from and kind == "sqlite" else seed(url, size)
     enrich(url)
     seeded = time.perf_counter() - began
     port = _port()
@@ -225,13 +262,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--sqlite-from",
+        type=Path,
+        help="a SQLite file bench/web/seed.py filled with --sizes incidents, copied instead of "
+        "seeding again",
+    )
     args = parser.parse_args()
     print("| Database | Incidents | Page | requests | p50 ms | p95 ms | p95 x /healthz |")
     print("|---|---:|---|---:|---:|---:|---:|", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             for kind in args.databases.split(","):
-                measure(kind, size, Path(folder))
+                measure(kind, size, Path(folder), args.sqlite_from)
 
 
 if __name__ == "__main__":

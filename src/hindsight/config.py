@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     delivery_retry_seconds: float = Field(30.0, ge=0)
     delivery_max_attempts: int = Field(5, ge=1, le=20)
     delivery_timeout_seconds: float = Field(10.0, gt=0)
+    # Notification webhooks may go to loopback, private and link-local addresses (a
+    # self-hosted intranet); off by default, so a person's webhook URL cannot reach what only
+    # the server can (services/outbound.py, docs/notifications.md).
+    webhook_allow_private: bool = False
     # How often an idle worker looks for new jobs, at most (it starts at 0.1 s and backs off).
     worker_poll_seconds: float = Field(2.0, gt=0, le=60)
 

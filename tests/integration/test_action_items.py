@@ -364,3 +364,42 @@ def test_published_postmortems_still_take_bulk_status_changes(
         session, items=[ref], status="done", actor=people["ana"], author="ana"
     )
     assert stored[0].postmortem.review_status == "published"
+
+
+def test_the_items_copies_of_their_incident_follow_every_change_of_it(
+    work: tuple[Session, dict[str, Actor]],
+) -> None:
+    """Items carry their incident's severity, restriction, archive state and the owner's team
+    (migration 0019); each change of the incident changes them in the same transaction."""
+    from hindsight.services.archive import archive_incident, unarchive_incident
+
+    session, people = work
+    root = people["root"]
+
+    def change(key: str, values: dict[str, Any]) -> None:
+        update_postmortem(
+            session,
+            key=key,
+            change=lambda pm: set_fields(pm, values),
+            author="root",
+            actor=root,
+        )
+
+    change("inc-b", {"severity": "SEV1"})
+    assert "Cache warmup" in titles(session, root, severities=["SEV1"])
+    assert titles(session, root, severities=["SEV3"]) == []
+    change("inc-b", {"visibility": "restricted"})
+    assert "Cache warmup" not in titles(session, people["bo"])
+    assert "Cache warmup" in titles(session, people["ana"])  # the author is a member
+    change("inc-b", {"visibility": "internal"})
+    assert "Cache warmup" in titles(session, people["bo"])
+    inc_a = get_postmortem(session, key="inc-a").postmortem
+    renamed = {f"participants.{inc_a.participants[0].id}.team": "billing"}
+    change("inc-a", renamed)
+    assert titles(session, root, team="billing") == ["Rotate keys"]
+    assert titles(session, root, team="payments") == []
+    archive_incident(session, key="inc-a", author="root", actor=root)
+    assert not {"Rotate keys", "Add alert"} & set(titles(session, root))
+    assert titles(session, root, team="billing") == []
+    unarchive_incident(session, key="inc-a", author="root", actor=root)
+    assert titles(session, root, team="billing") == ["Rotate keys"]

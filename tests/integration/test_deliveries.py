@@ -15,7 +15,7 @@ import pytest
 
 from hindsight.config import Settings
 from hindsight.domain.access import Actor, Role
-from hindsight.errors import PermissionDeniedError
+from hindsight.errors import InvalidInputError, PermissionDeniedError
 from hindsight.services.database import Database, open_database
 from hindsight.services.delivery import SIGNATURE_HEADER, attempt_delivery
 from hindsight.services.notifications import add_channel, list_deliveries, notify_once
@@ -48,7 +48,7 @@ def deliveries_for(database: Database, channels: list[tuple[str, str]]) -> list[
         session.flush()
         actor = Actor(row.id, name, name, Role.EDITOR)
         for kind, target in channels:
-            add_channel(session, actor=actor, kind=kind, target=target, now=NOW)
+            add_channel(session, actor=actor, kind=kind, target=target, now=NOW, allow_private=True)
         return notify_once(
             session,
             user_id=row.id,
@@ -88,7 +88,7 @@ def test_a_signed_webhook_that_fails_twice_arrives_on_the_third_try_with_backoff
     _, _, hooks, url = receivers
     path = f"/flaky-{uuid.uuid4().hex[:8]}"
     hooks.fail[path] = 2
-    settings = Settings(delivery_retry_seconds=30)
+    settings = Settings(delivery_retry_seconds=30, webhook_allow_private=True)
     [delivery] = deliveries_for(shared, [("webhook", f"{url}{path}")])
     delays = [attempt_delivery(shared, settings, delivery, NOW) for _ in range(3)]
     assert delays == [30.0, 60.0, None]
@@ -127,7 +127,9 @@ def test_a_receiver_that_always_fails_is_marked_failed_after_the_last_try(
     _, _, hooks, url = receivers
     path = f"/down-{uuid.uuid4().hex[:8]}"
     hooks.broken.add(path)
-    settings = Settings(delivery_retry_seconds=1, delivery_max_attempts=3)
+    settings = Settings(
+        delivery_retry_seconds=1, delivery_max_attempts=3, webhook_allow_private=True
+    )
     [delivery] = deliveries_for(shared, [("slack", f"{url}{path}")])
     delays = [attempt_delivery(shared, settings, delivery, NOW) for _ in range(4)]
     assert delays == [1.0, 2.0, None, None]  # the fourth finds it failed and sends nothing
@@ -171,3 +173,62 @@ def test_a_notification_is_made_once_and_only_admins_read_the_log(shared: Databa
         assert repeat == []
         with pytest.raises(PermissionDeniedError):
             list_deliveries(session, actor=Actor(1, "ed", "ed", Role.EDITOR))
+
+
+def test_a_webhook_to_a_private_address_is_refused_at_save_and_at_delivery(
+    shared: Database, receivers: Any
+) -> None:
+    """Saved with the admin's allowance (HINDSIGHT_WEBHOOK_ALLOW_PRIVATE), then delivered by a
+    worker without it: not sent, and the log says why; with it, it arrives."""
+    _, _, hooks, url = receivers
+    with shared.transaction() as session:
+        actor = Actor(1, "x", "x", Role.EDITOR)
+        with pytest.raises(InvalidInputError, match=r"target: host '127\.0\.0\.1' is a loopback"):
+            add_channel(session, actor=actor, kind="webhook", target=f"{url}/x", now=NOW)
+        with pytest.raises(InvalidInputError, match=r"target: host '169\.254\.169\.254' is a link"):
+            add_channel(
+                session, actor=actor, kind="slack", target="http://169.254.169.254/", now=NOW
+            )
+    path = f"/inside-{uuid.uuid4().hex[:8]}"
+    [delivery] = deliveries_for(shared, [("webhook", f"{url}{path}")])
+    refused = Settings(delivery_max_attempts=2)
+    assert attempt_delivery(shared, refused, delivery, NOW) is not None
+    assert hooks.to(path) == []
+    [logged] = [d for d in list_deliveries_all(shared) if d.id == delivery]
+    assert logged.attempts[0].response.startswith("not sent: target: host '127.0.0.1' is a")
+    allowed = Settings(delivery_max_attempts=2, webhook_allow_private=True)
+    assert attempt_delivery(shared, allowed, delivery, NOW) is None
+    assert len(hooks.to(path)) == 1 and state(shared, delivery)[0] == "sent"
+
+
+def test_a_redirect_answer_is_logged_and_not_followed(shared: Database) -> None:
+    import http.server
+    import threading
+
+    followed: list[str] = []
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if self.path == "/inside":
+                followed.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", "/inside")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        [delivery] = deliveries_for(shared, [("webhook", f"{base}/hook")])
+        settings = Settings(delivery_max_attempts=1, webhook_allow_private=True)
+        assert attempt_delivery(shared, settings, delivery, NOW) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert followed == []
+    [logged] = [d for d in list_deliveries_all(shared) if d.id == delivery]
+    assert (logged.status, logged.attempts[0].status_code) == ("failed", 307)

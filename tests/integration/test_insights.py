@@ -8,6 +8,9 @@ only for those who may see them. The set is built so every number is known:
 | i3 | 2024-01-20 | SEV3 | 30 min | — | service search |
 | r1 | 2024-02-05 | SEV1 | 1000 min | security | restricted, member bo |
 | p1 | 10 days ago | SEV2 | 5 min | — | published through the review workflow |
+
+Recurrence links (incident_links, as services/recurrence.py records them): i2 recurs i1, r1
+recurs i3, p1 recurs r1 — which only those who may see r1 count as a recurrence.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hindsight.domain.editing import set_fields
 from hindsight.services.database import Database, open_database
 from hindsight.services.incidents import create_postmortem, update_postmortem, utc_now
 from hindsight.services.insights import InsightFilter, gather_insights, insights_as_dict
+from hindsight.services.recurrence import link_recurrence
 from hindsight.services.reviews import decide, publish, request_review
 from tests.factories import make_postmortem
 from tests.integration.test_action_items import add_account
@@ -112,6 +116,8 @@ def seed(session: Any) -> dict[str, Actor]:
     request_review(session, key="p1", actor=people["ana"], reviewers=["bo"])
     decide(session, key="p1", actor=people["bo"], approve=True)
     publish(session, key="p1", actor=people["ana"], override="seeded for the insights test")
+    for key, earlier in (("i2", "i1"), ("r1", "i3"), ("p1", "r1")):
+        link_recurrence(session, key=key, other_key=earlier, author="root", actor=people["root"])
     return people
 
 
@@ -177,4 +183,31 @@ def test_share_of_serious_incidents_published_and_days_to_publish(
         assert publication.median_days_to_publish == pytest.approx(10.0, abs=0.01)
     data = insights_as_dict(numbers(seeded, "ana", **everything))
     assert data["publication"]["share"] == pytest.approx(1 / 3)
-    assert data["recurrence"] is None
+    assert data["recurrence"] == {"incidents": 4, "recurrences": 1, "share": 0.25}
+
+
+def test_recurrence_rate_counts_incidents_linked_to_an_earlier_one_the_reader_may_see(
+    seeded: tuple[Database, dict[str, Actor]],
+) -> None:
+    # (reader, January, February, everything): (incidents, recurrences) each.
+    expected = {
+        "ana": ((3, 1), (0, 0), (4, 1)),
+        "out": ((3, 1), (0, 0), (4, 1)),
+        "bo": ((3, 1), (1, 1), (5, 3)),
+        "root": ((3, 1), (1, 1), (5, 3)),
+    }
+    for who, (january, february, overall) in expected.items():
+        result = numbers(seeded, who, start=JAN, end=FEB_END)
+        by_month = result.recurrence_by_month
+        assert (by_month["2024-01"].incidents, by_month["2024-01"].recurrences) == january, who
+        assert (by_month["2024-02"].incidents, by_month["2024-02"].recurrences) == february, who
+        assert by_month["2024-01"].share == pytest.approx(1 / 3)
+        assert by_month["2024-02"].share == (1.0 if february[0] else None), who
+        everything = numbers(seeded, who, start=dt.date(2000, 1, 1)).recurrence
+        assert (everything.incidents, everything.recurrences) == overall, who
+    data = insights_as_dict(numbers(seeded, "bo", start=JAN, end=FEB_END))
+    assert data["recurrence_by_month"]["2024-02"] == {
+        "incidents": 1,
+        "recurrences": 1,
+        "share": 1.0,
+    }

@@ -58,7 +58,14 @@ def _seed(database: Database, url: str) -> None:
             session.add(row)
             session.flush()
             actors[name] = Actor(row.id, name, name, Role.EDITOR)
-            add_channel(session, actor=actors[name], kind=kind, target=target, now=T)
+            add_channel(
+                session,
+                actor=actors[name],
+                kind=kind,
+                target=target,
+                now=T,
+                allow_private=True,  # the receivers listen on 127.0.0.1
+            )
         items = [_item("Alert on cert expiry", "Ana", 3), _item("Canary configs", "bo", 1)]
         items.append(_item("Lint configs", "cy", 2))
         make_incident(session, key="2030-01-01-checkout", action_items=items)
@@ -93,6 +100,7 @@ def world(
             "HINDSIGHT_DELIVERY_RETRY_SECONDS": "0",
             "HINDSIGHT_DELIVERY_MAX_ATTEMPTS": "3",
             "HINDSIGHT_WORKER_POLL_SECONDS": "0.2",
+            "HINDSIGHT_WEBHOOK_ALLOW_PRIVATE": "1",  # the receivers listen on 127.0.0.1
         }
         command = [sys.executable, "-m", "hindsight", "worker", "--threads", "3", "--no-periodic"]
         workers = [

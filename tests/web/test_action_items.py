@@ -249,3 +249,31 @@ def test_bulk_mark_done_from_the_page_makes_one_revision_per_postmortem(site: Si
                 if i.owner == "owner"
             ]
             assert {i.status for i in owned} == {"done"}
+
+
+def test_the_recurrence_rate_is_a_chart_a_table_a_csv_and_in_the_api(site: Site) -> None:
+    """'secret' (restricted; the owner is a member, the outsider is not) is linked as a
+    recurrence of the earlier 'open-one': one of the owner's two incidents recurs, none of the
+    outsider's one."""
+    from hindsight.services.recurrence import link_recurrence, unlink_recurrence
+
+    with site.database.transaction() as session:
+        link_recurrence(session, key="secret", other_key="open-one", author="boss")
+    try:
+        client = site.clients["owner"]
+        page = client.page("/insights?from=2000-01-01")
+        assert "chart-recurrence-by-month" in page
+        assert "were linked as a recurrence of an earlier one (1)" in page
+        data = client.get("/insights/recurrence-by-month.csv?from=2000-01-01")
+        rows = list(csv.reader(io.StringIO(data.text)))
+        assert rows[0] == ["Month", "recurrences (% of incidents)"]
+        assert [v for row in rows[1:] for v in row[1:] if v] == ["50"]  # this month, 1 of 2
+        owner = client.get("/api/v1/insights?from=2000-01-01", headers=site.tokens["owner"])
+        assert owner.json()["recurrence"] == {"incidents": 2, "recurrences": 1, "share": 0.5}
+        outsider = site.clients["outsider"].get(
+            "/api/v1/insights?from=2000-01-01", headers=site.tokens["outsider"]
+        )
+        assert outsider.json()["recurrence"] == {"incidents": 1, "recurrences": 0, "share": 0.0}
+    finally:
+        with site.database.transaction() as session:
+            unlink_recurrence(session, key="secret", other_key="open-one", author="boss")

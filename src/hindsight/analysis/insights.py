@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
@@ -42,6 +42,7 @@ BUCKETS: tuple[tuple[str, float | None], ...] = (
     ("≥ 1 day", None),
 )
 TOP_FACTORS = 10
+NO_TEAM = "(no team)"
 SERIOUS = ("SEV1", "SEV2")
 
 
@@ -54,6 +55,7 @@ class IncidentFacts:
     durations: dict[str, dt.timedelta | None] = field(default_factory=dict)
     factor_categories: tuple[str, ...] = ()
     published_at: dt.datetime | None = None
+    recurs: bool = False  # linked as a recurrence of an earlier incident
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,40 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class RecurrenceMonth:
+    """Incidents of a month and how many of them recur an earlier incident."""
+
+    incidents: int = 0
+    recurrences: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """Recurrences / incidents, or None with no incidents."""
+        return self.recurrences / self.incidents if self.incidents else None
+
+
+@dataclass
+class Tallies:
+    """The counts and values the numbers come from, however they were gathered (in Python
+    from facts here, by the database in services/insights.py). Durations are in minutes,
+    close times and days to publish in days; negative response times are already left out."""
+
+    incidents: Counter[tuple[str, str]] = field(default_factory=Counter)  # (month, severity)
+    response: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # month, metric
+    factors: Counter[str] = field(default_factory=Counter)  # incidents per category
+    recurrences: Counter[str] = field(default_factory=Counter)  # per month
+    opened: Counter[str] = field(default_factory=Counter)
+    closed: Counter[str] = field(default_factory=Counter)
+    overdue: Counter[str] = field(default_factory=Counter)
+    teams: dict[str, TeamItems] = field(default_factory=dict)
+    close_by_kind: dict[str, list[float]] = field(default_factory=dict)
+    close_by_priority: dict[str, list[float]] = field(default_factory=dict)
+    serious: int = 0
+    publish_days: list[float] = field(default_factory=list)
+    item_count: int = 0
+
+
+@dataclass(frozen=True)
 class Insights:
     """Every number of the dashboard."""
 
@@ -126,6 +162,8 @@ class Insights:
     publication: Publication
     incident_count: int
     item_count: int
+    recurrence_by_month: dict[str, RecurrenceMonth] = field(default_factory=dict)
+    recurrence: RecurrenceMonth = RecurrenceMonth()
 
 
 def month_of(moment: dt.datetime | dt.date) -> str:
@@ -174,23 +212,18 @@ def _minutes(value: dt.timedelta | None) -> float | None:
     return value.total_seconds() / 60
 
 
-def _response(
-    incidents: Sequence[IncidentFacts],
+def _spreads(
+    values: dict[str, dict[str, list[float]]],
 ) -> tuple[dict[str, dict[str, Spread]], dict[str, Spread], dict[str, list[tuple[str, int]]]]:
-    per_month: dict[str, dict[str, list[float]]] = {}
     overall: dict[str, list[float]] = {name: [] for name in METRICS}
-    for incident in incidents:
-        month = per_month.setdefault(month_of(incident.created_at), {})
+    for month in values.values():
         for name in METRICS:
-            minutes = _minutes(incident.durations.get(name))
-            if minutes is not None:
-                month.setdefault(name, []).append(minutes)
-                overall[name].append(minutes)
+            overall[name].extend(month.get(name, []))
     by_month = {
-        month: {name: spread(values.get(name, [])) for name in METRICS}
-        for month, values in per_month.items()
+        month: {name: spread(found.get(name, [])) for name in METRICS}
+        for month, found in values.items()
     }
-    counted = {name: Counter(bucket_of(v) for v in values) for name, values in overall.items()}
+    counted = {name: Counter(bucket_of(v) for v in found) for name, found in overall.items()}
     distributions = {
         name: [(label, counts[label]) for label, _ in BUCKETS] for name, counts in counted.items()
     }
@@ -206,46 +239,53 @@ def _overdue_month(item: ItemFacts, today: dt.date) -> str | None:
     return month_of(item.due) if item.closed_at.astimezone(dt.UTC).date() > item.due else None
 
 
-def _items(
-    items: Sequence[ItemFacts], today: dt.date
-) -> tuple[dict[str, ItemMonth], dict[str, TeamItems]]:
-    opened: Counter[str] = Counter(month_of(item.opened_at) for item in items)
-    closed: Counter[str] = Counter(month_of(i.closed_at) for i in items if i.closed_at)
-    overdue: Counter[str] = Counter(
-        month for month in (_overdue_month(item, today) for item in items) if month
-    )
-    months = set(opened) | set(closed) | set(overdue)
-    by_month = {m: ItemMonth(opened[m], closed[m], overdue[m]) for m in sorted(months)}
+def _tally_incidents(tallies: Tallies, incidents: Sequence[IncidentFacts]) -> None:
+    for incident in incidents:
+        month = month_of(incident.created_at)
+        tallies.incidents[(month, incident.severity)] += 1
+        tallies.recurrences[month] += int(incident.recurs)
+        found = tallies.response.setdefault(month, {})
+        for name in METRICS:
+            minutes = _minutes(incident.durations.get(name))
+            if minutes is not None:
+                found.setdefault(name, []).append(minutes)
+        tallies.factors.update(set(incident.factor_categories))
+        if incident.severity in SERIOUS:
+            tallies.serious += 1
+            if incident.published_at is not None:
+                seconds = (incident.published_at - incident.created_at).total_seconds()
+                tallies.publish_days.append(seconds / 86400)
+
+
+def _tally_items(tallies: Tallies, items: Sequence[ItemFacts], today: dt.date) -> None:
     teams: dict[str, list[int]] = {}
     for item in items:
-        counts = teams.setdefault(item.team or "(no team)", [0, 0, 0])
+        tallies.opened[month_of(item.opened_at)] += 1
+        overdue = _overdue_month(item, today)
+        if overdue:
+            tallies.overdue[overdue] += 1
+        counts = teams.setdefault(item.team or NO_TEAM, [0, 0, 0])
         if item.closed_at is None:
             counts[0] += 1
             counts[2] += int(item.due is not None and item.due < today)
-        else:
-            counts[1] += 1
-    return by_month, {team: TeamItems(*counts) for team, counts in sorted(teams.items())}
+            continue
+        counts[1] += 1
+        tallies.closed[month_of(item.closed_at)] += 1
+        days = (item.closed_at - item.opened_at).total_seconds() / 3600 / 24
+        tallies.close_by_kind.setdefault(item.kind, []).append(days)
+        tallies.close_by_priority.setdefault(item.priority, []).append(days)
+    tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
+    tallies.item_count += len(items)
 
 
-def _close_times(items: Iterable[ItemFacts], attribute: str) -> dict[str, Spread]:
-    groups: dict[str, list[float]] = {}
-    for item in items:
-        if item.closed_at is not None:
-            hours = (item.closed_at - item.opened_at).total_seconds() / 3600
-            groups.setdefault(getattr(item, attribute), []).append(hours / 24)
-    return {name: spread(values) for name, values in sorted(groups.items())}
-
-
-def _publication(incidents: Sequence[IncidentFacts]) -> Publication:
-    serious = [i for i in incidents if i.severity in SERIOUS]
-    published = [i for i in serious if i.published_at is not None]
-    days = [
-        (i.published_at - i.created_at).total_seconds() / 86400
-        for i in published
-        if i.published_at is not None
-    ]
-    median = float(statistics.median(days)) if days else None
-    return Publication(len(serious), len(published), median)
+def tally(
+    incidents: Sequence[IncidentFacts], items: Sequence[ItemFacts], today: dt.date
+) -> Tallies:
+    """The counts and values of these incidents and items."""
+    tallies = Tallies()
+    _tally_incidents(tallies, incidents)
+    _tally_items(tallies, items, today)
+    return tallies
 
 
 def compute_insights(
@@ -259,39 +299,61 @@ def compute_insights(
     """Every number of the dashboard from the incidents and items in view. Months run from
     `first_month` (default: the earliest month anything happened in) to `last_month`
     (default: the latest), every month listed even when empty. Close times are in days."""
-    seen = [month_of(i.created_at) for i in incidents] + [month_of(i.opened_at) for i in items]
-    seen += [month_of(i.closed_at) for i in items if i.closed_at]
-    seen += [m for m in (_overdue_month(i, today) for i in items) if m]
+    return insights_from(
+        tally(incidents, items, today),
+        today=today,
+        first_month=first_month,
+        last_month=last_month,
+    )
+
+
+def insights_from(
+    tallies: Tallies,
+    *,
+    today: dt.date,
+    first_month: str | None = None,
+    last_month: str | None = None,
+) -> Insights:
+    """Every number of the dashboard from their tallies (months as in compute_insights)."""
+    per_month: dict[str, Counter[str]] = {}
+    for (month, severity), count in tallies.incidents.items():
+        per_month.setdefault(month, Counter())[severity] += count
+    seen = [*per_month, *tallies.opened, *tallies.closed, *tallies.overdue]
+    seen = [month for month in seen if month]
     first = first_month or (min(seen) if seen else month_of(today))
     last = last_month or (max(seen) if seen else month_of(today))
     months = months_between(first, last)
-    per_month: dict[str, Counter[str]] = {month: Counter() for month in months}
-    for incident in incidents:
-        month = month_of(incident.created_at)
-        if month not in per_month:
-            per_month[month] = Counter()
-        per_month[month][incident.severity] += 1
-    by_month, overall, distributions = _response(incidents)
-    factors = Counter(c for incident in incidents for c in set(incident.factor_categories))
-    item_months, teams = _items(items, today)
+    by_month, overall, distributions = _spreads(tallies.response)
+    empty = {name: Spread(0, None, None) for name in METRICS}
+    incident_count = sum(tallies.incidents.values())
+    days = tallies.publish_days
     return Insights(
         months=months,
         incidents_by_month={
             month: {sev: per_month.get(month, Counter())[sev] for sev in SEVERITIES}
             for month in months
         },
-        response_by_month={
-            month: by_month.get(month, {name: Spread(0, None, None) for name in METRICS})
-            for month in months
-        },
+        response_by_month={month: by_month.get(month, empty) for month in months},
         response_overall=overall,
         distributions=distributions,
-        top_factors=sorted(factors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FACTORS],
-        items_by_month={month: item_months.get(month, ItemMonth()) for month in months},
-        items_by_team=teams,
-        close_by_kind=_close_times(items, "kind"),
-        close_by_priority=_close_times(items, "priority"),
-        publication=_publication(incidents),
-        incident_count=len(incidents),
-        item_count=len(items),
+        top_factors=sorted(tallies.factors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FACTORS],
+        items_by_month={
+            month: ItemMonth(tallies.opened[month], tallies.closed[month], tallies.overdue[month])
+            for month in months
+        },
+        items_by_team=dict(sorted(tallies.teams.items())),
+        close_by_kind={k: spread(v) for k, v in sorted(tallies.close_by_kind.items())},
+        close_by_priority={k: spread(v) for k, v in sorted(tallies.close_by_priority.items())},
+        publication=Publication(
+            tallies.serious, len(days), float(statistics.median(days)) if days else None
+        ),
+        incident_count=incident_count,
+        item_count=tallies.item_count,
+        recurrence_by_month={
+            month: RecurrenceMonth(
+                sum(per_month.get(month, Counter()).values()), tallies.recurrences[month]
+            )
+            for month in months
+        },
+        recurrence=RecurrenceMonth(incident_count, sum(tallies.recurrences.values())),
     )

@@ -131,6 +131,12 @@ def insights(
             f"SEV1-SEV2 with a published postmortem: {publication.share:.0%} "
             f"({publication.published} of {publication.serious})"
         )
+    recurrence = result.recurrence
+    if recurrence.share is not None:
+        console.print(
+            f"recurrences of an earlier incident: {recurrence.share:.0%} "
+            f"({recurrence.recurrences} of {recurrence.incidents})"
+        )
     for name, value in result.response_overall.items():
         if value.count:
             console.print(

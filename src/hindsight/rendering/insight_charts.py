@@ -148,6 +148,19 @@ def build_charts(insights: Insights) -> list[Chart]:
             ),
         )
     )
+    charts.append(
+        Chart(
+            "recurrence-by-month",
+            "Recurrence rate per month (incidents linked as a recurrence of an earlier one)",
+            "% of incidents",
+            "Month",
+            ("recurrences",),
+            tuple(
+                (m, (None if r.share is None else round(r.share * 100, 1),))
+                for m, r in insights.recurrence_by_month.items()
+            ),
+        )
+    )
     for slug, title, groups, label in (
         ("close-by-kind", "Time to close by kind (median and p90)", insights.close_by_kind, "Kind"),
         (

@@ -1,10 +1,12 @@
 """Action items across every postmortem: the list a person follows up, and bulk status changes.
 
-Items are rows (storage/models.py ActionItemRow) read with their incident through the one
-visibility rule (services/incidents.visible_to), so a restricted incident's items show only to
-those who may see the incident, and archived incidents' items leave the list as the incidents
-leave theirs. An item's team is the team of the participant of the same postmortem whose name
-is the item's owner; an owner who is no participant has no team.
+Items are rows (storage/models.py ActionItemRow) that carry copies of their incident's
+severity, restriction and archive state (written with them, storage/repository.py), read
+through the one visibility rule (storage/visibility.py visible_items), so a restricted
+incident's items show only to those who may see the incident, and archived incidents' items
+leave the list as the incidents leave theirs. An item's team is the team of the first
+participant of the same postmortem whose name is the item's owner; an owner who is no
+participant has no team.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from hindsight.domain.access import Actor
@@ -27,16 +29,9 @@ from hindsight.services.incidents import (
     StoredPostmortem,
     update_postmortem,
     utc_now,
-    visible_to,
 )
-from hindsight.storage.models import (
-    ActionItemRow,
-    IncidentRow,
-    ParticipantRow,
-    ServiceRow,
-    UserRow,
-)
-from hindsight.storage.visibility import count_visible
+from hindsight.storage.models import ActionItemRow, IncidentRow, ServiceRow, UserRow
+from hindsight.storage.visibility import count_visible_items, visible_items
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 CLOSED = (ActionStatus.DONE.value, ActionStatus.WONT_DO.value)
@@ -111,27 +106,14 @@ class ActionItemPage:
     accounts: frozenset[str] = field(default_factory=frozenset)
 
 
-# The team of the participant named as the item's owner (the first, if several).
-TEAM_OF_OWNER = (
-    select(ParticipantRow.team)
-    .where(
-        ParticipantRow.incident_id == ActionItemRow.incident_id,
-        ParticipantRow.name == ActionItemRow.owner,
-        ParticipantRow.team != "",
-    )
-    .order_by(ParticipantRow.position)
-    .limit(1)
-    .correlate(ActionItemRow)
-    .scalar_subquery()
-)
-
 SORTS: dict[str, tuple[Any, ...]] = {
+    # `due IS NULL` as written in the list's indexes (storage/models.py), so pages walk them.
     "due": (ActionItemRow.due.is_(None), ActionItemRow.due.asc(), ActionItemRow.id.asc()),
     "priority": (ActionItemRow.priority.asc(), ActionItemRow.due.is_(None), ActionItemRow.due),
     "oldest": (ActionItemRow.opened_at.asc(), ActionItemRow.id.asc()),
     "newest": (ActionItemRow.opened_at.desc(), ActionItemRow.id.desc()),
     "owner": (ActionItemRow.owner.asc(), ActionItemRow.id.asc()),
-    "severity": (IncidentRow.severity.asc(), ActionItemRow.id.asc()),
+    "severity": (ActionItemRow.severity.asc(), ActionItemRow.id.asc()),
     "status": (ActionItemRow.status.asc(), ActionItemRow.id.asc()),
     "closed": (ActionItemRow.closed_at.desc(), ActionItemRow.id.desc()),
 }
@@ -178,20 +160,15 @@ def due_condition(due: str, today: dt.date) -> ColumnElement[bool]:
 def _filtered(
     query: Query, filters: ActionItemFilter, actor: Actor | None, today: dt.date
 ) -> Query:
-    query = query.join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
+    """The filters, on the item row alone (it carries its incident's severity and its owner's
+    team); visibility and the archive are `_visible`'s."""
     if filters.mine:
         # The operator (no account) owns nothing: an empty IN list matches no item.
         query = query.where(ActionItemRow.owner.in_(owner_names(actor)))
     if filters.owner:
         query = query.where(ActionItemRow.owner == filters.owner)
     if filters.team:
-        query = query.where(
-            exists().where(
-                ParticipantRow.incident_id == ActionItemRow.incident_id,
-                ParticipantRow.name == ActionItemRow.owner,
-                ParticipantRow.team == filters.team,
-            )
-        )
+        query = query.where(ActionItemRow.team == filters.team)
     if filters.statuses:
         query = query.where(ActionItemRow.status.in_(filters.statuses))
     if filters.kinds:
@@ -204,7 +181,7 @@ def _filtered(
         services = select(ServiceRow.incident_id).where(ServiceRow.name == filters.service)
         query = query.where(ActionItemRow.incident_id.in_(services))
     if filters.severities:
-        query = query.where(IncidentRow.severity.in_(filters.severities))
+        query = query.where(ActionItemRow.severity.in_(filters.severities))
     return query
 
 
@@ -223,14 +200,15 @@ def list_action_items(
     filters = filters or ActionItemFilter()
     today = today or utc_now().date()
     _check(filters, sort)
-    counted = _filtered(select(func.count(ActionItemRow.id)), filters, actor, today)
-    total = count_visible(session, counted.where(IncidentRow.archived_at.is_(None)), actor)
-    # Two steps: the page's item ids in order (the sort only carries ids), then those rows
-    # with their incident and team (a per-row subquery, run for the page only).
+    total = count_visible_items(
+        session, _filtered(select(func.count()), filters, actor, today), actor
+    )
+    # Two steps: the page's item ids in order (walking an index of item columns only), then
+    # those rows with their incident's key and title.
     page_ids: Select[Any] = _filtered(select(ActionItemRow.id), filters, actor, today)
     ids = list(
         session.scalars(
-            visible_to(page_ids, actor).order_by(*SORTS[sort]).limit(limit).offset(offset)
+            visible_items(page_ids, actor).order_by(*SORTS[sort]).limit(limit).offset(offset)
         )
     )
     columns = (
@@ -243,7 +221,7 @@ def list_action_items(
         ActionItemRow.title,
         ActionItemRow.kind,
         ActionItemRow.owner,
-        func.coalesce(TEAM_OF_OWNER, literal("")).label("team"),
+        ActionItemRow.team,
         ActionItemRow.priority,
         ActionItemRow.due,
         ActionItemRow.status,

@@ -17,6 +17,7 @@ from hindsight.domain.access import Actor, can_archive, can_delete
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import StoredPostmortem, get_postmortem, utc_now, visible_to
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
+from hindsight.storage.repository import set_archived
 from hindsight.storage.search_index import reindex_incidents
 
 
@@ -63,9 +64,7 @@ def _set_archived(
     if (row.archived_at is not None) == archive:
         state = "already archived" if archive else "not archived"
         raise InvalidInputError(f"incident '{key}' is {state}")
-    row.archived_at = now if archive else None
-    row.archived_by = author if archive else None
-    row.updated_at = now
+    set_archived(session, row, archived=archive, by=author, now=now)
     session.flush()  # bumps the version (optimistic concurrency column)
     reindex_incidents(session.connection(), [row.id])  # search filters on the archive flag
     session.add(

@@ -19,11 +19,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import update
 
 from hindsight.config import Settings
+from hindsight.errors import InvalidInputError
 from hindsight.services.database import Database
+from hindsight.services.outbound import check_outbound_url
 from hindsight.storage.models import ChannelRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 
 SIGNATURE_HEADER = "X-Hindsight-Signature-256"
@@ -115,10 +118,30 @@ def _send_email(settings: Settings, message: Message) -> Outcome:
     return Outcome(True, 250, f"accepted ({status} {answer.decode(errors='replace')})")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx answer is the answer (logged as a failure), not a new address to send to."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    try:
+        # Again at delivery: the host may resolve elsewhere than when the channel was saved.
+        check_outbound_url(
+            url,
+            field="target",
+            allow_private=settings.webhook_allow_private,
+            must_resolve=True,
+        )
+    except InvalidInputError as error:
+        return Outcome(False, None, f"not sent: {error}")
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=settings.delivery_timeout_seconds) as answer:
+        with _OPENER.open(request, timeout=settings.delivery_timeout_seconds) as answer:
             text = answer.read(RESPONSE_LIMIT).decode(errors="replace")
             return Outcome(200 <= answer.status < 300, answer.status, text)
     except urllib.error.HTTPError as error:

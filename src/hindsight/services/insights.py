@@ -14,10 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from hindsight.analysis.insights import IncidentFacts, Insights, ItemFacts, compute_insights
+from hindsight.analysis.insights import (
+    NO_TEAM,
+    SERIOUS,
+    Insights,
+    Tallies,
+    TeamItems,
+    insights_from,
+)
 from hindsight.analysis.insights import month_of as month_of
 from hindsight.analysis.metrics import METRIC_MOMENTS
 from hindsight.domain.access import Actor
@@ -25,16 +32,23 @@ from hindsight.domain.incidents import Severity
 from hindsight.domain.reviews import ReviewAction
 from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import InvalidInputError
-from hindsight.services.action_items import TEAM_OF_OWNER
 from hindsight.services.incidents import utc_now, visible_to
 from hindsight.storage.durations import seconds_between
 from hindsight.storage.models import (
     ActionItemRow,
+    IncidentLinkRow,
     IncidentRow,
     ParticipantRow,
     RevisionRow,
     ServiceRow,
     TimelineEventRow,
+)
+from hindsight.storage.periods import (
+    json_array_items,
+    month_of_date,
+    month_of_time,
+    plan_without_jit,
+    utc_date,
 )
 
 
@@ -81,35 +95,162 @@ def _check(filters: InsightFilter) -> None:
         )
 
 
-def _durations(session: Session, ids: Select[tuple[int]]) -> dict[int, dict[str, Any]]:
-    """Each incident's response metrics (analysis/metrics.py's pairs of key moments), computed
-    by the database from the marked moments: one row of numbers per incident."""
+def _minutes(seconds: Any) -> float | None:
+    """Seconds from the database as analysis/metrics.py's minutes, rounded to the millisecond
+    (SQLite's julianday arithmetic is a floating-point day); negative ones are left out.
+    round(x, 3) is the float a timedelta of x seconds gives back, without making one."""
+    if seconds is None:
+        return None
+    rounded = round(float(seconds), 3)
+    return None if rounded < 0 else rounded / 60
+
+
+def _days(seconds: Any) -> float:
+    return round(float(seconds), 3) / 3600 / 24
+
+
+def _counts(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int]:
+    """A (name, count) query's rows as a dict."""
+    return {str(name): int(count) for name, count in session.execute(query)}
+
+
+def _per_month(session: Session, query: Select[Any], month: Any) -> dict[str, int]:
+    """How many rows of `query` fall in each month (`month` an expression of the row)."""
+    return _counts(session, query.with_only_columns(month, func.count()).group_by(month))
+
+
+def _tally_incidents(
+    session: Session, tallies: Tallies, chosen: Select[Any], actor: Actor | None
+) -> None:
+    """Incidents per month and severity, each one's response times, factor categories,
+    recurrences and publication: GROUP BY queries over the chosen incidents."""
+    month = month_of_time(IncidentRow.created_at)
+    for m, severity, count in session.execute(
+        chosen.with_only_columns(month, IncidentRow.severity, func.count()).group_by(
+            month, IncidentRow.severity
+        )
+    ):
+        tallies.incidents[(m, severity)] += count
     at = {
         moment: func.max(case((TimelineEventRow.key_moment == moment.value, TimelineEventRow.at)))
         for moment in KeyMoment
     }
-    query = (
+    # One row of numbers per incident with key moments: the chosen incidents' ids drive the
+    # partial index of marked moments; each group reads its incident's month by primary key.
+    created = (
+        select(IncidentRow.created_at)
+        .where(IncidentRow.id == TimelineEventRow.incident_id)
+        .correlate(TimelineEventRow)
+        .scalar_subquery()
+    )
+    durations = (
         select(
-            TimelineEventRow.incident_id,
-            *(
-                seconds_between(at[start], at[end]).label(name)
-                for name, (start, end) in METRIC_MOMENTS.items()
-            ),
+            month_of_time(created),
+            *(seconds_between(at[start], at[end]) for start, end in METRIC_MOMENTS.values()),
         )
         .where(TimelineEventRow.key_moment.is_not(None))
-        .where(TimelineEventRow.incident_id.in_(ids))
+        .where(TimelineEventRow.incident_id.in_(chosen))
         .group_by(TimelineEventRow.incident_id)
     )
-    found: dict[int, dict[str, Any]] = {}
-    for row in session.execute(query):
-        values = row._asdict()
-        incident_id = values.pop("incident_id")
-        # Rounded to the millisecond: SQLite's julianday arithmetic is a floating-point day.
-        found[incident_id] = {
-            name: None if seconds is None else dt.timedelta(seconds=round(float(seconds), 3))
-            for name, seconds in values.items()
-        }
-    return found
+    for m, *seconds in session.execute(durations):
+        found = tallies.response.setdefault(m, {})
+        for name, value in zip(METRIC_MOMENTS, seconds, strict=True):
+            minutes = _minutes(value)
+            if minutes is not None:
+                found.setdefault(name, []).append(minutes)
+    elements, category = json_array_items(
+        session, IncidentRow.analysis, "contributing_factors", "category"
+    )
+    factors = (
+        chosen.with_only_columns(category, func.count(func.distinct(IncidentRow.id)))
+        .join(elements, true())
+        .group_by(category)
+    )
+    tallies.factors.update(_counts(session, factors))
+    _tally_recurrences(session, tallies, chosen, actor)
+    _tally_publication(session, tallies, chosen)
+
+
+def _tally_recurrences(
+    session: Session, tallies: Tallies, chosen: Select[Any], actor: Actor | None
+) -> None:
+    """Incidents linked as a recurrence of an earlier incident the reader may see (archived
+    or not), per month."""
+    month = month_of_time(IncidentRow.created_at)
+    # Not correlated: the earlier incident is another row of `incidents`.
+    earlier = visible_to(select(IncidentRow.id), actor, archived=None).correlate(None)
+    recurring = select(IncidentLinkRow.incident_id).where(
+        IncidentLinkRow.earlier.is_(True), IncidentLinkRow.other_id.in_(earlier)
+    )
+    query = (
+        chosen.with_only_columns(month, func.count())
+        .where(IncidentRow.id.in_(recurring))
+        .group_by(month)
+    )
+    tallies.recurrences.update(_counts(session, query))
+
+
+def _tally_publication(session: Session, tallies: Tallies, chosen: Select[Any]) -> None:
+    """SEV1-SEV2 incidents, and the days from creation to the first publication of those
+    published."""
+    serious = chosen.where(IncidentRow.severity.in_(SERIOUS))
+    tallies.serious = int(session.scalar(serious.with_only_columns(func.count())) or 0)
+    first = (
+        serious.with_only_columns(
+            seconds_between(func.min(IncidentRow.created_at), func.min(RevisionRow.at))
+        )
+        .join(RevisionRow, RevisionRow.incident_id == IncidentRow.id)
+        .where(RevisionRow.action == ReviewAction.PUBLISH.value)
+        .group_by(IncidentRow.id)
+    )
+    tallies.publish_days = [_days(seconds) for seconds in session.scalars(first)]
+
+
+def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today: dt.date) -> None:
+    """The chosen incidents' items opened, closed and overdue per month, per team now, and
+    the close times by kind and priority."""
+    opened_at = func.coalesce(ActionItemRow.opened_at, IncidentRow.created_at)
+    items = chosen.join(ActionItemRow, ActionItemRow.incident_id == IncidentRow.id)
+    late = or_(
+        and_(ActionItemRow.closed_at.is_(None), ActionItemRow.due < today),
+        and_(
+            ActionItemRow.closed_at.is_not(None),
+            utc_date(ActionItemRow.closed_at) > ActionItemRow.due,
+        ),
+    )
+    overdue_month = case(
+        (and_(ActionItemRow.due.is_not(None), late), month_of_date(ActionItemRow.due))
+    )
+    keys = (month_of_time(opened_at), month_of_time(ActionItemRow.closed_at), overdue_month)
+    # One pass over the items (a covering index, models.py): a few thousand groups.
+    groups = items.with_only_columns(*keys, ActionItemRow.team, func.count()).group_by(
+        *keys, ActionItemRow.team
+    )
+    teams: dict[str, list[int]] = {}
+    for opened, closed_in, overdue_in, team, count in session.execute(groups):
+        tallies.opened[opened] += count
+        counts = teams.setdefault(team or NO_TEAM, [0, 0, 0])
+        if closed_in:
+            tallies.closed[closed_in] += count
+            counts[1] += count
+        else:
+            counts[0] += count
+            # An open item is overdue (in its due month) exactly when its due date has passed.
+            counts[2] += count if overdue_in else 0
+        if overdue_in:
+            tallies.overdue[overdue_in] += count
+    tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
+    tallies.item_count = sum(tallies.opened.values())
+    closed = items.where(ActionItemRow.closed_at.is_not(None))
+    times = closed.with_only_columns(
+        ActionItemRow.kind,
+        ActionItemRow.priority,
+        seconds_between(opened_at, ActionItemRow.closed_at),
+    )
+    for kind, priority, seconds in session.execute(times):
+        days = _days(seconds)
+        tallies.close_by_kind.setdefault(kind, []).append(days)
+        tallies.close_by_priority.setdefault(priority, []).append(days)
 
 
 def gather_insights(
@@ -120,62 +261,17 @@ def gather_insights(
     today: dt.date | None = None,
 ) -> Insights:
     """The dashboard's numbers over the incidents `actor` may see that match `filters`, and
-    their action items."""
+    their action items: counts by GROUP BY, only the durations read as numbers."""
     filters = filters or InsightFilter()
     _check(filters)
     today = today or utc_now().date()
-    ids = _incidents(filters, actor)
-    durations = _durations(session, ids)
-    first_publication = (
-        select(RevisionRow.incident_id, func.min(RevisionRow.at))
-        .where(RevisionRow.action == ReviewAction.PUBLISH.value)
-        .where(RevisionRow.incident_id.in_(ids))
-        .group_by(RevisionRow.incident_id)
-    )
-    published = {incident_id: at for incident_id, at in session.execute(first_publication)}
-    incidents = []
-    rows = session.execute(
-        select(
-            IncidentRow.id, IncidentRow.created_at, IncidentRow.severity, IncidentRow.analysis
-        ).where(IncidentRow.id.in_(ids))
-    )
-    for incident_id, created_at, severity, analysis in rows:
-        factors = analysis.get("contributing_factors", []) if isinstance(analysis, dict) else []
-        incidents.append(
-            IncidentFacts(
-                created_at=created_at,
-                severity=severity,
-                durations=durations.get(incident_id, {}),
-                factor_categories=tuple(str(f.get("category", "")) for f in factors),
-                published_at=published.get(incident_id),
-            )
-        )
-    items = [
-        ItemFacts(
-            opened_at=row.opened_at or row.created_at,
-            closed_at=row.closed_at,
-            kind=row.kind,
-            priority=row.priority,
-            due=row.due,
-            team=row.team or "",
-        )
-        for row in session.execute(
-            select(
-                ActionItemRow.opened_at,
-                ActionItemRow.closed_at,
-                ActionItemRow.kind,
-                ActionItemRow.priority,
-                ActionItemRow.due,
-                TEAM_OF_OWNER.label("team"),
-                IncidentRow.created_at,
-            )
-            .join(IncidentRow, IncidentRow.id == ActionItemRow.incident_id)
-            .where(ActionItemRow.incident_id.in_(ids))
-        )
-    ]
-    return compute_insights(
-        incidents,
-        items,
+    chosen = _incidents(filters, actor)
+    plan_without_jit(session)
+    tallies = Tallies()
+    _tally_incidents(session, tallies, chosen, actor)
+    _tally_items(session, tallies, chosen, today)
+    return insights_from(
+        tallies,
         today=today,
         first_month=month_of(filters.start) if filters.start else None,
         last_month=month_of(filters.end) if filters.end else None,
@@ -191,5 +287,13 @@ def insights_as_dict(insights: Insights) -> dict[str, Any]:
         name: [{"bucket": label, "incidents": n} for label, n in buckets]
         for name, buckets in insights.distributions.items()
     }
-    data["recurrence"] = None  # no recurrence links are recorded yet (docs/web.md)
+    data["recurrence"] = {
+        "incidents": insights.recurrence.incidents,
+        "recurrences": insights.recurrence.recurrences,
+        "share": insights.recurrence.share,
+    }
+    data["recurrence_by_month"] = {
+        month: {"incidents": r.incidents, "recurrences": r.recurrences, "share": r.share}
+        for month, r in insights.recurrence_by_month.items()
+    }
     return data

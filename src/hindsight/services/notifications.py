@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.domain.access import Actor, Role
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from hindsight.services.outbound import check_outbound_url
 from hindsight.storage.models import (
     ChannelRow,
     DeliveryAttemptRow,
@@ -45,7 +46,7 @@ class ChannelInfo:
     created_at: dt.datetime
 
 
-def _check_target(kind: str, target: str) -> str:
+def _check_target(kind: str, target: str, *, allow_private: bool) -> str:
     value = target.strip()
     if kind not in CHANNEL_KINDS:
         choices = ", ".join(CHANNEL_KINDS)
@@ -58,20 +59,22 @@ def _check_target(kind: str, target: str) -> str:
                 f"target: {value!r} is not an e-mail address (name@example.org)"
             )
         return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(
-            f"target: {value!r} is not a web address; give the full URL, e.g. "
-            "https://hooks.slack.com/services/…"
-        )
-    return value
+    return check_outbound_url(value, field="target", allow_private=allow_private)
 
 
 def add_channel(
-    session: Session, *, actor: Actor, kind: str, target: str, now: dt.datetime
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    target: str,
+    now: dt.datetime,
+    allow_private: bool = False,
 ) -> ChannelInfo:
-    """Add a channel for `actor`; webhooks get a new signing secret."""
-    value = _check_target(kind, target)
+    """Add a channel for `actor`; webhooks get a new signing secret. A webhook URL must be
+    one Hindsight may send to (services/outbound.py); `allow_private` is the admin's
+    HINDSIGHT_WEBHOOK_ALLOW_PRIVATE."""
+    value = _check_target(kind, target, allow_private=allow_private)
     count = session.scalar(select(func.count(ChannelRow.id)).where(ChannelRow.user_id == actor.id))
     if (count or 0) >= MAX_CHANNELS:
         raise InvalidInputError(f"you have {MAX_CHANNELS} channels already; remove one first")

@@ -181,6 +181,53 @@ class ActionItemRow(Base):
             postgresql_where=text("tracker_url <> ''"),
             postgresql_using="hash",
         ),
+        # The list's pages walk one of these in the default order (due date, undated last)
+        # and stop after offset + limit: everyone's, one owner's, one team's (migration 0019).
+        # The visibility columns are in each so that no row is read to skip a hidden one.
+        Index(
+            "ix_action_items_list_due",
+            "archived",
+            text("(due IS NULL)"),
+            "due",
+            "id",
+            "restricted",
+            "incident_id",
+        ),
+        Index(
+            "ix_action_items_owner_due",
+            "owner",
+            "archived",
+            text("(due IS NULL)"),
+            "due",
+            "id",
+            "restricted",
+            "incident_id",
+        ),
+        Index(
+            "ix_action_items_team_due",
+            "team",
+            "archived",
+            text("(due IS NULL)"),
+            "due",
+            "id",
+            "restricted",
+            "incident_id",
+            "status",
+            "priority",
+        ),
+        # The insights read these of the items of many incidents (services/insights.py).
+        Index(
+            "ix_action_items_insights",
+            "incident_id",
+            "opened_at",
+            "closed_at",
+            "due",
+            "team",
+            "kind",
+            "priority",
+        ),
+        # The few restricted items, for the count of those a reader may not see.
+        Index("ix_action_items_restricted", "restricted", "archived", "incident_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -199,6 +246,13 @@ class ActionItemRow(Base):
     # storage/repository.py across edits, NULL while open (migration 0016).
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Copies of the incident's facts that the list filters and sorts on, and the owner's team
+    # (the first participant of that name with a team): written with the item by
+    # storage/repository.py in the transaction that changes the incident (migration 0019).
+    severity: Mapped[str] = mapped_column(String(8), default="", server_default="", index=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    team: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class FactorCategoryRow(Base):

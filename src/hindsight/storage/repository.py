@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.orm import Session
+
 from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
 from hindsight.domain.incidents import Postmortem
 from hindsight.storage.models import (
@@ -68,11 +71,22 @@ def write_postmortem(row: IncidentRow, postmortem: Postmortem, now: dt.datetime)
         for i, (event, item) in enumerate(zip(postmortem.timeline, data["timeline"], strict=True))
     ]
     earlier = {item.item_id: item for item in row.action_items}
+    teams: dict[str, str] = {}
+    for person in postmortem.participants:
+        if person.team:
+            teams.setdefault(person.name, person.team)
+    incident_facts = {
+        "severity": data["severity"],
+        "restricted": data["visibility"] == "restricted",
+        "archived": row.archived_at is not None,
+    }
     row.action_items = [
         ActionItemRow(
             position=i,
             due=action.due,
             item_id=action.id,
+            team=teams.get(action.owner, ""),
+            **incident_facts,
             **_item_times(earlier.get(action.id), action.is_closed, now),
             **{n: item[n] for n in _ACTION},
         )
@@ -92,3 +106,45 @@ def _item_times(
     was_closed = before is not None and before.closed_at is not None
     closed_at = (before.closed_at if was_closed and before else now) if closed else None
     return {"opened_at": opened_at, "closed_at": closed_at}
+
+
+def set_archived(
+    session: Session, row: IncidentRow, *, archived: bool, by: str, now: dt.datetime
+) -> None:
+    """Archive or unarchive the incident (one new version), and its items' copy of the fact
+    (one UPDATE, which flushes the incident's change first)."""
+    row.archived_at = now if archived else None
+    row.archived_by = by if archived else None
+    row.updated_at = now
+    session.execute(
+        update(ActionItemRow).where(ActionItemRow.incident_id == row.id).values(archived=archived)
+    )
+
+
+def refresh_item_facts(connection: Connection) -> None:
+    """Recompute every item's copies of its incident's facts and its owner's team, for rows
+    written around write_postmortem (bulk seeding): the rule migration 0019 backfills with."""
+    incident = select(IncidentRow).where(IncidentRow.id == ActionItemRow.incident_id)
+    team = (
+        select(ParticipantRow.team)
+        .where(
+            ParticipantRow.incident_id == ActionItemRow.incident_id,
+            ParticipantRow.name == ActionItemRow.owner,
+            ParticipantRow.team != "",
+        )
+        .order_by(ParticipantRow.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    connection.execute(
+        update(ActionItemRow).values(
+            severity=incident.with_only_columns(IncidentRow.severity).scalar_subquery(),
+            restricted=incident.with_only_columns(
+                IncidentRow.visibility == "restricted"
+            ).scalar_subquery(),
+            archived=incident.with_only_columns(
+                IncidentRow.archived_at.is_not(None)
+            ).scalar_subquery(),
+            team=func.coalesce(team, ""),
+        )
+    )

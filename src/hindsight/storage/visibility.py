@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, false, func, select, text, true
 from sqlalchemy.orm import Session, aliased
 
 from hindsight.domain.access import Actor, Role
-from hindsight.storage.models import IncidentLinkRow, IncidentMemberRow, IncidentRow
+from hindsight.storage.models import ActionItemRow, IncidentLinkRow, IncidentMemberRow, IncidentRow
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
@@ -92,3 +92,36 @@ def count_visible(session: Session, filtered: Select[Any], actor: Actor | None) 
 def count_statement() -> Select[int]:
     """The statement `count_visible` expects, before filters."""
     return select(func.count(IncidentRow.id))
+
+
+def visible_items(query: Query, actor: Actor | None) -> Query:
+    """Narrow an action-item query to the items of incidents `actor` may list: not archived,
+    and internal or restricted with the reader a member — the rule above, on the copies of
+    their incident's facts that items carry (models.py ActionItemRow), so no join is needed."""
+    assert not _HIDDEN_FROM_EVERY_READER, "items carry no copy of a new hiding rule yet"
+    query = query.where(ActionItemRow.archived == false())
+    if sees_everything(actor):
+        return query
+    assert actor is not None
+    return query.where(
+        (ActionItemRow.restricted == false()) | ActionItemRow.incident_id.in_(member_of(actor))
+    )
+
+
+def count_visible_items(session: Session, filtered: Select[Any], actor: Actor | None) -> int:
+    """How many items `filtered` (a `select(func.count())` with the caller's filters on item
+    columns) counts that `visible_items` keeps: all that match, less the archived ones and the
+    restricted ones the reader is not a member of — a count over an index (or the table's
+    own count) and two over the few archived and restricted items (models.py's indexes)."""
+    filtered = filtered.select_from(ActionItemRow)
+    total = int(session.scalar(filtered) or 0)
+    total -= int(session.scalar(filtered.where(ActionItemRow.archived == true())) or 0)
+    if sees_everything(actor):
+        return total
+    assert actor is not None
+    hidden = filtered.where(
+        ActionItemRow.restricted == true(),
+        ActionItemRow.archived == false(),
+        ActionItemRow.incident_id.not_in(member_of(actor)),
+    )
+    return total - int(session.scalar(hidden) or 0)

@@ -86,11 +86,16 @@ async def channels_list(actor: Actor = ACTOR, session: Session = SESSION) -> lis
 
 @router.post("/me/channels", response_model=ChannelRead, status_code=201, responses=ERRORS)
 async def channels_add(
-    body: ChannelCreate, actor: Actor = ACTOR, session: Session = SESSION
+    body: ChannelCreate, request: Request, actor: Actor = ACTOR, session: Session = SESSION
 ) -> ChannelRead:
     """Add a channel: an e-mail address or a webhook URL."""
     channel = add_channel(
-        session, actor=actor, kind=body.kind, target=body.target, now=dt.datetime.now(dt.UTC)
+        session,
+        actor=actor,
+        kind=body.kind,
+        target=body.target,
+        now=dt.datetime.now(dt.UTC),
+        allow_private=request.app.state.settings.webhook_allow_private,
     )
     return ChannelRead(**channel.__dict__)
 

@@ -65,6 +65,7 @@ async def notifications_add(
             kind=form.get("kind", ""),
             target=form.get("target", ""),
             now=dt.datetime.now(dt.UTC),
+            allow_private=request.app.state.settings.webhook_allow_private,
         )
     except HindsightError as error:
         return _channels_page(request, session, actor, status=422, error=str(error), form=form)
