@@ -38,7 +38,7 @@ def test_0020_refills_the_filters_of_existing_incidents_and_goes_back_down(
         make_incident(session, key="2024-04-03-old", title="Old drift")
         link_recurrence(session, key="2024-04-02-secret", other_key="2024-04-01-open", author="t")
         archive_incident(session, key="2024-04-03-old", author="tester")
-    downgrade_database(fresh_database.engine, "0018")
+    downgrade_database(fresh_database.engine, "0019")
     columns = _columns(fresh_database)
     assert {"restricted", "archived", "tokens", "head"}.isdisjoint(columns)
     assert "title" in columns

@@ -7,7 +7,7 @@ refills the index for existing incidents; the downgrade goes back to 0010's shap
 indexed text.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02 07:45:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from hindsight.storage.search_index import add_search_filters, remove_search_filters
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
