@@ -25,7 +25,8 @@ GIT = (
 )
 
 
-def _with_git(session: Session) -> None:
+def with_git_evidence(session: Session) -> None:
+    """The demo incident with the mybinder deploy repository's history imported as evidence."""
     load_demo(session, author="demo")
     import_evidence(
         session,
@@ -40,7 +41,7 @@ def _with_git(session: Session) -> None:
 def test_the_reddit_hug_ranks_the_ingress_merge_first_against_the_marked_impact_start(
     session: Session,
 ) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     report = root_cause_candidates(session, key=DEMO)
     assert report.basis == "the marked 'impact started' moment"
     assert "Merge pull request #287" in report.candidates[0].event.text
@@ -56,7 +57,7 @@ def test_the_reddit_hug_ranks_the_ingress_merge_first_against_the_marked_impact_
 def test_a_candidate_becomes_a_contributing_factor_with_its_provenance_in_one_revision(
     session: Session,
 ) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     ref = root_cause_candidates(session, key=DEMO).candidates[0].ref
     before = len(list_revisions(session, key=DEMO))
     stored = accept_candidate(session, key=DEMO, ref=ref, as_="factor", author="ana")
@@ -73,7 +74,7 @@ def test_a_candidate_becomes_a_contributing_factor_with_its_provenance_in_one_re
 
 
 def test_accepting_as_trigger_never_overwrites_a_written_trigger(session: Session) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     ref = root_cause_candidates(session, key=DEMO).candidates[0].ref
     written = get_postmortem(session, key=DEMO).postmortem.analysis.trigger
     with pytest.raises(InvalidInputError, match="the trigger is already written"):
@@ -91,7 +92,7 @@ def test_a_trigger_is_set_from_a_candidate_when_none_is_written(session: Session
 
 
 def test_an_unknown_candidate_is_named(session: Session) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     with pytest.raises(InvalidInputError, match="no root-cause candidate 'evidence:999999'"):
         accept_candidate(session, key=DEMO, ref="evidence:999999", as_="factor", author="ana")
 

@@ -6,7 +6,6 @@ computed from the evidence at export time, not part of the postmortem)."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -15,29 +14,12 @@ from sqlalchemy.orm import Session
 from hindsight.domain.incidents import Postmortem
 from hindsight.importers.base import ImportOptions, Source
 from hindsight.services.candidates import accept_candidate, root_cause_candidates
-from hindsight.services.demo import load_demo
 from hindsight.services.documents import DocumentFormat, render_document
 from hindsight.services.imports import import_evidence
 from hindsight.services.incidents import create_postmortem, get_postmortem
 from hindsight.services.reports import ReportFormat, export_report
 from tests.factories import make_postmortem
-
-DEMO = "2018-01-18-reddit-hugs-mybinder"
-GIT = (
-    Path(__file__).parent.parent / "data" / "git" / "mybinder.org-deploy.first-parent.2018-01.jsonl"
-)
-
-
-def _with_git(session: Session) -> None:
-    load_demo(session, author="demo")
-    import_evidence(
-        session,
-        key=DEMO,
-        kind="git",
-        source=Source.open(GIT),
-        options=ImportOptions(),
-        author="ana",
-    )
+from tests.integration.test_candidates import DEMO, GIT, with_git_evidence
 
 
 def make_incident_from(session: Session, postmortem: Postmortem) -> None:
@@ -64,7 +46,7 @@ def _section(html: str) -> str:
 def test_every_internal_report_lists_the_ranked_candidates_with_their_reasons(
     session: Session, template: str
 ) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     if template == "executive":
         # The executive summary shows candidates only while the analysis is still empty.
         pm = get_postmortem(session, key=DEMO).postmortem
@@ -84,7 +66,7 @@ def test_every_internal_report_lists_the_ranked_candidates_with_their_reasons(
 
 
 def test_a_candidate_taken_into_the_analysis_is_marked_in_the_report(session: Session) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     ranked = root_cause_candidates(session, key=DEMO).candidates
     accept_candidate(session, key=DEMO, ref=ranked[1].ref, as_="factor", author="ana")
     rows = _section(_html(session, "google-sre")).split("<tr>")[2:]
@@ -123,7 +105,7 @@ def test_the_executive_summary_shows_the_candidates_while_the_analysis_is_empty(
 def test_the_customer_report_and_the_round_trip_forms_never_carry_candidates(
     session: Session,
 ) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     assert root_cause_candidates(session, key=DEMO).candidates
     external = _html(session, "external")
     assert '<section class="candidates">' not in external and "#287" not in external
@@ -142,7 +124,7 @@ def test_the_customer_report_and_the_round_trip_forms_never_carry_candidates(
 
 
 def test_the_pdf_report_lists_the_candidates(session: Session) -> None:
-    _with_git(session)
+    with_git_evidence(session)
     report = export_report(
         session,
         key=DEMO,
