@@ -101,3 +101,13 @@ def test_a_refused_report_in_a_batch_leaves_no_search_entry_or_profile(session: 
     batched = _search_rows(session), _profile_rows(session)
     assert len(batched[0][0]) == len(batched[1]) == 4
     assert batched == _as_written_one_by_one(session)
+
+
+def test_the_same_report_under_three_names_gets_three_keys(session: Session) -> None:
+    [report] = _reports(1)
+    names = [f"team-{n}/{report.name}" for n in range(3)]
+    outcomes = import_archive(
+        session, [ReportInput(name, report.data) for name in names], author="archivist", now=NOW
+    )
+    base = outcomes[0].key
+    assert [o.key for o in outcomes] == [base, f"{base}-2", f"{base}-3"]
