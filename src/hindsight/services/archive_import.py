@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.archive import (
@@ -28,12 +29,14 @@ from hindsight.domain.incidents import Postmortem
 from hindsight.errors import HindsightError
 from hindsight.services.archive_sources import ReportInput
 from hindsight.services.incidents import (
+    StoredPostmortem,
     create_postmortem,
-    get_postmortem,
     update_postmortem,
     visible_to,
 )
+from hindsight.services.profiles import refresh_profiles_of
 from hindsight.storage.models import ArchiveSourceRow, IncidentRow
+from hindsight.storage.search_index import reindex_incidents
 
 Progress = Callable[[int, int, str], None]
 
@@ -73,31 +76,70 @@ HIDDEN = (
     "was imported before into an incident you may not see; ask one of its members or an admin "
     "to import it again"
 )
+CHUNK = 200  # reports read ahead together, and whose search entries and profiles are batched
 
 
-def _existing_key(session: Session, name: str, actor: Actor | None = None) -> str | None:
-    """The key of the incident this report was imported into before, if any. One `actor` may
-    not see is refused without naming it (ArchiveError), so a re-import never reveals it."""
-    query = (
-        select(IncidentRow.key)
-        .join(ArchiveSourceRow, ArchiveSourceRow.incident_id == IncidentRow.id)
-        .where(ArchiveSourceRow.source == name)
-    )
-    key = session.scalars(query).first()
-    if key is not None and session.scalars(visible_to(query, actor, archived=None)).first() is None:
+@dataclass(frozen=True)
+class _Before:
+    """The incident a report was imported into before: its key and version, or hidden from
+    the importing account (the report is refused without naming it)."""
+
+    key: str
+    version: int
+    hidden: bool = False
+
+
+def _imported_before(
+    session: Session, names: Sequence[str], actor: Actor | None
+) -> dict[str, _Before]:
+    """For each of `names` imported before, its incident: two queries per 500 names."""
+    found: dict[str, _Before] = {}
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        rows = session.execute(
+            select(ArchiveSourceRow.source, IncidentRow.key, IncidentRow.version)
+            .join(IncidentRow, ArchiveSourceRow.incident_id == IncidentRow.id)
+            .where(ArchiveSourceRow.source.in_(chunk))
+        ).all()
+        if not rows:
+            continue
+        keys = [row.key for row in rows]
+        query = select(IncidentRow.key).where(IncidentRow.key.in_(keys))
+        visible = set(session.scalars(visible_to(query, actor, archived=None)))
+        for row in rows:
+            found[row.source] = _Before(row.key, row.version, row.key not in visible)
+    return found
+
+
+def _known(before: dict[str, _Before], name: str) -> str | None:
+    """The key `name` was imported into, None if never; ArchiveError if the actor may not see it."""
+    known = before.get(name)
+    if known is not None and known.hidden:
         raise ArchiveError(name, 0, HIDDEN)
-    return key
+    return None if known is None else known.key
+
+
+def _chunks(reports: Iterable[ReportInput]) -> Iterator[list[ReportInput]]:
+    it = iter(reports)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        yield chunk
 
 
 def _free_key(session: Session, base: str) -> str:
-    taken = set(
-        session.scalars(
-            select(IncidentRow.key).where(IncidentRow.key.startswith(base, autoescape=True))
-        )
-    )
-    if base not in taken:
-        return base
-    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+    """`base`, else the first free of 'base-2', 'base-3'…: exact keys asked 50 at a time, so
+    the key index answers (a LIKE 'base%' scans the table on both databases)."""
+    for start in itertools.count(1, 50):
+        wanted = [base if n == 1 else f"{base}-{n}" for n in range(start, start + 50)]
+        taken = set(session.scalars(select(IncidentRow.key).where(IncidentRow.key.in_(wanted))))
+        free = next((key for key in wanted if key not in taken), None)
+        if free is not None:
+            return free
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refused(name: str, error: ArchiveError) -> FileOutcome:
+    reason = f"line {error.line}: {error.message}" if error.line else error.message
+    return FileOutcome(name, "refused", reason=reason)
 
 
 def preview_archive(
@@ -113,33 +155,27 @@ def preview_archive(
 ) -> list[FileOutcome]:
     """The dry run: what importing would do with each report; writes nothing."""
     outcomes = []
-    for index, report in enumerate(reports, start=1):
-        try:
-            read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
-            key = _existing_key(session, report.name, actor)
-        except ArchiveError as error:
-            outcomes.append(
-                FileOutcome(
-                    report.name,
-                    "refused",
-                    reason=error.message
-                    if not error.line
-                    else f"line {error.line}: {error.message}",
+    for chunk in _chunks(reports):
+        before = _imported_before(session, [report.name for report in chunk], actor)
+        for report in chunk:
+            try:
+                read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
+                key = _known(before, report.name)
+            except ArchiveError as error:
+                outcomes.append(_refused(report.name, error))
+            else:
+                outcomes.append(
+                    FileOutcome(
+                        report.name,
+                        "would update" if key else "would create",
+                        key or _free_key(session, postmortem.key),
+                        postmortem.title,
+                        flags=flags,
+                        lines_by_part=read.lines_by_part(),
+                    )
                 )
-            )
-        else:
-            outcomes.append(
-                FileOutcome(
-                    report.name,
-                    "would update" if key else "would create",
-                    key or _free_key(session, postmortem.key),
-                    postmortem.title,
-                    flags=flags,
-                    lines_by_part=read.lines_by_part(),
-                )
-            )
-        if progress:
-            progress(index, total, report.name)
+            if progress:
+                progress(len(outcomes), total, report.name)
     return outcomes
 
 
@@ -149,15 +185,19 @@ def _store(
     read: ArchiveReport,
     postmortem: Postmortem,
     flags: tuple[Flag, ...],
+    before: _Before | None,
     *,
     author: str,
     actor: Actor | None,
     now: dt.datetime,
-) -> FileOutcome:
-    digest = hashlib.sha256(report.data or b"").hexdigest()
-    stored_flags = [{"line": f.line, "code": f.code, "message": f.message} for f in flags]
-    key = _existing_key(session, report.name, actor)
-    if key is None:
+) -> tuple[FileOutcome, StoredPostmortem]:
+    """Write one report (its search entry and profile are left to `_refresh_derived`)."""
+    source = {
+        "digest": hashlib.sha256(report.data or b"").hexdigest(),
+        "flags": [{"line": f.line, "code": f.code, "message": f.message} for f in flags],
+        "imported_at": now,
+    }
+    if before is None:
         postmortem = _with_key(
             postmortem, _free_key(session, postmortem.key or key_for(report.name))
         )
@@ -168,39 +208,36 @@ def _store(
             action="import-archive",
             now=now,
             actor=actor,
+            derived=False,
         )
-        incident_id = session.scalars(
-            select(IncidentRow.id).where(IncidentRow.key == postmortem.key)
-        ).one()
-        session.add(
-            ArchiveSourceRow(
-                source=report.name,
-                incident_id=incident_id,
-                digest=digest,
-                flags=stored_flags,
-                imported_at=now,
+        incident_id = select(IncidentRow.id).where(IncidentRow.key == postmortem.key)
+        session.execute(
+            insert(ArchiveSourceRow).values(
+                source=report.name, incident_id=incident_id.scalar_subquery(), **source
             )
         )
         outcome = "created"
     else:
-        before = get_postmortem(session, key=key, actor=actor)
-        replacement = _with_key(postmortem, key)
+        replacement = _with_key(postmortem, before.key)
         stored = update_postmortem(
             session,
-            key=key,
+            key=before.key,
             change=lambda current: _as_update(current, replacement),
             author=author,
             action="import-archive",
             now=now,
             actor=actor,
+            derived=False,
         )
-        row = session.scalars(
-            select(ArchiveSourceRow).where(ArchiveSourceRow.source == report.name)
-        ).one()
-        row.digest, row.flags, row.imported_at = digest, stored_flags, now
+        session.execute(
+            update(ArchiveSourceRow)
+            .where(ArchiveSourceRow.source == report.name)
+            .values(**source)
+            .execution_options(synchronize_session=False)
+        )
         outcome = "unchanged" if stored.version == before.version else "updated"
     session.flush()
-    return FileOutcome(
+    found = FileOutcome(
         report.name,
         outcome,
         stored.postmortem.key,
@@ -208,6 +245,7 @@ def _store(
         flags=flags,
         lines_by_part=read.lines_by_part(),
     )
+    return found, stored
 
 
 def _with_key(postmortem: Postmortem, key: str) -> Postmortem:
@@ -219,6 +257,23 @@ def _as_update(current: Postmortem, replacement: Postmortem) -> Postmortem:
     return dataclasses.replace(
         replacement, review_status=current.review_status, visibility=current.visibility
     )
+
+
+def _refresh_derived(session: Session, written: Mapping[str, Postmortem], now: dt.datetime) -> None:
+    """Bring the search entries and similarity profiles of the incidents `written` (by key)
+    up to date, all at once: a few queries per batch instead of a dozen per report."""
+    if not written:
+        return
+    session.flush()
+    ids: dict[str, int] = {}
+    keys = list(written)
+    for start in range(0, len(keys), 500):
+        query = select(IncidentRow.key, IncidentRow.id).where(
+            IncidentRow.key.in_(keys[start : start + 500])
+        )
+        ids.update((row.key, row.id) for row in session.execute(query))
+    refresh_profiles_of(session, {ids[key]: pm for key, pm in written.items()}, now=now)
+    reindex_incidents(session.connection(), list(ids.values()))
 
 
 def import_archive(
@@ -236,32 +291,44 @@ def import_archive(
 ) -> list[FileOutcome]:
     """Create or update one incident per report. Each report is written inside its own
     savepoint: a report that fails anywhere (reading, validation, storing) is refused and
-    leaves nothing behind, and the others still import."""
+    leaves nothing behind, and the others still import.
+
+    Steps, per chunk of CHUNK reports: find which were imported before (one query); read and
+    store each in its savepoint; then refresh the search entries and similarity profiles of
+    the incidents written, together, in the same transaction (derived data: a failure there
+    is a fault of ours, not of a report, and fails the whole transaction)."""
     now = now or dt.datetime.now(dt.UTC)
-    outcomes = []
-    for index, report in enumerate(reports, start=1):
-        try:
-            read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
-            with session.begin_nested():
-                outcomes.append(
-                    _store(
+    outcomes: list[FileOutcome] = []
+    for chunk in _chunks(reports):
+        before = _imported_before(session, [report.name for report in chunk], actor)
+        written: dict[str, Postmortem] = {}
+        for report in chunk:
+            try:
+                read, postmortem, flags = _read(report, zone=zone, layout=layout, headings=headings)
+                _known(before, report.name)
+                with session.begin_nested():
+                    found, stored = _store(
                         session,
                         report,
                         read,
                         postmortem,
                         flags,
+                        before.get(report.name),
                         author=author,
                         actor=actor,
                         now=now,
                     )
-                )
-        except ArchiveError as error:
-            reason = f"line {error.line}: {error.message}" if error.line else error.message
-            outcomes.append(FileOutcome(report.name, "refused", reason=reason))
-        except (HindsightError, InvalidPostmortemError, ValueError) as error:
-            outcomes.append(FileOutcome(report.name, "refused", reason=str(error)))
-        if progress:
-            progress(index, total, report.name)
+                before[report.name] = _Before(stored.postmortem.key, stored.version)
+                if found.outcome != "unchanged":
+                    written[stored.postmortem.key] = stored.postmortem
+                outcomes.append(found)
+            except ArchiveError as error:
+                outcomes.append(_refused(report.name, error))
+            except (HindsightError, InvalidPostmortemError, ValueError) as error:
+                outcomes.append(FileOutcome(report.name, "refused", reason=str(error)))
+            if progress:
+                progress(len(outcomes), total, report.name)
+        _refresh_derived(session, written, now)
     return outcomes
 
 

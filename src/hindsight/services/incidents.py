@@ -233,8 +233,11 @@ def create_postmortem(
     action: str = "create",
     now: dt.datetime | None = None,
     actor: Actor | None = None,
+    derived: bool = True,
 ) -> StoredPostmortem:
-    """Store a new postmortem; its key must be free. The creating account becomes a member."""
+    """Store a new postmortem; its key must be free. The creating account becomes a member.
+    `derived=False` leaves its search entry and similarity profile to the caller, who brings
+    them up to date in the same transaction (the archive import does so in batches)."""
     now = now or utc_now()
     _require_editor(actor)
     if actor is not None and postmortem.review_status is not ReviewStatus.DRAFT:
@@ -265,9 +268,10 @@ def create_postmortem(
         session.add(IncidentMemberRow(incident_id=row.id, user_id=actor.id))
     changes = diff_postmortems(None, postmortem)
     _record(session, row, author=author, at=now, action=action, changes=changes)
-    refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
-    session.flush()
-    reindex_incidents(session.connection(), [row.id])
+    if derived:
+        refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
+        session.flush()
+        reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 
@@ -342,13 +346,14 @@ def update_postmortem(
     note: str = "",
     extra_changes: Sequence[FieldChange] = (),
     force: bool = False,
+    derived: bool = True,
 ) -> StoredPostmortem:
     """Apply `change` to the current postmortem and store it with a revision.
 
     Steps: lock the row; if the caller's `expected_version` is stale, merge the change onto
     the current version per item and field (services/merging.py; ConflictError lists the
     fields both sides changed, unless `force` keeps the caller's); store and record what
-    differs. A change that alters nothing stores nothing.
+    differs. A change that alters nothing stores nothing. `derived` as `create_postmortem`.
     """
     now = now or utc_now()
     _require_editor(actor)
@@ -396,9 +401,10 @@ def update_postmortem(
         row.updated_at = now  # still a new version: the review decision is the change
     changes = changes + list(extra_changes)
     _record(session, row, author=author, at=now, action=action, changes=changes, note=note)
-    refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
-    session.flush()
-    reindex_incidents(session.connection(), [row.id])
+    if derived:
+        refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
+        session.flush()
+        reindex_incidents(session.connection(), [row.id])
     return _stored(row)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,29 +48,78 @@ def refresh_profile(
     """Store the profile of `postmortem` for `incident_id`; False when it was already current
     (same words, categories and model), so an unchanged text is never embedded twice."""
     model = resolve(embedder)
-    text = profile_text(postmortem)
-    categories = sorted({f.category for f in postmortem.analysis.contributing_factors})
-    name = model.name if model is not None else ""
-    fingerprint = _fingerprint(text, categories, name)
+    text, categories, fingerprint = _identity(postmortem, model)
     row = session.get(IncidentProfileRow, incident_id)
     if row is not None and row.text_hash == fingerprint:
         return False
-    vector = encode_vector(model.embed([text])[0]) if model is not None else ""
-    values = {
+    _store(session, row, incident_id, _values(text, categories, fingerprint, model, now))
+    session.flush()
+    return True
+
+
+def refresh_profiles_of(
+    session: Session,
+    postmortems: Mapping[int, Postmortem],
+    *,
+    now: dt.datetime,
+    embedder: EmbedderChoice = DEFAULT,
+) -> int:
+    """`refresh_profile` for many incidents (by id) at once: their stored profiles read in
+    one query per 500, one flush; how many changed. Texts are embedded one at a time: a
+    batch pads every text to the longest one's tokens, which is slower and can take
+    hundreds of MB for long reports."""
+    model = resolve(embedder)
+    ids = sorted(postmortems)
+    changed = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = {
+            row.incident_id: row
+            for row in session.scalars(
+                select(IncidentProfileRow).where(IncidentProfileRow.incident_id.in_(chunk))
+            )
+        }
+        for incident_id in chunk:
+            text, categories, fingerprint = _identity(postmortems[incident_id], model)
+            row = rows.get(incident_id)
+            if row is not None and row.text_hash == fingerprint:
+                continue
+            values = _values(text, categories, fingerprint, model, now)
+            _store(session, row, incident_id, values)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def _identity(postmortem: Postmortem, model: Embedder | None) -> tuple[str, list[str], str]:
+    """The text compared, the factor categories and their fingerprint with the model's name."""
+    text = profile_text(postmortem)
+    categories = sorted({f.category for f in postmortem.analysis.contributing_factors})
+    name = model.name if model is not None else ""
+    return text, categories, _fingerprint(text, categories, name)
+
+
+def _values(
+    text: str, categories: list[str], fingerprint: str, model: Embedder | None, now: dt.datetime
+) -> dict[str, Any]:
+    return {
         "terms": " ".join(tokenize(text)[:MAX_TERMS]),
         "categories": categories,
-        "model": name,
-        "vector": vector,
+        "model": model.name if model is not None else "",
+        "vector": encode_vector(model.embed([text])[0]) if model is not None else "",
         "text_hash": fingerprint,
         "updated_at": now,
     }
+
+
+def _store(
+    session: Session, row: IncidentProfileRow | None, incident_id: int, values: dict[str, Any]
+) -> None:
     if row is None:
         session.add(IncidentProfileRow(incident_id=incident_id, **values))
     else:
         for field, value in values.items():
             setattr(row, field, value)
-    session.flush()
-    return True
 
 
 def refresh_profiles(
