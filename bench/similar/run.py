@@ -3,7 +3,7 @@ BM25 and plain embeddings, side by side in one run, on the tuning and the held-o
 bench/similar/labels.toml (README.md gives the labelling rule).
 
     .venv/bin/python bench/similar/run.py            # the table
-    .venv/bin/python bench/similar/run.py --tune     # the weight grid, on the tuning groups only
+    .venv/bin/python bench/similar/run.py --tune     # the grids, on the tuning groups only
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
+
 from hindsight.analysis import similarity
-from hindsight.analysis.similarity import MAX_TERMS, Corpus, Profile, score_candidates, tokenize
+from hindsight.analysis.similarity import MAX_TERMS, fuse, tokenize
+from hindsight.analysis.similarity_index import Parts, Profile, SimilarityIndex
 from hindsight.services.embeddings import WordLlamaEmbedder
 
 HERE = Path(__file__).parent
@@ -29,10 +32,13 @@ COLLECTIONS = {  # each team's reports come from its own system: its service nam
     "univaf-incidents": "univaf",
 }
 MODES = {
-    "hybrid": None,
-    "bm25": {"lexical": 1.0, "semantic": 0.0, "structured": 0.0},
-    "embeddings": {"lexical": 0.0, "semantic": 1.0, "structured": 0.0},
+    "hybrid": None,  # analysis.similarity.WEIGHTS
+    "bm25": {"lexical": 1.0},
+    "embeddings": {"semantic": 1.0},
 }
+# "Useful recall" for the recurrence threshold, fixed before tuning: at least a quarter of the
+# tuning queries get a right suggestion; among those thresholds, the best precision.
+RECALL_FLOOR = 0.25
 
 
 def read_report(path: Path) -> tuple[str, str]:
@@ -66,86 +72,95 @@ def load_profiles(embedder: WordLlamaEmbedder) -> dict[str, Profile]:
             terms=tuple(tokenize(text)[:MAX_TERMS]),
             services=frozenset({COLLECTIONS[path.parent.name]}),
             vector=embedder.embed([text])[0],
+            happened_at=created,
         )
     return profiles
 
 
-def precision_at_5(
-    profiles: dict[str, Profile], groups: list[dict[str, object]], weights: dict[str, float] | None
-) -> float:
-    """Mean over every member of every group of: relevant results in the top 5, divided by
-    min(5, other members of its group)."""
-    pool = list(profiles.values())
-    corpus = Corpus(pool)
-    scores = []
+Case = tuple[Parts, np.ndarray, set[int]]
+
+
+def cases(
+    index: SimilarityIndex, profiles: dict[str, Profile], groups: list[dict[str, object]]
+) -> list[Case]:
+    """(parts, eligible, relevant positions) of every member of every group as a query: the
+    other reports are ranked, the rest of its group is relevant."""
+    found = []
     for group in groups:
         members = [str(m) for m in group["members"]]  # type: ignore[attr-defined]
         for member in members:
             query = profiles[member]
-            ranking = score_candidates(query, pool, corpus=corpus, limit=5, weights=weights)
-            relevant = {profiles[m].id for m in members if m != member}
-            hits = sum(1 for m in ranking.matches if m.profile.id in relevant)
-            scores.append(hits / min(5, len(relevant)))
+            relevant = {index.position(profiles[m].id) for m in members if m != member}
+            found.append((index.parts(query), index.ids != query.id, relevant))  # type: ignore[misc]
+    return found
+
+
+def precision_at_5(
+    found: list[Case], weights: dict[str, float] | None, k: float = similarity.RRF_K
+) -> float:
+    """Mean over the queries of: relevant results in the top 5 over min(5, relevant)."""
+    scores = []
+    for parts, eligible, relevant in found:
+        positions, _ = fuse(parts, eligible, weights=weights, k=k)
+        hits = sum(1 for p in positions[:5].tolist() if p in relevant)
+        scores.append(hits / min(5, len(relevant)))
     return sum(scores) / len(scores)
 
 
-def recurrence_precision(
-    profiles: dict[str, Profile], groups: list[dict[str, object]]
+def best_matches(index: SimilarityIndex, found: list[Case]) -> list[tuple[float, float, bool]]:
+    """(lexical share, centred cosine, right?) of each query's best hybrid match."""
+    out = []
+    for parts, eligible, relevant in found:
+        positions, _ = fuse(parts, eligible)
+        top = int(positions[0])
+        lexical = min(1.0, parts.lexical[top] / parts.self_score) if parts.self_score else 0.0
+        out.append((float(lexical), float(parts.semantic[top]), top in relevant))
+    return out
+
+
+def suggestions(
+    best: list[tuple[float, float, bool]], share: float, threshold: float
 ) -> tuple[int, int]:
-    """How many queries get a recurrence suggestion (best match above the threshold), and how
-    many of those suggestions are in the query's own group."""
-    pool = list(profiles.values())
-    corpus = Corpus(pool)
+    """How many queries get a suggestion at `threshold`, and how many of those are right."""
     above = right = 0
-    for group in groups:
-        members = [str(m) for m in group["members"]]  # type: ignore[attr-defined]
-        for member in members:
-            best = score_candidates(profiles[member], pool, corpus=corpus, limit=1).matches[0]
-            if best.score >= similarity.RECURRENCE_THRESHOLD:
-                above += 1
-                right += int(best.profile.id in {profiles[m].id for m in members})
+    for lexical, cosine, ok in best:
+        if share * lexical + (1 - share) * max(0.0, cosine) >= threshold:
+            above += 1
+            right += int(ok)
     return above, right
 
 
-def tune(profiles: dict[str, Profile], groups: list[dict[str, object]]) -> None:
-    """Grid over weights and the semantic floor, on the tuning groups only: each pair's parts
-    are computed once (floor 0), then recombined for every setting."""
-    pool = list(profiles.values())
-    corpus = Corpus(pool)
-    similarity.SEMANTIC_FLOOR = 0.0
-    cases = []
-    for group in groups:
-        members = [str(m) for m in group["members"]]  # type: ignore[attr-defined]
-        for member in members:
-            query = profiles[member]
-            matches = score_candidates(query, pool, corpus=corpus, limit=len(pool)).matches
-            relevant = {profiles[m].id for m in members if m != member}
-            parts = [(m.profile.id, m.lexical, m.semantic or 0.0, m.structured) for m in matches]
-            cases.append((parts, relevant))
+def tune(index: SimilarityIndex, found: list[Case]) -> None:
+    """Grids on the tuning groups only: RRF's k and the weights of the three rankings; then
+    the recurrence score's mix and threshold."""
     results = []
-    steps = [x / 20 for x in range(21)]
-    for floor in (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8):
-        for lex, sem in itertools.product(steps, steps):
-            struct = round(1 - lex - sem, 2)
-            if struct < 0:
+    steps = [x / 4 for x in range(5)]  # 0, 0.25 … 1
+    for k in (1, 5, 10, 20, 30, 60, 100):
+        for lex, sem, struct in itertools.product(steps, steps, steps):
+            if max(lex, sem) != 1.0:  # weights are relative: one of the two is 1
                 continue
-            total = 0.0
-            for parts, relevant in cases:
-                ranked = sorted(
-                    parts,
-                    key=lambda p: (
-                        -(lex * p[1] + sem * max(0.0, (p[2] - floor) / (1 - floor)) + struct * p[3])
-                    ),
-                )
-                hits = sum(1 for p in ranked[:5] if p[0] in relevant)
-                total += hits / min(5, len(relevant))
-            results.append((total / len(cases), floor, (lex, sem, struct)))
+            weights = {"lexical": lex, "semantic": sem, "structured": struct}
+            results.append((precision_at_5(found, weights, k), k, weights))
     results.sort(key=lambda r: -r[0])
-    for score, floor, weights in results[:5]:
-        print(f"{score:.3f}  floor={floor}  lexical, semantic, structured = {weights}")
-    print("best with every part at least 0.05 (the hybrid uses all three):")
-    for score, floor, weights in [r for r in results if min(r[2]) >= 0.05][:5]:
-        print(f"{score:.3f}  floor={floor}  lexical, semantic, structured = {weights}")
+    for score, k, weights in results[:8]:
+        print(f"{score:.3f}  k={k}  {weights}")
+    print("best that uses all three rankings:")
+    for score, k, weights in [r for r in results if min(r[2].values()) > 0][:5]:
+        print(f"{score:.3f}  k={k}  {weights}")
+    best = best_matches(index, found)
+    print(f"recurrence, {len(best)} tuning queries, best hybrid match of each:")
+    grid = []
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for threshold in [t / 100 for t in range(5, 100, 1)]:
+            above, right = suggestions(best, share, threshold)
+            if above and right / len(best) >= RECALL_FLOOR:
+                grid.append((right / above, right, share, threshold))
+    grid.sort(key=lambda g: (-g[0], -g[1], g[3]))
+    for precision, right, share, threshold in grid[:8]:
+        print(
+            f"precision {precision:.3f}  right {right}  lexical share {share}  "
+            f"threshold {threshold}"
+        )
 
 
 def main() -> None:
@@ -157,24 +172,27 @@ def main() -> None:
     labels = tomllib.loads((HERE / "labels.toml").read_text())["group"]
     splits = {s: [g for g in labels if g["split"] == s] for s in ("tune", "held_out")}
     profiles = load_profiles(WordLlamaEmbedder())
-    if args.tune:
-        tune(profiles, splits["tune"])
+    index = SimilarityIndex(profiles.values())
+    if args.tune:  # the held-out groups are not even read
+        tune(index, cases(index, profiles, splits["tune"]))
         return
-    queries = {s: sum(len(g["members"]) for g in groups) for s, groups in splits.items()}
+    found = {split: cases(index, profiles, groups) for split, groups in splits.items()}
+    queries = {split: len(c) for split, c in found.items()}
     print(
         f"{len(profiles)} real reports; queries: tune {queries['tune']}, "
         f"held-out {queries['held_out']}"
     )
     print(f"{'ranking':<12} {'P@5 tune':>9} {'P@5 held-out':>13}")
     for mode, weights in MODES.items():
-        row = [precision_at_5(profiles, splits[s], weights) for s in ("tune", "held_out")]
+        row = [precision_at_5(found[s], weights) for s in ("tune", "held_out")]
         print(f"{mode:<12} {row[0]:>9.3f} {row[1]:>13.3f}")
-    print(f"weights {similarity.WEIGHTS}, semantic floor {similarity.SEMANTIC_FLOOR}")
-    for split, groups in splits.items():
-        above, right = recurrence_precision(profiles, groups)
+    print(f"RRF k {similarity.RRF_K}, weights {similarity.WEIGHTS}")
+    share, threshold = similarity.RECURRENCE_LEXICAL_SHARE, similarity.RECURRENCE_THRESHOLD
+    for split, c in found.items():
+        above, right = suggestions(best_matches(index, c), share, threshold)
         print(
-            f"recurrence ({split}): {above} of {queries[split]} queries have a best match "
-            f">= {similarity.RECURRENCE_THRESHOLD}; {right} of those are in the same group"
+            f"recurrence ({split}): {above} of {queries[split]} queries get a suggestion "
+            f"(score >= {threshold}, lexical share {share}); {right} of those are right"
         )
 
 

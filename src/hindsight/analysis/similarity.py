@@ -1,41 +1,55 @@
-"""Which earlier incidents are like this one, and why: a pure hybrid of lexical (BM25),
-semantic (cosine of embedding vectors) and structured (shared services, factor categories,
-tags) similarity.
+"""Which earlier incidents are like this one, and why: reciprocal rank fusion (RRF) of a
+lexical ranking (BM25 over the profiles' words), a semantic ranking (cosine of embedding
+vectors centred on the pool's mean) and a structured one (share of the query's services,
+factor categories and tags), over an index of the pool (analysis/similarity_index.py).
 
-Every part is scaled to 0..1 without looking at the rest of the pool, so a score means the
-same thing for every query and a recurrence threshold can be fixed:
-- lexical: the BM25 score of the candidate divided by the BM25 score the query would give
-  itself (the most any document could get for these terms);
-- semantic: the cosine of the two vectors, rescaled so that `SEMANTIC_FLOOR` (what two
-  unrelated incident reports typically share) is 0;
-- structured: the share of the query's services, categories and tags the candidate also has.
-Without vectors (no model installed) the semantic weight is dropped and the result says so.
+RRF adds `weight / (RRF_K + rank)` over the rankings an incident is in, so raw scores of
+different scales never meet; `Match.score` is that sum over the most it could be (first in
+every ranking), 0..1. Because it depends on the rest of the pool, the recurrence suggestion
+uses its own pool-independent score (`recurrence_score`): a mix of the BM25 score over the
+score the query would give itself, and the centred cosine. Without vectors (no model
+installed) the semantic ranking is dropped and the result says so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
+from hindsight.analysis.similarity_index import (
+    BM25_B,
+    BM25_K1,
+    QUERY_TERMS,
+    Mask,
+    Parts,
+    Profile,
+    SimilarityIndex,
+    Vector,
+)
 from hindsight.domain.incidents import Postmortem
 
-# Chosen on the tuning half of bench/similar's labelled set only (bench/similar/README.md).
-WEIGHTS = {"lexical": 0.2, "semantic": 0.7, "structured": 0.1}
-SEMANTIC_FLOOR = 0.0
-RECURRENCE_THRESHOLD = 0.5
-BM25_K1 = 1.2
-BM25_B = 0.75
+__all__ = [
+    "BM25_B",
+    "BM25_K1",
+    "QUERY_TERMS",
+    "Profile",
+    "SimilarityIndex",
+    "Vector",
+]
+
+# Chosen on the tuning part of bench/similar's labelled set only (bench/similar/README.md).
+RRF_K = 1
+WEIGHTS = {"lexical": 0.5, "semantic": 1.0, "structured": 0.25}
+# How deep each ranking is fused: an incident below this in every ranking adds at most
+# weight / (RRF_K + FUSE_DEPTH) and cannot reach the top.
+FUSE_DEPTH = 100
+RECURRENCE_LEXICAL_SHARE = 1.0
+RECURRENCE_THRESHOLD = 0.24
 MAX_TERMS = 400
-# The query is a whole report; like Lucene's "more like this", only its most telling terms
-# (highest tf-idf in the pool) are searched for.
-QUERY_TERMS = 25
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
 _STOPWORD_TEXT = """
@@ -51,9 +65,6 @@ _STOPWORD_TEXT = """
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-
-# An embedding: a sequence of floats or a float32 array.
-Vector = Sequence[float] | npt.NDArray[np.float32]
 
 
 def tokenize(text: str) -> list[str]:
@@ -83,27 +94,13 @@ def profile_text(pm: Postmortem) -> str:
     return "\n".join(part for part in parts if part)
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What the scorer knows about one incident."""
-
-    id: int
-    key: str
-    title: str
-    created_at: dt.datetime
-    terms: tuple[str, ...]
-    services: frozenset[str] = frozenset()
-    categories: frozenset[str] = frozenset()
-    tags: frozenset[str] = frozenset()
-    vector: Vector | None = None
-
-
 def make_profile(
     pm: Postmortem,
     *,
     id: int,
     created_at: dt.datetime,
     vector: Vector | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Profile:
     """The profile of a postmortem."""
     return Profile(
@@ -116,6 +113,7 @@ def make_profile(
         categories=frozenset(f.category for f in pm.analysis.contributing_factors),
         tags=frozenset(pm.tags),
         vector=np.asarray(vector, dtype=np.float32) if vector is not None else None,
+        happened_at=happened_at,
     )
 
 
@@ -145,13 +143,20 @@ class Why:
 
 @dataclass(frozen=True)
 class Match:
-    """One similar incident with its score (0..1), the score's parts and why."""
+    """One similar incident: `position` in the index, its fused score (0..1), the parts
+    (lexical: BM25 over the query's own; semantic: centred cosine; structured: share of
+    fields), the pool-independent `recurrence` score and why."""
 
-    profile: Profile
+    position: int
+    id: int
+    key: str
+    title: str
+    created_at: dt.datetime
     score: float
     lexical: float
     semantic: float | None
     structured: float
+    recurrence: float
     why: Why = field(default_factory=Why)
 
 
@@ -163,113 +168,131 @@ class Ranking:
     mode: str
 
 
-class Corpus:
-    """Document frequencies and average length of a pool of profiles, for BM25."""
-
-    def __init__(self, profiles: Iterable[Profile]) -> None:
-        self.df: Counter[str] = Counter()
-        self.count = 0
-        total = 0
-        for profile in profiles:
-            self.count += 1
-            total += len(profile.terms)
-            self.df.update(set(profile.terms))
-        self.avgdl = total / self.count if self.count else 1.0
-
-    def idf(self, term: str) -> float:
-        n = self.df.get(term, 0)
-        return math.log(1 + (self.count - n + 0.5) / (n + 0.5))
-
-    def telling_terms(self, terms: Sequence[str], count: int = QUERY_TERMS) -> Counter[str]:
-        """The `count` terms of a document with the highest tf-idf in this pool."""
-        tf = Counter(terms)
-        best = sorted(tf, key=lambda t: (-tf[t] * self.idf(t), t))[:count]
-        return Counter({term: tf[term] for term in best})
-
-    def bm25(self, query: Counter[str], terms: Sequence[str]) -> tuple[float, list[str]]:
-        """BM25 of a document for the query's terms, and the terms that scored, best first."""
-        length_norm = BM25_K1 * (1 - BM25_B + BM25_B * len(terms) / (self.avgdl or 1.0))
-        scored: list[tuple[float, str]] = []
-        for term, weight in query.items():
-            f = terms.count(term)  # 25 scans in C beat counting all 400 terms in Python
-            if f:
-                part = self.idf(term) * f * (BM25_K1 + 1) / (f + length_norm)
-                scored.append((part * min(weight, 3), term))
-        scored.sort(reverse=True)
-        return sum(s for s, _ in scored), [t for _, t in scored]
 
 
-def _centred_cosines(query: Profile, candidates: Sequence[Profile]) -> dict[int, float]:
-    """Cosine of the query's vector with each candidate's, after taking away the pool's mean:
-    static embeddings of long texts share a common direction, and without it the cosine
-    compares what is particular to each incident."""
-    with_vectors = [c for c in candidates if c.vector is not None and c.id != query.id]
-    if query.vector is None or not with_vectors:
-        return {}
-    matrix = np.vstack([np.asarray(c.vector, dtype=np.float32) for c in with_vectors])
-    target = np.asarray(query.vector, dtype=np.float32)
-    if len(with_vectors) > 1:
-        center = matrix.mean(axis=0)
-        matrix, target = matrix - center, target - center
-    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(target) or 1.0)
-    values = (matrix @ target) / np.where(norms == 0, 1.0, norms)
-    return {c.id: float(v) for c, v in zip(with_vectors, values, strict=True)}
+def _top(values: np.ndarray, keep: Mask, depth: int) -> np.ndarray:
+    """Positions of the `depth` highest `values` where `keep`, best first (ties: position)."""
+    candidates = np.flatnonzero(keep)
+    if len(candidates) > depth:
+        part = np.argpartition(-values[candidates], depth - 1)[:depth]
+        candidates = candidates[part]
+    order = np.lexsort((candidates, -values[candidates]))
+    return candidates[order]
 
 
-def _share(query: frozenset[str], other: frozenset[str]) -> tuple[float | None, tuple[str, ...]]:
-    if not query:
-        return None, ()
-    shared = tuple(sorted(query & other))
-    return len(shared) / len(query), shared
+def _tied_ranks(values: np.ndarray, keep: Mask) -> np.ndarray:
+    """1 + how many kept values are strictly higher (equal values share a rank): many
+    incidents share a service, and their order among themselves says nothing."""
+    kept = np.sort(values[keep])
+    return len(kept) - np.searchsorted(kept, values, side="right") + 1.0
+
+
+def fuse(
+    parts: Parts,
+    eligible: Mask,
+    *,
+    weights: dict[str, float] | None = None,
+    k: float = RRF_K,
+    depth: int = FUSE_DEPTH,
+    use_semantic: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RRF of the rankings: (positions best first, their fused scores over the most possible).
+    A ranking with weight 0, or without values (no vectors, no fields), takes no part."""
+    weights = WEIGHTS if weights is None else weights
+    fused: dict[int, float] = {}
+    best = 0.0
+    lists = [("lexical", parts.lexical, eligible & (parts.lexical > 0))]
+    if use_semantic and parts.has_vector:
+        lists.append(("semantic", parts.semantic, eligible & ~np.isnan(parts.semantic)))
+    for name, values, keep in lists:
+        weight = weights.get(name, 0.0)
+        if weight <= 0 or not keep.any():
+            continue
+        best += weight / (k + 1)
+        for rank, position in enumerate(_top(values, keep, depth).tolist(), start=1):
+            fused[position] = fused.get(position, 0.0) + weight / (k + rank)
+    weight = weights.get("structured", 0.0)
+    structured = np.nan_to_num(parts.structured)
+    shares = eligible & (structured > 0)
+    if weight > 0 and shares.any():
+        best += weight / (k + 1)
+        if not fused:  # neither words nor meaning: shared fields alone
+            fused = dict.fromkeys(_top(structured, shares, depth).tolist(), 0.0)
+        ranks = _tied_ranks(structured, shares)
+        for position in fused:
+            if structured[position] > 0:
+                fused[position] += weight / (k + ranks[position])
+    positions = np.array(list(fused), dtype=np.int64)
+    scores = np.array([fused[p] for p in fused.keys()], dtype=np.float64) / (best or 1.0)
+    order = np.lexsort((positions, -scores))
+    return positions[order], scores[order]
+
+
+def recurrence_score(lexical: float, semantic: float | None) -> float:
+    """How sure a match is the same failure again, 0..1, whatever the rest of the pool: the
+    BM25 share and the centred cosine, mixed (lexical alone without vectors)."""
+    if semantic is None:
+        return lexical
+    share = RECURRENCE_LEXICAL_SHARE
+    return share * lexical + (1 - share) * max(0.0, semantic)
+
+
+def rank(
+    index: SimilarityIndex,
+    query: Profile,
+    eligible: Mask,
+    *,
+    limit: int = 5,
+    use_semantic: bool = True,
+    weights: dict[str, float] | None = None,
+) -> Ranking:
+    """The `limit` incidents of `index` where `eligible` most like `query`, best first."""
+    parts = index.parts(query)
+    semantic_on = use_semantic and parts.has_vector
+    positions, scores = fuse(parts, eligible, weights=weights, use_semantic=semantic_on)
+    matches = []
+    for position, score in zip(positions[:limit].tolist(), scores[:limit].tolist(), strict=True):
+        raw = float(parts.lexical[position])
+        lexical = min(1.0, raw / parts.self_score) if parts.self_score else 0.0
+        cosine = float(parts.semantic[position]) if semantic_on else float("nan")
+        semantic = None if np.isnan(cosine) else max(0.0, cosine)
+        structured = float(np.nan_to_num(parts.structured[position]))
+        services, categories, tags = index.shared(position, query)
+        why = Why(services, categories, tags, index.matching_terms(parts, position))
+        matches.append(
+            Match(
+                position=position,
+                id=int(index.ids[position]),
+                key=index.keys[position],
+                title=index.titles[position],
+                created_at=index.created[position],
+                score=score,
+                lexical=lexical,
+                semantic=semantic,
+                structured=structured,
+                recurrence=recurrence_score(lexical, semantic),
+                why=why,
+            )
+        )
+    return Ranking(matches, "hybrid" if semantic_on else "lexical")
 
 
 def score_candidates(
     query: Profile,
     candidates: Sequence[Profile],
     *,
-    corpus: Corpus | None = None,
     limit: int = 5,
     use_semantic: bool = True,
     weights: dict[str, float] | None = None,
 ) -> Ranking:
-    """Rank `candidates` by similarity to `query` (itself excluded), best first."""
-    weights = weights or WEIGHTS
-    corpus = corpus or Corpus([query, *candidates])
-    qterms = corpus.telling_terms(query.terms)
-    self_score, _ = corpus.bm25(qterms, query.terms)
-    semantic_on = use_semantic and query.vector is not None
-    cosines = _centred_cosines(query, candidates) if semantic_on else {}
-    matches = []
-    for candidate in candidates:
-        if candidate.id == query.id:
-            continue
-        raw, terms = corpus.bm25(qterms, candidate.terms)
-        lexical = min(1.0, raw / self_score) if self_score else 0.0
-        semantic: float | None = None
-        if candidate.id in cosines:
-            c = cosines[candidate.id]
-            semantic = max(0.0, (c - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))
-        shares = [
-            _share(query.services, candidate.services),
-            _share(query.categories, candidate.categories),
-            _share(query.tags, candidate.tags),
-        ]
-        known = [value for value, _ in shares if value is not None]
-        structured = sum(known) / len(known) if known else 0.0
-        parts = {"lexical": lexical, "semantic": semantic, "structured": structured}
-        used = {
-            name: weight
-            for name, weight in weights.items()
-            if parts[name] is not None and not (name == "structured" and not known)
-        }
-        total = sum(used.values()) or 1.0
-        score = sum(weight * (parts[name] or 0.0) for name, weight in used.items()) / total
-        why = Why(shares[0][1], shares[1][1], shares[2][1], tuple(terms[:5]))
-        matches.append(Match(candidate, score, lexical, semantic, structured, why))
-    matches.sort(key=lambda m: (-m.score, -m.profile.created_at.timestamp(), m.profile.id))
-    return Ranking(matches[:limit], "hybrid" if semantic_on else "lexical")
+    """Rank `candidates` by similarity to `query` (itself excluded), best first: an index of
+    the candidates and the query, searched once."""
+    pool = [c for c in candidates if c.id != query.id]
+    index = SimilarityIndex([*pool, query])
+    eligible = index.ids != query.id
+    return rank(index, query, eligible, limit=limit, use_semantic=use_semantic, weights=weights)
 
 
 def is_recurrence(match: Match, threshold: float = RECURRENCE_THRESHOLD) -> bool:
     """Whether a match is close enough to suggest the incident happened again."""
-    return match.score >= threshold
+    return match.recurrence >= threshold

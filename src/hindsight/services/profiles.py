@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from hindsight.analysis.similarity import MAX_TERMS, profile_text, tokenize
 from hindsight.domain.incidents import Postmortem
+from hindsight.domain.timeline import KeyMoment
 from hindsight.services.embeddings import Embedder, default_embedder, encode_vector
+from hindsight.services.similar_index import note_profile_change
 from hindsight.storage.models import IncidentProfileRow, IncidentRow
 from hindsight.storage.repository import postmortem_from_row
 
@@ -32,9 +34,17 @@ def resolve(embedder: EmbedderChoice) -> Embedder | None:
     return default_embedder() if isinstance(embedder, _Default) else embedder
 
 
-def _fingerprint(text: str, categories: list[str], model: str) -> str:
-    payload = json.dumps([text, categories, model], ensure_ascii=False)
+def _fingerprint(text: str, categories: list[str], model: str, fields: list[Any]) -> str:
+    payload = json.dumps([text, categories, model, fields], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def happened_at(postmortem: Postmortem) -> dt.datetime | None:
+    """When the incident happened: impact started, else its first event (None: neither)."""
+    moments = postmortem.key_moments()
+    if KeyMoment.IMPACT_STARTED in moments:
+        return moments[KeyMoment.IMPACT_STARTED].at
+    return min((event.at for event in postmortem.timeline), default=None)
 
 
 def refresh_profile(
@@ -52,8 +62,11 @@ def refresh_profile(
     row = session.get(IncidentProfileRow, incident_id)
     if row is not None and row.text_hash == fingerprint:
         return False
-    _store(session, row, incident_id, _values(text, categories, fingerprint, model, now))
+    values = _values(text, categories, fingerprint, model, now)
+    values["happened_at"] = happened_at(postmortem)
+    _store(session, row, incident_id, values)
     session.flush()
+    note_profile_change()
     return True
 
 
@@ -85,18 +98,30 @@ def refresh_profiles_of(
             if row is not None and row.text_hash == fingerprint:
                 continue
             values = _values(text, categories, fingerprint, model, now)
+            values["happened_at"] = happened_at(postmortems[incident_id])
             _store(session, row, incident_id, values)
             changed += 1
     session.flush()
+    if changed:
+        note_profile_change()
     return changed
 
 
 def _identity(postmortem: Postmortem, model: Embedder | None) -> tuple[str, list[str], str]:
-    """The text compared, the factor categories and their fingerprint with the model's name."""
+    """The text compared, the factor categories and their fingerprint with the model's name
+    and the other fields the similarity index reads (services, tags, visibility, when it
+    happened): any change of them rewrites the profile, which other processes notice."""
     text = profile_text(postmortem)
     categories = sorted({f.category for f in postmortem.analysis.contributing_factors})
     name = model.name if model is not None else ""
-    return text, categories, _fingerprint(text, categories, name)
+    at = happened_at(postmortem)
+    fields = [
+        sorted(postmortem.services),
+        sorted(postmortem.tags),
+        postmortem.visibility.value,
+        at.isoformat() if at else "",
+    ]
+    return text, categories, _fingerprint(text, categories, name, fields)
 
 
 def _values(

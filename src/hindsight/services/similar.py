@@ -1,34 +1,37 @@
 """Similar earlier incidents ("Seen before") and the possible recurrence among them.
 
 Steps of `find_similar`: check the reader may see the incident; take its profile (the stored
-one if current, else computed now); gather a bounded pool of earlier incidents the reader may
-see (those sharing a service or tag, and the most recent ones), with their stored profiles;
-rank the pool with analysis/similarity.py; the best match above the recurrence threshold that
-is neither linked nor dismissed becomes the recurrence suggestion.
+vector if current, else one made now); take this process's similarity index of every stored
+profile (services/similar_index.py, reloaded when the database has changed); the pool is every
+indexed incident that happened before this one and that the reader may see; rank it with
+analysis/similarity.py (reciprocal rank fusion); check the best ones against the database
+(still there, still visible); the best match whose recurrence score reaches the threshold,
+if it is neither linked nor dismissed, becomes the recurrence suggestion.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.recurrence import summarize_actions
 from hindsight.analysis.similarity import (
     RECURRENCE_THRESHOLD,
-    Corpus,
+    Match,
     Profile,
     Vector,
     Why,
     is_recurrence,
     make_profile,
     profile_text,
-    score_candidates,
+    rank,
 )
 from hindsight.domain.access import Actor
 from hindsight.domain.actions import ActionItem
@@ -36,26 +39,18 @@ from hindsight.domain.incidents import Postmortem
 from hindsight.domain.timeline import KeyMoment
 from hindsight.services.embeddings import Embedder, decode_vector
 from hindsight.services.incidents import get_postmortem, visible_incident_id, visible_to
-from hindsight.services.profiles import DEFAULT, EmbedderChoice, resolve
+from hindsight.services.profiles import DEFAULT, EmbedderChoice, happened_at, resolve
+from hindsight.services.similar_index import LoadedIndex, current_index
 from hindsight.storage.models import (
     IncidentLinkRow,
     IncidentProfileRow,
     IncidentRow,
     RecurrenceDismissalRow,
-    ServiceRow,
-    TagRow,
 )
-from hindsight.storage.search import match_ids
+from hindsight.storage.visibility import member_of, sees_everything
 
-# How many earlier incidents are scored at most: those sharing a service or tag first, then
-# the most recent. Keeps a page's cost flat however many incidents there are.
-POOL_SHARED = 200
-POOL_RECENT = 100
-# And the best lexical matches of the whole archive (the full-text index, storage/search.py),
-# searched for the incident's most frequent words, so an old incident with no shared service
-# or tag is still found.
-POOL_LEXICAL = 50
-LEXICAL_QUERY_WORDS = 8
+# Matches ranked beyond the limit, in case the database hides some the index still has.
+RECHECK_MARGIN = 10
 NO_MODEL_NOTE = (
     "The embedding model is not available, so these are ranked by shared words and fields "
     "only (install the 'wordllama' package to rank by meaning too)."
@@ -75,6 +70,7 @@ class SimilarIncident:
     structured: float
     why: Why
     linked: bool = False
+    recurrence: float = 0.0  # the recurrence score (analysis/similarity.recurrence_score)
 
 
 @dataclass(frozen=True)
@@ -110,109 +106,29 @@ class SimilarIncidents:
     links: list[LinkedIncident] = field(default_factory=list)
 
 
-def _earlier(row_id: int, created_at: dt.datetime, actor: Actor | None) -> Select[Any]:
-    return visible_to(select(IncidentRow.id), actor).where(
-        IncidentRow.id != row_id, IncidentRow.created_at <= created_at
-    )
+def _eligible(
+    session: Session, loaded: LoadedIndex, query: Profile, actor: Actor | None
+) -> npt.NDArray[np.bool_]:
+    """Indexed incidents that happened before `query` and that `actor` may see in a list:
+    not archived; restricted ones only for their members (and those who see everything)."""
+    eligible = loaded.index.earlier_than(query) & ~loaded.archived
+    if not sees_everything(actor):
+        assert actor is not None
+        members = np.array(list(session.scalars(member_of(actor))), dtype=np.int64)
+        eligible &= ~loaded.restricted | np.isin(loaded.index.ids, members)
+    return eligible
 
 
-def _pool_ids(
-    session: Session, row_id: int, created_at: dt.datetime, actor: Actor | None
-) -> set[int]:
-    """Earlier incidents `actor` may see: sharing a service or tag, then the most recent.
-
-    Sharing is read from the service and tag indexes alone, newest row id first (ids grow with
-    creation), before visibility and time narrow that short list: ordering every incident that
-    shares a common service by its creation time would cost a scan of them at 100,000."""
-    earlier = _earlier(row_id, created_at, actor)
-    shared: set[int] = set()
-    for table in (ServiceRow, TagRow):
-        names = list(session.scalars(select(table.name).where(table.incident_id == row_id)))
-        if names:
-            query = (
-                select(table.incident_id)
-                .where(table.name.in_(names), table.incident_id != row_id)
-                .order_by(table.incident_id.desc())
-                .limit(POOL_SHARED * 2)
-            )
-            shared.update(session.scalars(query))
-    order = (IncidentRow.created_at.desc(), IncidentRow.id.desc())
-    ids: set[int] = set()
-    if shared:
-        narrowed = earlier.where(IncidentRow.id.in_(shared)).order_by(*order).limit(POOL_SHARED)
-        ids.update(session.scalars(narrowed))
-    ids.update(session.scalars(earlier.order_by(*order).limit(POOL_RECENT)))
-    return ids
-
-
-def _lexical_ids(
-    session: Session,
-    query: Profile,
-    pool: Sequence[Profile],
-    created_at: dt.datetime,
-    actor: Actor | None,
-    known: set[int],
-) -> set[int]:
-    """The best full-text matches of the whole archive for the query's most telling words
-    (highest tf-idf in the pool already gathered): rare words match few incidents, so the
-    index answers fast and the matches are the ones that share what is particular."""
-    words = list(Corpus([query, *pool]).telling_terms(query.terms, LEXICAL_QUERY_WORDS))
-    found = match_ids(
-        session, " ".join(words), actor=actor, limit=POOL_LEXICAL, exclude_ids=[query.id]
-    )
-    new = [incident_id for incident_id, _ in found if incident_id not in known]
-    if not new:
-        return set()
-    # The index knows nothing of "earlier": the same visibility-and-time query keeps those.
-    lexical = _earlier(query.id, created_at, actor).where(IncidentRow.id.in_(new))
-    return set(session.scalars(lexical))
-
-
-def _names(
-    session: Session, table: type[ServiceRow] | type[TagRow], ids: set[int]
-) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = defaultdict(set)
-    for incident_id, name in session.execute(
-        select(table.incident_id, table.name).where(table.incident_id.in_(ids))
-    ):
-        found[incident_id].add(name)
-    return found
-
-
-def _profiles(session: Session, ids: set[int], model: Embedder | None) -> list[Profile]:
-    """Stored profiles of `ids`; a vector of another model than ours is not compared."""
-    if not ids:
-        return []
-    services = _names(session, ServiceRow, ids)
-    tags = _names(session, TagRow, ids)
-    rows = session.execute(
-        select(
-            IncidentRow.id,
-            IncidentRow.key,
-            IncidentRow.title,
-            IncidentRow.created_at,
-            IncidentProfileRow.terms,
-            IncidentProfileRow.categories,
-            IncidentProfileRow.model,
-            IncidentProfileRow.vector,
-        )
-        .join(IncidentProfileRow, IncidentProfileRow.incident_id == IncidentRow.id)
-        .where(IncidentRow.id.in_(ids))
-    )
-    return [
-        Profile(
-            id=id_,
-            key=key,
-            title=title,
-            created_at=created_at,
-            terms=tuple(terms.split()),
-            services=frozenset(services.get(id_, ())),
-            categories=frozenset(categories),
-            tags=frozenset(tags.get(id_, ())),
-            vector=decode_vector(vector) if model is not None and name == model.name else None,
-        )
-        for id_, key, title, created_at, terms, categories, name, vector in rows
-    ]
+def _still_visible(
+    session: Session, matches: Sequence[Match], actor: Actor | None
+) -> dict[int, tuple[str, str, dt.datetime]]:
+    """Key, title and creation time of the matches `actor` may see now, from the database:
+    the index may predate an archive, a deletion or a change of visibility."""
+    query = visible_to(
+        select(IncidentRow.id, IncidentRow.key, IncidentRow.title, IncidentRow.created_at),
+        actor,
+    ).where(IncidentRow.id.in_([m.id for m in matches]))
+    return {id_: (key, title, at) for id_, key, title, at in session.execute(query)}
 
 
 def _links(session: Session, row_id: int, actor: Actor | None) -> list[LinkedIncident]:
@@ -250,52 +166,69 @@ def find_similar(
     row_id = visible_incident_id(session, key=key, actor=actor)
     stored = get_postmortem(session, key=key, actor=actor)
     vector = _own_vector(session, row_id, stored.postmortem, model)
-    query = make_profile(stored.postmortem, id=row_id, created_at=stored.created_at, vector=vector)
-    pool = _pool_ids(session, row_id, stored.created_at, actor)
-    candidates = _profiles(session, pool, model)
-    extra = _lexical_ids(session, query, candidates, stored.created_at, actor, pool)
-    candidates += _profiles(session, extra, model)
-    ranking = score_candidates(
-        query,
-        candidates,
-        corpus=Corpus([query, *candidates]),
-        limit=limit,
-        use_semantic=model is not None,
+    query = make_profile(
+        stored.postmortem,
+        id=row_id,
+        created_at=stored.created_at,
+        vector=vector,
+        happened_at=happened_at(stored.postmortem),
     )
+    loaded = current_index(session, model)
+    eligible = _eligible(session, loaded, query, actor)
+    # A few more than asked for, in case the database hides some the index still has.
+    ranking = rank(
+        loaded.index, query, eligible, limit=limit + RECHECK_MARGIN, use_semantic=model is not None
+    )
+    visible = _still_visible(session, ranking.matches, actor)
+    matches = [m for m in ranking.matches if m.id in visible][:limit]
     links = _links(session, row_id, actor)
     linked = {link.key for link in links}
     items = [
         SimilarIncident(
-            key=m.profile.key,
-            title=m.profile.title,
-            created_at=m.profile.created_at,
+            key=visible[m.id][0],
+            title=visible[m.id][1],
+            created_at=visible[m.id][2],
             score=round(m.score, 3),
             lexical=round(m.lexical, 3),
             semantic=None if m.semantic is None else round(m.semantic, 3),
             structured=round(m.structured, 3),
             why=m.why,
-            linked=m.profile.key in linked,
+            linked=visible[m.id][0] in linked,
+            recurrence=round(m.recurrence, 3),
         )
-        for m in ranking.matches
+        for m in matches
     ]
     dismissed = _dismissed(session, row_id)
-    suggestion = None
-    for match in ranking.matches:
-        if match.profile.key in linked or match.profile.id in dismissed:
-            continue
-        if is_recurrence(match, threshold):
-            earlier = get_postmortem(session, key=match.profile.key, actor=actor).postmortem
-            suggestion = RecurrenceSuggestion(
-                key=match.profile.key,
-                title=match.profile.title,
-                happened_at=_incident_start(earlier, match.profile.created_at),
-                score=round(match.score, 3),
-                action_items=earlier.action_items,
-                actions_summary=summarize_actions(earlier.action_items),
-            )
-        break
+    suggestion = _suggestion(session, matches, linked, dismissed, threshold, actor)
     note = "" if model is not None else NO_MODEL_NOTE
     return SimilarIncidents(items, ranking.mode, note, suggestion, links)
+
+
+def _suggestion(
+    session: Session,
+    matches: Sequence[Match],
+    linked: set[str],
+    dismissed: set[int],
+    threshold: float,
+    actor: Actor | None,
+) -> RecurrenceSuggestion | None:
+    """The best match neither linked nor dismissed, if its recurrence score reaches
+    `threshold`."""
+    for match in matches:
+        if match.key in linked or match.id in dismissed:
+            continue
+        if not is_recurrence(match, threshold):
+            return None
+        earlier = get_postmortem(session, key=match.key, actor=actor).postmortem
+        return RecurrenceSuggestion(
+            key=match.key,
+            title=earlier.title,
+            happened_at=_incident_start(earlier, match.created_at),
+            score=round(match.recurrence, 3),
+            action_items=earlier.action_items,
+            actions_summary=summarize_actions(earlier.action_items),
+        )
+    return None
 
 
 def _incident_start(pm: Postmortem, created_at: dt.datetime) -> dt.datetime:

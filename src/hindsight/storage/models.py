@@ -479,7 +479,10 @@ class IncidentProfileRow(Base):
     model: Mapped[str] = mapped_column(String(80), default="", index=True)
     vector: Mapped[str] = mapped_column(Text, default="")
     text_hash: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Indexed: every process checks max(updated_at) to keep its similarity index current.
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # When the incident happened (impact started, else the first event); NULL: created_at.
+    happened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IncidentLinkRow(Base):

@@ -1,0 +1,150 @@
+"""One similarity index (analysis/similarity_index.py) per process and database, loaded once
+from the stored profiles and kept in step with them.
+
+Steps of `current_index`: read the database's version of the profiles (how many, the newest
+profile change, the newest incident change: three index look-ups) and this process's own
+change counter; if they match the cached index's, use it; else load every profile again and
+build a new index (under a lock, so that concurrent requests build it once). Every change that
+the index reads (words, vector, fields, visibility, when it happened) rewrites the incident's
+profile (services/profiles.py), so an edit in another process changes the version. Results are
+checked against the database anyway (services/similar.py), so an incident archived, deleted or
+restricted since the index was built is never shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hindsight.analysis.similarity_index import Profile, SimilarityIndex
+from hindsight.services.embeddings import Embedder, decode_vector
+from hindsight.storage.models import IncidentProfileRow, IncidentRow, ServiceRow, TagRow
+
+_LOCK = threading.Lock()
+_CHANGES = 0  # profile writes in this process, also those not committed yet
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """The index and what each row is: restricted (members only), archived (never listed)."""
+
+    index: SimilarityIndex
+    restricted: npt.NDArray[np.bool_]
+    archived: npt.NDArray[np.bool_]
+    version: tuple[Any, ...]
+
+
+_INDEXES: dict[tuple[str, str], LoadedIndex] = {}
+
+
+def note_profile_change() -> None:
+    """Mark this process's indexes stale (a profile was written in this process)."""
+    global _CHANGES
+    with _LOCK:
+        _CHANGES += 1
+
+
+def clear_indexes() -> None:
+    """Forget every loaded index (tests, and after a restore)."""
+    with _LOCK:
+        _INDEXES.clear()
+
+
+def _version(session: Session) -> tuple[Any, ...]:
+    profiles = session.execute(
+        select(func.count(IncidentProfileRow.incident_id), func.max(IncidentProfileRow.updated_at))
+    ).one()
+    incidents = session.scalar(select(func.max(IncidentRow.updated_at)))
+    return (_CHANGES, profiles[0], profiles[1], incidents)
+
+
+def current_index(session: Session, model: Embedder | None) -> LoadedIndex:
+    """The index of every stored profile as `session` sees them, built again when stale."""
+    place = (str(session.get_bind().engine.url), model.name if model is not None else "")
+    version = _version(session)
+    loaded = _INDEXES.get(place)
+    if loaded is not None and loaded.version == version:
+        return loaded
+    with _LOCK:
+        loaded = _INDEXES.get(place)
+        if loaded is None or loaded.version != version:
+            loaded = _load(session, model, version)
+            _INDEXES[place] = loaded
+    return loaded
+
+
+def _names(session: Session, table: type[ServiceRow] | type[TagRow]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for incident_id, name in session.execute(select(table.incident_id, table.name)):
+        found[incident_id].add(name)
+    return found
+
+
+def _rows(session: Session) -> Iterator[Any]:
+    query = (
+        select(
+            IncidentRow.id,
+            IncidentRow.key,
+            IncidentRow.title,
+            IncidentRow.created_at,
+            IncidentRow.visibility,
+            IncidentRow.archived_at,
+            IncidentProfileRow.happened_at,
+            IncidentProfileRow.terms,
+            IncidentProfileRow.categories,
+            IncidentProfileRow.model,
+            IncidentProfileRow.vector,
+        )
+        .join(IncidentProfileRow, IncidentProfileRow.incident_id == IncidentRow.id)
+        .order_by(IncidentRow.id)
+        .execution_options(yield_per=2000)
+    )
+    yield from session.execute(query)
+
+
+def _load(session: Session, model: Embedder | None, version: tuple[Any, ...]) -> LoadedIndex:
+    """Every stored profile as an index; a vector of another model than ours is left out."""
+    services = _names(session, ServiceRow)
+    tags = _names(session, TagRow)
+    restricted: list[bool] = []
+    archived: list[bool] = []
+
+    def profiles() -> Iterator[Profile]:
+        for row in _rows(session):
+            restricted.append(row.visibility == "restricted")
+            archived.append(row.archived_at is not None)
+            current = model is not None and row.model == model.name and row.vector
+            yield Profile(
+                id=row.id,
+                key=row.key,
+                title=row.title,
+                created_at=row.created_at,
+                terms=tuple(row.terms.split()),
+                services=frozenset(services.get(row.id, ())),
+                categories=frozenset(row.categories),
+                tags=frozenset(tags.get(row.id, ())),
+                vector=decode_vector(row.vector) if current else None,
+                happened_at=row.happened_at,
+            )
+
+    index = SimilarityIndex(profiles())
+    return LoadedIndex(
+        index,
+        np.array(restricted, dtype=np.bool_),
+        np.array(archived, dtype=np.bool_),
+        version,
+    )
+
+
+def happened(loaded: LoadedIndex, position: int) -> dt.datetime:
+    """When the incident at `position` happened (its creation time when not known)."""
+    return dt.datetime.fromtimestamp(float(loaded.index.happened[position]), dt.UTC)
