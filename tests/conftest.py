@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.services import passwords
 from hindsight.services.database import Database, open_database
+from hindsight.services.similar_index import clear_indexes
 
 ADMIN_URL = os.environ.get(
     "HINDSIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -72,6 +73,14 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
     made = _Databases(tmp_path_factory.mktemp("databases"))
     yield made
     made.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_similarity_index() -> Iterator[None]:
+    """No test sees another's in-process similarity index (services/similar_index.py)."""
+    clear_indexes()
+    yield
+    clear_indexes()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -250,14 +250,37 @@ def test_reindex_computes_missing_and_stale_profiles(incidents: Session) -> None
     assert refresh_profiles(incidents, now=T) == (0, 3)
 
 
-def test_the_full_text_index_finds_earlier_incidents_sharing_no_service_or_tag(
-    incidents: Session, monkeypatch: pytest.MonkeyPatch
+def test_earlier_means_happened_before_whenever_it_was_written_down(
+    incidents: Session,
 ) -> None:
-    import hindsight.services.similar as similar
+    # Written down last, but its impact started a day before the others' (the factory's).
+    backfill = _cert(
+        "backfilled-cert",
+        "Certificate expired on the ingress long ago",
+        timeline=[
+            {
+                "at": "2024-03-04T09:00:00+00:00",
+                "text": "Certificate expired",
+                "kind": "alert",
+                "key_moment": "impact_started",
+            }
+        ],
+    )
+    _store(incidents, backfill, T + 30 * DAY)
+    assert "backfilled-cert" in [i.key for i in find_similar(incidents, key="second-cert").items]
+    assert find_similar(incidents, key="backfilled-cert").items == []
 
-    monkeypatch.setattr(similar, "POOL_RECENT", 0)  # only shared fields and the index remain
-    # 'second-cert' shares ingress/tls with 'first-cert' but nothing with 'disk-full'.
-    found = [item.key for item in find_similar(incidents, key="second-cert").items]
-    assert found == ["first-cert", "disk-full"]
-    monkeypatch.setattr(similar, "match_ids", lambda *args, **kwargs: [])
-    assert [item.key for item in find_similar(incidents, key="second-cert").items] == ["first-cert"]
+
+def test_the_index_sees_a_change_made_after_it_was_loaded(incidents: Session) -> None:
+    assert find_similar(incidents, key="second-cert").items[0].key == "first-cert"
+    update_postmortem(
+        incidents,
+        key="disk-full",
+        change=lambda pm: replace(pm, visibility="restricted"),
+        author="test",
+    )
+    outsider = create_user(
+        incidents, username="someone", password="correct horse battery", role=Role.EDITOR
+    )
+    seen = [i.key for i in find_similar(incidents, key="second-cert", actor=outsider).items]
+    assert "disk-full" not in seen and "first-cert" in seen

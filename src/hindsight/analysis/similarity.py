@@ -66,7 +66,6 @@ _STOPWORD_TEXT = """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
-
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens without stopwords; a trailing plural 's' is dropped so that
     'certificates' meets 'certificate'."""
@@ -168,8 +167,6 @@ class Ranking:
     mode: str
 
 
-
-
 def _top(values: np.ndarray, keep: Mask, depth: int) -> np.ndarray:
     """Positions of the `depth` highest `values` where `keep`, best first (ties: position)."""
     candidates = np.flatnonzero(keep)
@@ -223,7 +220,7 @@ def fuse(
             if structured[position] > 0:
                 fused[position] += weight / (k + ranks[position])
     positions = np.array(list(fused), dtype=np.int64)
-    scores = np.array([fused[p] for p in fused.keys()], dtype=np.float64) / (best or 1.0)
+    scores = np.array(list(fused.values()), dtype=np.float64) / (best or 1.0)
     order = np.lexsort((positions, -scores))
     return positions[order], scores[order]
 

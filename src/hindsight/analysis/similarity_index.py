@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
 BM25_K1 = 1.2
 BM25_B = 0.75
 # The query is a whole report; like Lucene's "more like this", only its most telling terms
@@ -110,6 +109,7 @@ class SimilarityIndex:
                     fields[name][value].append(n)
         self.ids = np.array(self.ids_list, dtype=np.int64)
         self.happened = np.array(happened, dtype=np.float64)
+        self.created_stamps = np.array([_stamp(c) for c in self.created], dtype=np.float64)
         self._position = {i: n for n, i in enumerate(self.ids_list)}
         self._build_postings(terms, counts, np.array(lengths, dtype=np.float64))
         self._build_vectors(vectors)
@@ -284,7 +284,12 @@ class SimilarityIndex:
         return tuple(out)
 
     def earlier_than(self, query: Profile) -> Mask:
-        """Incidents that happened before `query` (ties: those stored first), itself excluded."""
-        when = _stamp(query.happened)
-        mask = (self.happened < when) | ((self.happened == when) & (self.ids < query.id))
-        return mask & (self.ids != query.id)
+        """Incidents that happened before `query` (ties: those written down first, then those
+        stored first), itself excluded."""
+        when, written = _stamp(query.happened), _stamp(query.created_at)
+        same = self.happened == when
+        tie = (self.created_stamps < written) | (
+            (self.created_stamps == written) & (self.ids < query.id)
+        )
+        mask: Mask = ((self.happened < when) | (same & tie)) & (self.ids != query.id)
+        return mask

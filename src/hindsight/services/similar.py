@@ -124,10 +124,11 @@ def _still_visible(
 ) -> dict[int, tuple[str, str, dt.datetime]]:
     """Key, title and creation time of the matches `actor` may see now, from the database:
     the index may predate an archive, a deletion or a change of visibility."""
-    query = visible_to(
+    columns = cast(
+        Select[Any],
         select(IncidentRow.id, IncidentRow.key, IncidentRow.title, IncidentRow.created_at),
-        actor,
-    ).where(IncidentRow.id.in_([m.id for m in matches]))
+    )
+    query = visible_to(columns, actor).where(IncidentRow.id.in_([m.id for m in matches]))
     return {id_: (key, title, at) for id_, key, title, at in session.execute(query)}
 
 
@@ -267,6 +268,7 @@ def similar_to_dict(result: SimilarIncidents) -> dict[str, Any]:
                 "lexical": item.lexical,
                 "semantic": item.semantic,
                 "structured": item.structured,
+                "recurrence": item.recurrence,
                 "linked": item.linked,
                 "why": {
                     "services": list(item.why.services),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter
@@ -16,7 +17,7 @@ from hindsight.services.recurrence import (
     unlink_recurrence,
 )
 from hindsight.services.similar import find_similar, similar_to_dict
-from hindsight.web.deps import SESSION
+from hindsight.web.deps import SESSION, run_heavy
 from hindsight.web.routes.api import ACTOR, ERRORS
 
 router = APIRouter()
@@ -38,6 +39,7 @@ class SimilarItemRead(BaseModel):
     lexical: float
     semantic: float | None
     structured: float
+    recurrence: float
     linked: bool
     why: WhyRead
 
@@ -86,7 +88,9 @@ async def similar_get(
 ) -> SimilarRead:
     """The earlier incidents most like this one that you may see, best first, with why."""
     limit = max(1, min(limit, 50))
-    return SimilarRead(**similar_to_dict(find_similar(session, key=key, actor=actor, limit=limit)))
+    # Ranking the whole archive is CPU work (bench/similar): off the event loop.
+    found = await run_heavy(partial(find_similar, session, key=key, actor=actor, limit=limit))
+    return SimilarRead(**similar_to_dict(found))
 
 
 @router.post("/incidents/{key}/recurrence", status_code=204, responses=ERRORS)

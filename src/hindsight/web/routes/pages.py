@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -288,7 +289,7 @@ async def seen_before(
     stored = get_postmortem(session, key=key, actor=actor)
     members = list_members(session, key=key, actor=actor)
     context = {"key": key, "pm": stored.postmortem, "can_edit": _can_edit(stored, actor, members)}
-    context["similar"] = find_similar(session, key=key, actor=actor)
+    context["similar"] = await run_heavy(partial(find_similar, session, key=key, actor=actor))
     return render(request, "seen_before_page.html", context)
 
 
