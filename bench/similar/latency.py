@@ -6,19 +6,22 @@ Incidents come from bench/web's seeder; each gets the similarity profile (words 
 one of the real reports in ../shared/data/postmortems, picked at random, written in bulk (the
 services would embed each one), and the search index is rebuilt over them. Usage:
     .venv/bin/python bench/similar/latency.py [DATABASE_URL] [COUNT] [QUERIES]
+A DATABASE_URL that bench/web/seed.py seeded earlier (with COUNT incidents) is brought to the
+current schema and given profiles instead of being seeded again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, inspect, text
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,8 +34,8 @@ from hindsight.services.database import open_database
 from hindsight.services.embeddings import WordLlamaEmbedder, encode_vector
 from hindsight.services.incidents import get_postmortem
 from hindsight.services.similar import find_similar
+from hindsight.storage.db import upgrade_database
 from hindsight.storage.models import IncidentProfileRow, IncidentRow
-from hindsight.storage.search_index import rebuild_search_index
 
 BATCH = 2000
 
@@ -78,8 +81,6 @@ def add_profiles(url: str, count: int, embedder: WordLlamaEmbedder) -> None:
                 "timeline_events e WHERE e.incident_id = incident_profiles.incident_id)"
             )
         )
-    with database.engine.begin() as connection:  # the seeder writes rows, not the search index
-        rebuild_search_index(connection)
     database.dispose()
 
 
@@ -88,17 +89,34 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
+def prepare(url: str, count: int) -> None:
+    """Seed `count` incidents (an empty database), or bring a database seeded earlier with
+    bench/web/seed.py to the current schema; then give every incident a real profile."""
+    database = open_database(url)
+    seeded = profiled = False
+    if inspect(database.engine).has_table("incidents"):
+        with database.reading() as session:
+            seeded = session.query(IncidentRow.id).first() is not None
+            profiled = session.query(IncidentProfileRow.incident_id).first() is not None
+    database.dispose()
+    began = time.perf_counter()
+    if not seeded:
+        seed(url, count)
+    else:
+        upgrade_database(open_database(url).engine)
+    if not profiled:
+        add_profiles(url, count, WordLlamaEmbedder())
+    print(f"prepared {count} incidents in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+
+
 def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else ""
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     queries = int(sys.argv[3]) if len(sys.argv) > 3 else 100
     with tempfile.TemporaryDirectory() as folder:
         url = url or f"sqlite:///{folder}/similar-bench.db"
-        began = time.perf_counter()
-        seed(url, count)
+        prepare(url, count)
         embedder = WordLlamaEmbedder()
-        add_profiles(url, count, embedder)
-        print(f"seeded {count} incidents in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         database = open_database(url)
         with database.reading() as session:
             keys = [k for (k,) in session.query(IncidentRow.key).order_by(IncidentRow.id)]
@@ -107,7 +125,8 @@ def main() -> None:
         with database.reading() as session:  # the first lookup of a process loads the index
             start = time.perf_counter()
             find_similar(session, key=keys[0], embedder=embedder)
-            print(f"index loaded in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+            memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            print(f"index loaded in {time.perf_counter() - start:.1f} s; max RSS {memory} MB")
         timings: dict[str, list[float]] = {"get_postmortem": [], "find_similar": []}
         for key in sample:  # interleaved, so both see the same machine load
             with database.reading() as session:

@@ -177,11 +177,12 @@ def _top(values: np.ndarray, keep: Mask, depth: int) -> np.ndarray:
     return candidates[order]
 
 
-def _tied_ranks(values: np.ndarray, keep: Mask) -> np.ndarray:
-    """1 + how many kept values are strictly higher (equal values share a rank): many
-    incidents share a service, and their order among themselves says nothing."""
-    kept = np.sort(values[keep])
-    return len(kept) - np.searchsorted(kept, values, side="right") + 1.0
+def _tied_ranks(values: np.ndarray, keep: Mask, positions: Sequence[int]) -> dict[int, float]:
+    """For each of `positions`: 1 + how many kept values are strictly higher (equal values
+    share a rank): many incidents share a service, and their order among them says nothing."""
+    kept = values[keep]
+    above = {v: 1.0 + np.count_nonzero(kept > v) for v in {float(values[p]) for p in positions}}
+    return {p: above[float(values[p])] for p in positions}
 
 
 def fuse(
@@ -209,13 +210,13 @@ def fuse(
         for rank, position in enumerate(_top(values, keep, depth).tolist(), start=1):
             fused[position] = fused.get(position, 0.0) + weight / (k + rank)
     weight = weights.get("structured", 0.0)
-    structured = np.nan_to_num(parts.structured)
+    structured = parts.structured
     shares = eligible & (structured > 0)
     if weight > 0 and shares.any():
         best += weight / (k + 1)
         if not fused:  # neither words nor meaning: shared fields alone
             fused = dict.fromkeys(_top(structured, shares, depth).tolist(), 0.0)
-        ranks = _tied_ranks(structured, shares)
+        ranks = _tied_ranks(structured, shares, list(fused))
         for position in fused:
             if structured[position] > 0:
                 fused[position] += weight / (k + ranks[position])
@@ -253,7 +254,7 @@ def rank(
         lexical = min(1.0, raw / parts.self_score) if parts.self_score else 0.0
         cosine = float(parts.semantic[position]) if semantic_on else float("nan")
         semantic = None if np.isnan(cosine) else max(0.0, cosine)
-        structured = float(np.nan_to_num(parts.structured[position]))
+        structured = float(parts.structured[position])
         services, categories, tags = index.shared(position, query)
         why = Why(services, categories, tags, index.matching_terms(parts, position))
         matches.append(

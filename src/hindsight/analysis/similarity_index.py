@@ -56,7 +56,7 @@ class Profile:
 class Parts:
     """The three similarity parts of every indexed incident for one query, pool-wide arrays
     (position i is `SimilarityIndex.ids[i]`): raw BM25, centred cosine (NaN without a vector),
-    share of the query's structured fields (NaN when the query has none); `self_score` is the
+    share of the query's structured fields (0 when the query has none); `self_score` is the
     BM25 the query gives itself, `terms` its telling terms with their weights."""
 
     lexical: Floats
@@ -206,9 +206,9 @@ class SimilarityIndex:
         size = len(self)
         telling = self.telling_terms(query.terms)
         weights = {}
-        lexical = np.zeros(size, dtype=np.float64)
         self_score = 0.0
         norm = BM25_K1 * (1 - BM25_B + BM25_B * len(query.terms) / (self.avgdl or 1.0))
+        docs, scores = [], []
         for term, qtf in telling.items():
             idf = self.idf(self.vocabulary.get(term, -1))
             self_score += idf * min(qtf, 3) * qtf * (BM25_K1 + 1) / (qtf + norm)
@@ -217,7 +217,13 @@ class SimilarityIndex:
                 continue
             weights[term_id] = idf * min(qtf, 3)
             start, end = self._starts[term_id], self._starts[term_id + 1]
-            lexical[self._docs[start:end]] += weights[term_id] * self._weights[start:end]
+            docs.append(self._docs[start:end])
+            scores.append(self._weights[start:end] * np.float32(weights[term_id]))
+        lexical: Floats = np.zeros(size, dtype=np.float64)
+        if docs:
+            lexical = np.bincount(
+                np.concatenate(docs), np.concatenate(scores), minlength=size
+            ).astype(np.float64)
         semantic = np.full(size, np.nan, dtype=np.float64)
         has_vector = query.vector is not None and self._vectors.shape[1] == len(query.vector)
         if has_vector and size:
@@ -231,7 +237,7 @@ class SimilarityIndex:
 
     def _structured(self, query: Profile) -> Floats:
         """Mean over the query's non-empty fields of the share of its values each incident
-        also has; NaN everywhere when the query has no services, categories or tags."""
+        also has; 0 everywhere when the query has no services, categories or tags."""
         size = len(self)
         total = np.zeros(size, dtype=np.float64)
         fields = 0
@@ -247,7 +253,7 @@ class SimilarityIndex:
             if postings:
                 counts = np.bincount(np.concatenate(postings), minlength=size)
                 total += counts[:size] / len(values)
-        return total / fields if fields else np.full(size, np.nan)
+        return total / fields if fields else total
 
     def matching_terms(self, parts: Parts, position: int, count: int = 5) -> tuple[str, ...]:
         """The query's terms that scored for the incident at `position`, best first."""
@@ -255,7 +261,7 @@ class SimilarityIndex:
         for term_id, weight in parts.terms.items():
             start, end = self._starts[term_id], self._starts[term_id + 1]
             docs = self._docs[start:end]
-            at = int(np.searchsorted(docs, position))
+            at = int(np.searchsorted(docs, np.int32(position)))
             if at < len(docs) and docs[at] == position:
                 scored.append((weight * float(self._weights[start + at]), self._words[term_id]))
         scored.sort(reverse=True)

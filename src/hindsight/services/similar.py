@@ -26,7 +26,6 @@ from hindsight.analysis.similarity import (
     RECURRENCE_THRESHOLD,
     Match,
     Profile,
-    Vector,
     Why,
     is_recurrence,
     make_profile,
@@ -35,18 +34,19 @@ from hindsight.analysis.similarity import (
 )
 from hindsight.domain.access import Actor
 from hindsight.domain.actions import ActionItem
-from hindsight.domain.incidents import Postmortem
-from hindsight.domain.timeline import KeyMoment
 from hindsight.services.embeddings import Embedder, decode_vector
 from hindsight.services.incidents import get_postmortem, visible_incident_id, visible_to
 from hindsight.services.profiles import DEFAULT, EmbedderChoice, happened_at, resolve
-from hindsight.services.similar_index import LoadedIndex, current_index
+from hindsight.services.similar_index import LoadedIndex, current_index, happened
 from hindsight.storage.models import (
     IncidentLinkRow,
     IncidentProfileRow,
     IncidentRow,
     RecurrenceDismissalRow,
+    ServiceRow,
+    TagRow,
 )
+from hindsight.storage.repository import action_items_of
 from hindsight.storage.visibility import member_of, sees_everything
 
 # Matches ranked beyond the limit, in case the database hides some the index still has.
@@ -165,15 +165,7 @@ def find_similar(
     """The earlier incidents most like `key` that `actor` may see, best first, with why."""
     model = resolve(embedder)
     row_id = visible_incident_id(session, key=key, actor=actor)
-    stored = get_postmortem(session, key=key, actor=actor)
-    vector = _own_vector(session, row_id, stored.postmortem, model)
-    query = make_profile(
-        stored.postmortem,
-        id=row_id,
-        created_at=stored.created_at,
-        vector=vector,
-        happened_at=happened_at(stored.postmortem),
-    )
+    query = _query_profile(session, row_id, key, model)
     loaded = current_index(session, model)
     eligible = _eligible(session, loaded, query, actor)
     # A few more than asked for, in case the database hides some the index still has.
@@ -200,57 +192,76 @@ def find_similar(
         for m in matches
     ]
     dismissed = _dismissed(session, row_id)
-    suggestion = _suggestion(session, matches, linked, dismissed, threshold, actor)
+    suggestion = _suggestion(session, loaded, matches, linked, dismissed, threshold)
     note = "" if model is not None else NO_MODEL_NOTE
     return SimilarIncidents(items, ranking.mode, note, suggestion, links)
 
 
 def _suggestion(
     session: Session,
+    loaded: LoadedIndex,
     matches: Sequence[Match],
     linked: set[str],
     dismissed: set[int],
     threshold: float,
-    actor: Actor | None,
 ) -> RecurrenceSuggestion | None:
     """The best match neither linked nor dismissed, if its recurrence score reaches
-    `threshold`."""
+    `threshold` (the matches were checked visible to the reader)."""
     for match in matches:
         if match.key in linked or match.id in dismissed:
             continue
         if not is_recurrence(match, threshold):
             return None
-        earlier = get_postmortem(session, key=match.key, actor=actor).postmortem
+        items = action_items_of(session, match.id)
         return RecurrenceSuggestion(
             key=match.key,
-            title=earlier.title,
-            happened_at=_incident_start(earlier, match.created_at),
+            title=match.title,
+            happened_at=happened(loaded, match.position),
             score=round(match.recurrence, 3),
-            action_items=earlier.action_items,
-            actions_summary=summarize_actions(earlier.action_items),
+            action_items=items,
+            actions_summary=summarize_actions(items),
         )
     return None
 
 
-def _incident_start(pm: Postmortem, created_at: dt.datetime) -> dt.datetime:
-    """When the incident happened: impact started, else its first event, else when it was
-    written down."""
-    moments = pm.key_moments()
-    if KeyMoment.IMPACT_STARTED in moments:
-        return moments[KeyMoment.IMPACT_STARTED].at
-    return pm.timeline[0].at if pm.timeline else created_at
-
-
-def _own_vector(
-    session: Session, row_id: int, postmortem: Postmortem, model: Embedder | None
-) -> Vector | None:
-    """The incident's stored vector if it is current for our model, else one made now."""
-    if model is None:
-        return None
-    row = session.get(IncidentProfileRow, row_id)
-    if row is not None and row.model == model.name and row.vector:
-        return decode_vector(row.vector)
-    return model.embed([profile_text(postmortem)])[0]
+def _query_profile(session: Session, row_id: int, key: str, model: Embedder | None) -> Profile:
+    """The incident's stored profile (kept current by every change in its transaction), or,
+    without one (stored before migration 0011 and not reindexed), one made now."""
+    stored = session.execute(
+        select(
+            IncidentRow.title,
+            IncidentRow.created_at,
+            IncidentProfileRow.terms,
+            IncidentProfileRow.categories,
+            IncidentProfileRow.model,
+            IncidentProfileRow.vector,
+            IncidentProfileRow.happened_at,
+        )
+        .join(IncidentProfileRow, IncidentProfileRow.incident_id == IncidentRow.id)
+        .where(IncidentRow.id == row_id)
+    ).one_or_none()
+    if stored is None or (model is not None and stored.model != model.name):
+        pm = get_postmortem(session, key=key).postmortem
+        created = session.scalar(select(IncidentRow.created_at).where(IncidentRow.id == row_id))
+        vector = model.embed([profile_text(pm)])[0] if model is not None else None
+        assert created is not None
+        return make_profile(
+            pm, id=row_id, created_at=created, vector=vector, happened_at=happened_at(pm)
+        )
+    services = session.scalars(select(ServiceRow.name).where(ServiceRow.incident_id == row_id))
+    tags = session.scalars(select(TagRow.name).where(TagRow.incident_id == row_id))
+    return Profile(
+        id=row_id,
+        key=key,
+        title=stored.title,
+        created_at=stored.created_at,
+        terms=tuple(stored.terms.split()),
+        services=frozenset(services),
+        categories=frozenset(stored.categories),
+        tags=frozenset(tags),
+        vector=decode_vector(stored.vector) if model is not None else None,
+        happened_at=stored.happened_at,
+    )
 
 
 def similar_to_dict(result: SimilarIncidents) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from hindsight.domain.actions import ActionItem
 from hindsight.domain.codec import postmortem_from_dict, postmortem_to_dict
 from hindsight.domain.incidents import Postmortem
 from hindsight.storage.models import (
@@ -34,6 +35,18 @@ _JSON_PARTS = ("analysis", "impact", "response", "lessons")
 _PARTICIPANT = ("name", "role", "team")
 _EVENT = ("zone", "text", "kind", "actor", "source", "key_moment", "provenance")
 _ACTION = ("title", "kind", "owner", "priority", "status", "reason", "tracker_url")
+
+
+def action_items_of(session: Session, incident_id: int) -> tuple[ActionItem, ...]:
+    """One incident's action items in order, without reading the rest of the incident."""
+    rows = session.scalars(
+        select(ActionItemRow)
+        .where(ActionItemRow.incident_id == incident_id)
+        .order_by(ActionItemRow.position)
+    )
+    return tuple(
+        ActionItem(id=r.item_id, due=r.due, **{n: getattr(r, n) for n in _ACTION}) for r in rows
+    )
 
 
 def postmortem_from_row(row: IncidentRow) -> Postmortem:

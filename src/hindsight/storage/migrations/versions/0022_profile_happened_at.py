@@ -1,7 +1,7 @@
 """Similar incidents order "earlier" by when an incident happened: each profile holds its
 incident's `happened_at` (impact started, else the first event, else NULL: read as the
-creation time), filled in for existing profiles, and an index on `updated_at` lets every process check
-cheaply whether its in-memory similarity index is still current (services/similar_index.py).
+creation time), filled in for existing profiles; an index on `updated_at` lets every process
+check cheaply whether its in-memory similarity index is current (services/similar_index.py).
 
 Revision ID: 0022
 Revises: 0020
