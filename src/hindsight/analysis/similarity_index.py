@@ -67,6 +67,14 @@ class Parts:
     has_vector: bool
 
 
+class _Vocabulary(dict[str, int]):
+    """Term ids in order of first sight."""
+
+    def __missing__(self, term: str) -> int:
+        self[term] = number = len(self)
+        return number
+
+
 def _stamp(at: dt.datetime) -> float:
     return at.timestamp()
 
@@ -81,7 +89,7 @@ class SimilarityIndex:
         self.titles: list[str] = []
         self.created: list[dt.datetime] = []
         happened: list[float] = []
-        self.vocabulary: dict[str, int] = {}
+        self.vocabulary: dict[str, int] = _Vocabulary()
         terms: list[npt.NDArray[np.int32]] = []
         counts: list[npt.NDArray[np.int64]] = []
         lengths: list[int] = []
@@ -130,14 +138,11 @@ class SimilarityIndex:
     def _term_counts(
         self, words: Sequence[str]
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        vocabulary = self.vocabulary
-        ids = np.fromiter(
-            (vocabulary.setdefault(t, len(vocabulary)) for t in words),
-            dtype=np.int32,
-            count=len(words),
-        )
-        unique, tf = np.unique(ids, return_counts=True)
-        return unique.astype(np.int32), tf
+        # Counted in C, then `map` over a dict that numbers new words itself: no Python frame
+        # per word.
+        counts = Counter(words)
+        ids = np.fromiter(map(self.vocabulary.__getitem__, counts), np.int32, count=len(counts))
+        return ids, np.fromiter(counts.values(), np.int64, count=len(counts))
 
     def _build_postings(
         self,
