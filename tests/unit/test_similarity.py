@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from hindsight.analysis.recurrence import Earlier, recurrence_findings, summarize_actions
-from hindsight.analysis.similarity import Profile, Why, score_candidates, tokenize
+from hindsight.analysis.similarity import Profile, Why, fuse, score_candidates, tokenize
+from hindsight.analysis.similarity_index import Parts, SimilarityIndex
 from hindsight.domain.actions import ActionItem
 from hindsight.services import embeddings
 from hindsight.services.embeddings import decode_vector, default_embedder, encode_vector
@@ -137,3 +139,29 @@ def test_without_the_model_there_is_no_embedder_and_a_warning_says_why(
         assert "no embedding model (No module named 'wordllama')" in caplog.text
     finally:
         default_embedder.cache_clear()
+
+
+def test_rank_fusion_favours_what_both_rankings_put_high() -> None:
+    parts = Parts(
+        lexical=np.array([3.0, 2.0, 1.0, 0.0]),
+        semantic=np.array([0.1, 0.9, 0.8, np.nan]),
+        structured=np.zeros(4),
+        self_score=3.0,
+        terms={},
+        has_vector=True,
+    )
+    everyone = np.ones(4, dtype=bool)
+    positions, scores = fuse(parts, everyone, weights={"lexical": 0.5, "semantic": 1.0}, k=1)
+    # 1: 0.5/3 + 1/2; 0: 0.5/2 + 1/4; 2: 0.5/4 + 1/3; 3 is in no ranking.
+    assert positions.tolist() == [1, 0, 2]
+    assert scores[0] == pytest.approx((0.5 / 3 + 1 / 2) / (0.5 / 2 + 1 / 2))
+    only_some = np.array([True, False, True, True])
+    assert fuse(parts, only_some, weights={"lexical": 1.0}, k=1)[0].tolist() == [0, 2]
+
+
+def test_earlier_is_when_it_happened_then_when_it_was_written_down() -> None:
+    late_but_long_ago = replace(_profile(3, "late"), happened_at=T - dt.timedelta(days=30))
+    index = SimilarityIndex([_profile(1, "a"), _profile(2, "b"), late_but_long_ago])
+    query = _profile(2, "b")
+    assert index.ids[index.earlier_than(query)].tolist() == [1, 3]
+    assert index.ids[index.earlier_than(late_but_long_ago)].tolist() == []
