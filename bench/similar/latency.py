@@ -7,7 +7,7 @@ one of the real reports in ../shared/data/postmortems, picked at random, written
 services would embed each one), and the search index is rebuilt over them. Usage:
     .venv/bin/python bench/similar/latency.py [DATABASE_URL] [COUNT] [QUERIES]
 A DATABASE_URL that bench/web/seed.py seeded earlier (with COUNT incidents) is brought to the
-current schema and given profiles instead of being seeded again.
+current schema and given profiles instead of being seeded again; QUERIES 0 only prepares.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = url or f"sqlite:///{folder}/similar-bench.db"
         prepare(url, count)
+        if not queries:  # prepare only (seeding takes no lock; the timed part does)
+            return
         embedder = WordLlamaEmbedder()
         database = open_database(url)
         with database.reading() as session:
