@@ -8,6 +8,7 @@ loads each worker's similarity index). Usage:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import subprocess
@@ -17,19 +18,32 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
-from run import _port, _token_of_seeded, _warm, _wrk, dt_key
+sys.path.insert(0, str(Path(__file__).parent))
+from latency import readable_sample  # also puts bench/web on the path, for its seeder
+
+from hindsight.services.database import open_database
+
+# bench/web/run.py's harness, under another name than this folder's run.py.
+_spec = importlib.util.spec_from_file_location("web_run", Path(__file__).parents[1] / "web/run.py")
+assert _spec is not None and _spec.loader is not None
+web = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(web)
 
 
 def main() -> None:
     url, size = sys.argv[1], int(sys.argv[2])
     duration = int(sys.argv[3]) if len(sys.argv) > 3 else 15
-    token = _token_of_seeded(url)
+    token = web._token_of_seeded(url)
     rng = random.Random(1)
     visible = [n for n in range(size // 2, size) if n % 50]  # restricted: members only
-    keys = [f"{dt_key(n)}-incident-{n}" for n in rng.sample(visible, 100)]
+    candidates = [
+        f"{web.dt_key(n)}-incident-{n}" for n in rng.sample(visible, min(200, len(visible)))
+    ]
+    database = open_database(url)
+    keys = sorted(set(readable_sample(database, candidates, 100)))
+    database.dispose()
     with tempfile.TemporaryDirectory() as folder:
-        port = _port()
+        port = web._port()
         env = {**os.environ, "HINDSIGHT_DATABASE_URL": url, "HINDSIGHT_DATA_DIR": folder}
         server = subprocess.Popen(
             [sys.executable, "-m", "hindsight", "serve", "--port", str(port), "--workers", "2"],
@@ -51,11 +65,11 @@ def main() -> None:
                 "API similar": [f"/api/v1/incidents/{key}/similar" for key in keys],
             }
             began = time.perf_counter()
-            _warm(base, endpoints["API similar"][:4], "", auth)  # both workers load the index
+            web._warm(base, endpoints["API similar"][:4], "", auth)  # both workers load the index
             print(f"first requests (index loads) took {time.perf_counter() - began:.0f} s")
             for name, paths in endpoints.items():
-                _warm(base, paths, "", auth)
-                result = _wrk(base, paths, "", auth, duration)
+                web._warm(base, paths, "", auth)
+                result = web._wrk(base, paths, "", auth, duration)
                 print(f"| {size:,} | 20 connections | {name} | {result} |", flush=True)
         finally:
             server.terminate()
