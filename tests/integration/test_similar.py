@@ -5,6 +5,7 @@ the 'recurring' filter, and visibility of restricted incidents."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor, Role
 from hindsight.domain.actions import ActionItem, ActionStatus
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from hindsight.services import similar_index
 from hindsight.services.accounts import create_user
+from hindsight.services.database import Database
 from hindsight.services.embeddings import MODEL_NAME, decode_vector
 from hindsight.services.incidents import (
     IncidentFilter,
@@ -284,3 +287,28 @@ def test_the_index_sees_a_change_made_after_it_was_loaded(incidents: Session) ->
     )
     seen = [i.key for i in find_similar(incidents, key="second-cert", actor=outsider).items]
     assert "disk-full" not in seen and "first-cert" in seen
+
+
+def test_a_large_index_is_rebuilt_in_the_background_and_kept_until_then(
+    fresh_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every index counts as large here, so a stale one is served while a new one is built.
+    monkeypatch.setattr(similar_index, "BACKGROUND_AT", 1)
+    with fresh_database.transaction() as session:
+        _store(session, _cert("first-cert", "Certificate expired on ingress"), T)
+        _store(session, _cert("second-cert", "TLS certificate expired again"), T + 10 * DAY)
+    with fresh_database.transaction() as session:
+        assert [i.key for i in find_similar(session, key="second-cert").items] == ["first-cert"]
+    with fresh_database.transaction() as session:
+        _store(session, _cert("third-cert", "Certificate expired a third time"), T + 5 * DAY)
+    with fresh_database.transaction() as session:
+        # The reader does not wait: the index loaded before the change answers.
+        assert [i.key for i in find_similar(session, key="second-cert").items] == ["first-cert"]
+    for _ in range(200):
+        if not similar_index.rebuilding():
+            break
+        time.sleep(0.05)
+    assert not similar_index.rebuilding()
+    with fresh_database.transaction() as session:
+        seen = {i.key for i in find_similar(session, key="second-cert").items}
+    assert seen == {"first-cert", "third-cert"}

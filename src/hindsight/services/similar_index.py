@@ -4,7 +4,11 @@ from the stored profiles and kept in step with them.
 Steps of `current_index`: read the database's version of the profiles (the newest profile
 change and the newest incident change: two index look-ups) and this process's own change
 counter; if they match the cached index's, use it; else load every profile again and
-build a new index (under a lock, so that concurrent requests build it once). Every change that
+build a new index (under a lock, so that concurrent requests build it once). A large index
+(BACKGROUND_AT profiles or more: about a second to load here, a minute at 100,000) is rebuilt
+on a background thread instead, and requests keep the previous one until the new one is
+ready: a change then shows in "Seen before" once the rebuild ends, never by making a reader
+wait for it. Every change that
 the index reads (words, vector, fields, visibility, when it happened) rewrites the incident's
 profile (services/profiles.py), so an edit in another process changes the version. Results are
 checked against the database anyway (services/similar.py), so an incident archived, deleted or
@@ -22,14 +26,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.similarity_index import Profile, SimilarityIndex
 from hindsight.services.embeddings import Embedder, decode_vector
 from hindsight.storage.models import IncidentProfileRow, IncidentRow, ServiceRow, TagRow
 
+BACKGROUND_AT = 5000
 _LOCK = threading.Lock()
+_REBUILDING: set[tuple[str, str]] = set()
 _CHANGES = 0  # profile writes in this process, also those not committed yet
 
 
@@ -75,12 +81,41 @@ def current_index(session: Session, model: Embedder | None) -> LoadedIndex:
     loaded = _INDEXES.get(place)
     if loaded is not None and loaded.version == version:
         return loaded
+    if loaded is not None and len(loaded.index.ids_list) >= BACKGROUND_AT:
+        _rebuild_in_background(session.get_bind().engine, place, model)
+        return loaded
     with _LOCK:
         loaded = _INDEXES.get(place)
         if loaded is None or loaded.version != version:
             loaded = _load(session, model, version)
             _INDEXES[place] = loaded
     return loaded
+
+
+def _rebuild_in_background(engine: Engine, place: tuple[str, str], model: Embedder | None) -> None:
+    """Start one rebuild of `place` on its own connection, unless one is running."""
+    with _LOCK:
+        if place in _REBUILDING:
+            return
+        _REBUILDING.add(place)
+
+    def rebuild() -> None:
+        try:
+            with Session(engine) as session:
+                built = _load(session, model, _version(session))
+            with _LOCK:
+                _INDEXES[place] = built
+        finally:
+            with _LOCK:
+                _REBUILDING.discard(place)
+
+    threading.Thread(target=rebuild, name="similar-index", daemon=True).start()
+
+
+def rebuilding() -> bool:
+    """Whether a background rebuild is running (tests wait for it)."""
+    with _LOCK:
+        return bool(_REBUILDING)
 
 
 def _names(session: Session, table: type[ServiceRow] | type[TagRow]) -> dict[int, set[str]]:
