@@ -222,7 +222,7 @@ def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today:
         (and_(ActionItemRow.due.is_not(None), late), month_of_date(ActionItemRow.due))
     )
     keys = (month_of_time(opened_at), month_of_time(ActionItemRow.closed_at), overdue_month)
-    # One pass over the items (a covering index, models.py): a few thousand groups.
+    # One pass over the items (a covering index, models/incidents.py): a few thousand groups.
     groups = items.with_only_columns(*keys, ActionItemRow.team, func.count()).group_by(
         *keys, ActionItemRow.team
     )
