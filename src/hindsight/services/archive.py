@@ -1,6 +1,6 @@
 """Archive, unarchive and delete incidents: the self-hosting side of an incident's life.
 
-An archived incident leaves every list, count and search (services/incidents.py: visible_to)
+An archived incident leaves every list, count and search (services/incidents: visible_to)
 but keeps all its data and stays reachable by key for admins and its members; archiving and
 unarchiving are revisions in its history. Deleting removes the incident and everything that
 belongs to it (the database cascades every child table) and nothing else.
