@@ -1,0 +1,43 @@
+"""Facet counts over a set of hits, from `search_facets`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hindsight.domain.access import Actor
+from hindsight.storage.search_index import facets
+from hindsight.storage.visibility import linked_to_visible, sees_everything
+
+
+def count_facets(
+    session: Session, ids: Sequence[int], facet_limit: int, actor: Actor | None
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over `ids`; "recurring" counted for this reader (the index's row says only
+    that a link exists, maybe to an incident the reader may not see)."""
+    count = sa.func.count().label("n")
+    query = (
+        sa.select(facets.c.facet, facets.c.value, count)
+        .where(facets.c.incident_id.in_(list(ids)), facets.c.facet != "recurring")
+        .group_by(facets.c.facet, facets.c.value)
+    )
+    found: dict[str, list[tuple[str, int]]] = {}
+    for facet, value, n in session.execute(query):
+        found.setdefault(facet, []).append((value, int(n)))
+    linked = sa.select(facets.c.incident_id).where(
+        facets.c.incident_id.in_(list(ids)), facets.c.facet == "recurring"
+    )
+    if not sees_everything(actor):
+        linked = linked.where(facets.c.incident_id.in_(linked_to_visible(actor)))
+    recurring = int(session.scalar(sa.select(sa.func.count()).select_from(linked.subquery())) or 0)
+    if recurring:
+        found["recurring"] = [("yes", recurring)]
+    for facet, values in found.items():
+        if facet == "year":
+            values.sort(reverse=True)
+        else:
+            values.sort(key=lambda pair: (-pair[1], pair[0]))
+        found[facet] = values[:facet_limit]
+    return found
