@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hindsight.domain.access import Actor
+from hindsight.storage.search.access import among
 from hindsight.storage.search_index import facets
 from hindsight.storage.visibility import linked_to_visible, sees_everything
 
@@ -20,14 +21,14 @@ def count_facets(
     count = sa.func.count().label("n")
     query = (
         sa.select(facets.c.facet, facets.c.value, count)
-        .where(facets.c.incident_id.in_(list(ids)), facets.c.facet != "recurring")
+        .where(among(session, facets.c.incident_id, ids), facets.c.facet != "recurring")
         .group_by(facets.c.facet, facets.c.value)
     )
     found: dict[str, list[tuple[str, int]]] = {}
     for facet, value, n in session.execute(query):
         found.setdefault(facet, []).append((value, int(n)))
     linked = sa.select(facets.c.incident_id).where(
-        facets.c.incident_id.in_(list(ids)), facets.c.facet == "recurring"
+        among(session, facets.c.incident_id, ids), facets.c.facet == "recurring"
     )
     if not sees_everything(actor):
         linked = linked.where(facets.c.incident_id.in_(linked_to_visible(actor)))

@@ -28,7 +28,8 @@ def _word_matches(session: Session, word: str, bind: str) -> sa.Subquery:
         sql = f"SELECT rowid AS incident_id FROM search_fts WHERE search_fts MATCH :{bind}"
         match = f'{PARTS_COLUMNS} : "{word}"'
     else:
-        sql = f"SELECT incident_id FROM search_documents WHERE document @@ {TSQUERY}"
+        # The tsquery as a subquery, so the planner takes the GIN index (postgres._matching).
+        sql = f"SELECT incident_id FROM search_documents WHERE document @@ (SELECT {TSQUERY})"
         sql = sql.replace(":match", f":{bind}")
         match = word
     return sa.text(sql).bindparams(**{bind: match}).columns(incident_id=sa.Integer).subquery()
