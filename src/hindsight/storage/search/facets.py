@@ -21,20 +21,25 @@ def count_facets(
     count = sa.func.count().label("n")
     query = (
         sa.select(facets.c.facet, facets.c.value, count)
-        .where(among(session, facets.c.incident_id, ids), facets.c.facet != "recurring")
+        .where(among(session, facets.c.incident_id, ids))
         .group_by(facets.c.facet, facets.c.value)
     )
     found: dict[str, list[tuple[str, int]]] = {}
     for facet, value, n in session.execute(query):
         found.setdefault(facet, []).append((value, int(n)))
-    linked = sa.select(facets.c.incident_id).where(
-        among(session, facets.c.incident_id, ids), facets.c.facet == "recurring"
-    )
-    if not sees_everything(actor):
-        linked = linked.where(facets.c.incident_id.in_(linked_to_visible(actor)))
-    recurring = int(session.scalar(sa.select(sa.func.count()).select_from(linked.subquery())) or 0)
+    recurring = found.pop("recurring", [])  # listed last, as before
+    if recurring and not sees_everything(actor):
+        # Linked, but maybe only to incidents this reader may not see: counted again for them.
+        linked = sa.select(facets.c.incident_id).where(
+            among(session, facets.c.incident_id, ids),
+            facets.c.facet == "recurring",
+            facets.c.incident_id.in_(linked_to_visible(actor)),
+        )
+        counted = sa.select(sa.func.count()).select_from(linked.subquery())
+        visible = int(session.scalar(counted) or 0)
+        recurring = [("yes", visible)] if visible else []
     if recurring:
-        found["recurring"] = [("yes", recurring)]
+        found["recurring"] = recurring
     for facet, values in found.items():
         if facet == "year":
             values.sort(reverse=True)

@@ -69,11 +69,17 @@ def _fts_snippets(session: Session, query: SearchQuery, ids: Sequence[int]) -> l
     parts = ", ".join(
         f"snippet(search_fts, {n}, :start, :end, '…', 16)" for n in range(len(PART_NAMES))
     )
-    # One row at a time: FTS5 looks `rowid = ?` up directly, while `rowid IN (…)` walks
-    # every match of the query first.
-    sql = f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match AND rowid = :id"
+    # One row a branch: FTS5 looks `rowid = ?` up directly, while `rowid IN (…)` walks every
+    # match of the query first; one statement, as each costs more to run from Python than
+    # FTS5 takes to find its row.
+    sql = " UNION ALL ".join(
+        f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match AND rowid = :id{n}"
+        for n in range(len(ids))
+    )
     marks = {"match": words_match(query), "start": MATCH_START, "end": MATCH_END}
-    return [row for i in ids for row in session.execute(sa.text(sql), {**marks, "id": i})]
+    return list(
+        session.execute(sa.text(sql), {**marks, **{f"id{n}": i for n, i in enumerate(ids)}})
+    )
 
 
 def snippets(
