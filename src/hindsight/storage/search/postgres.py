@@ -36,7 +36,7 @@ def _tsquery(value: str, name: str) -> ColumnElement[Any]:
     )
 
 
-def _matching(column: str, value: str, name: str) -> ColumnElement[bool]:
+def _matching(column: str, value: str, name: str, *, planned: bool = True) -> ColumnElement[bool]:
     """`column @@ tsquery`, the tsquery as a scalar subquery: the planner then cannot read how
     many rows a word is in and takes the GIN index for every query. Given the tsquery itself,
     it chooses a sequential scan for a word in most rows (the heap is narrow, see
@@ -44,7 +44,9 @@ def _matching(column: str, value: str, name: str) -> ColumnElement[bool]:
     count "deploy" at 100,000 incidents); and to find the newest head matches it walks the
     primary key backwards testing each row. Both are wrong here, as GIN answers a query of
     words exactly (no recheck) and a bitmap of 60,000 rows costs a few ms."""
-    tsquery = sa.select(_tsquery(value, name)).scalar_subquery()
+    tsquery = (
+        sa.select(_tsquery(value, name)).scalar_subquery() if planned else _tsquery(value, name)
+    )
     return sa.literal_column(f"search_documents.{column}").bool_op("@@")(tsquery)
 
 
@@ -52,10 +54,17 @@ class Pg:
     """The conditions of one search, and its score."""
 
     def __init__(
-        self, query: SearchQuery, access: Access, filters: Mapping[str, Sequence[str]]
+        self,
+        query: SearchQuery,
+        access: Access,
+        filters: Mapping[str, Sequence[str]],
+        *,
+        planned: bool = True,
     ) -> None:
         docs = documents.c
-        self.matches = _matching("document", to_websearch(query), "match")
+        # planned=False: the tsquery as it is, for a statement that scores every match anyway
+        # (similar.match_ids), where the planner's own choice is the faster.
+        self.matches = _matching("document", to_websearch(query), "match", planned=planned)
         # The filters other than the words; a head match of a query without excluded words
         # is a match (`head` is the first parts of `document`, at the same positions).
         self.filters: list[ColumnElement[bool]] = []
@@ -89,10 +98,14 @@ def pg_count(session: Session, pg: Pg) -> int:
 
 
 def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
-    """Newest first, without reading a `tsvector` from TOAST."""
+    """Newest first, without reading a `tsvector` from TOAST: the matches found from the GIN
+    index in a materialized CTE, then sorted. Asked for directly, with its ORDER BY and LIMIT,
+    the generic plan of the prepared statement (psycopg prepares a statement run five times)
+    walks the primary key backwards testing each row's `tsvector` (2 s for "rollback")."""
     docs = documents.c
-    select = sa.select(docs.incident_id).where(*conditions)
-    return list(session.scalars(select.order_by(docs.incident_id.desc()).limit(limit)))
+    found = sa.select(docs.incident_id).where(*conditions).cte("found").prefix_with("MATERIALIZED")
+    select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(limit)
+    return list(session.scalars(select))
 
 
 def pg_ranked(

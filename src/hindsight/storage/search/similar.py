@@ -83,7 +83,7 @@ def match_ids(
         best = f" ORDER BY score DESC, rowid DESC LIMIT {wanted}"
         rows = fts_rows(session, fts.public, tail=best) + fts_member_rows(session, fts)
     else:
-        pg = Pg(parsed, access, {})
+        pg = Pg(parsed, access, {}, planned=False)
         docs = documents.c
         select = sa.select(docs.incident_id, pg.score).where(*pg.conditions)
         ordered = select.order_by(pg.score.desc(), docs.incident_id.desc()).limit(wanted)
