@@ -51,7 +51,7 @@ from hindsight.storage.search import match_ids
 # the most recent. Keeps a page's cost flat however many incidents there are.
 POOL_SHARED = 200
 POOL_RECENT = 100
-# And the best lexical matches of the whole archive (the full-text index, storage/search.py),
+# And the best lexical matches of the whole archive (the full-text index, storage/search/),
 # searched for the incident's most frequent words, so an old incident with no shared service
 # or tag is still found.
 POOL_LEXICAL = 50
