@@ -25,6 +25,7 @@ from hindsight.errors import (
 from hindsight.services.merging import rebase
 from hindsight.services.profiles import refresh_profile
 from hindsight.storage.db import reads_only
+from hindsight.storage.insight_facts import refresh_insight_facts
 from hindsight.storage.models import (
     FactorCategoryRow,
     IncidentMemberRow,
@@ -272,6 +273,7 @@ def create_postmortem(
         refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
         session.flush()
         reindex_incidents(session.connection(), [row.id])
+        refresh_insight_facts(session.connection(), [row.id])
     return _stored(row)
 
 
@@ -405,6 +407,7 @@ def update_postmortem(
         refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
         session.flush()
         reindex_incidents(session.connection(), [row.id])
+        refresh_insight_facts(session.connection(), [row.id])
     return _stored(row)
 
 

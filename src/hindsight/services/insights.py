@@ -1,9 +1,12 @@
 """Gather the facts the insights need (analysis/insights.py computes the numbers).
 
-Every query starts from the incidents `actor` may see (services/incidents.visible_to), so a
-restricted incident counts only for those who may see it; archived incidents are left out as
-they are from the list. Only the columns the numbers need are read: key moments through their
-partial index, the first publication from the revisions, factor categories from the analysis.
+The numbers come from the insights' facts (storage/insight_rows.py, kept in step at write
+time by storage/insight_facts.py): one narrow row per incident with its month, severity,
+response times and seconds to publication, one per contributing-factor category, read
+through covering indexes in filter order — never the incidents, their timelines, revisions
+or analysis JSON. A restricted incident counts only for those who may see it (the facts'
+`restricted` copy, and membership for the few restricted ones); archived incidents are left
+out as they are from the list. Action items carry their own copies (migration 0019).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.insights import (
@@ -26,30 +29,28 @@ from hindsight.analysis.insights import (
     insights_from,
 )
 from hindsight.analysis.insights import month_of as month_of
-from hindsight.analysis.metrics import METRIC_MOMENTS
 from hindsight.domain.access import Actor
 from hindsight.domain.incidents import Severity
-from hindsight.domain.reviews import ReviewAction
-from hindsight.domain.timeline import KeyMoment
 from hindsight.errors import InvalidInputError
 from hindsight.services.incidents import utc_now, visible_to
 from hindsight.storage.durations import seconds_between
+from hindsight.storage.insight_rows import METRIC_COLUMNS, InsightFactorRow, InsightIncidentRow
 from hindsight.storage.models import (
     ActionItemRow,
     IncidentLinkRow,
     IncidentRow,
     ParticipantRow,
-    RevisionRow,
     ServiceRow,
-    TimelineEventRow,
 )
 from hindsight.storage.periods import (
-    json_array_items,
     month_of_date,
     month_of_time,
     plan_without_jit,
     utc_date,
 )
+from hindsight.storage.visibility import member_of, sees_everything
+
+Facts = InsightIncidentRow
 
 
 @dataclass(frozen=True)
@@ -64,24 +65,33 @@ class InsightFilter:
     severities: Sequence[str] = ()
 
 
-def _incidents(filters: InsightFilter, actor: Actor | None) -> Select[tuple[int]]:
-    query = select(IncidentRow.id)
+def _narrow(
+    query: Select[Any],
+    table: type[InsightIncidentRow | InsightFactorRow],
+    filters: InsightFilter,
+    actor: Actor | None,
+) -> Select[Any]:
+    """`query` of a facts table narrowed to the chosen incidents `actor` may see."""
+    query = query.where(table.archived == false())
+    if not sees_everything(actor):
+        assert actor is not None
+        query = query.where((table.restricted == false()) | table.incident_id.in_(member_of(actor)))
     if filters.start:
         query = query.where(
-            IncidentRow.created_at >= dt.datetime.combine(filters.start, dt.time(), dt.UTC)
+            table.created_at >= dt.datetime.combine(filters.start, dt.time(), dt.UTC)
         )
     if filters.end:
         end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), dt.UTC)
-        query = query.where(IncidentRow.created_at < end)
+        query = query.where(table.created_at < end)
     if filters.service:
         services = select(ServiceRow.incident_id).where(ServiceRow.name == filters.service)
-        query = query.where(IncidentRow.id.in_(services))
+        query = query.where(table.incident_id.in_(services))
     if filters.team:
         teams = select(ParticipantRow.incident_id).where(ParticipantRow.team == filters.team)
-        query = query.where(IncidentRow.id.in_(teams))
+        query = query.where(table.incident_id.in_(teams))
     if filters.severities:
-        query = query.where(IncidentRow.severity.in_(filters.severities))
-    return visible_to(query, actor)
+        query = query.where(table.severity.in_(filters.severities))
+    return query
 
 
 def _check(filters: InsightFilter) -> None:
@@ -95,16 +105,6 @@ def _check(filters: InsightFilter) -> None:
         )
 
 
-def _minutes(seconds: Any) -> float | None:
-    """Seconds from the database as analysis/metrics.py's minutes, rounded to the millisecond
-    (SQLite's julianday arithmetic is a floating-point day); negative ones are left out.
-    round(x, 3) is the float a timedelta of x seconds gives back, without making one."""
-    if seconds is None:
-        return None
-    rounded = round(float(seconds), 3)
-    return None if rounded < 0 else rounded / 60
-
-
 def _days(seconds: Any) -> float:
     return round(float(seconds), 3) / 3600 / 24
 
@@ -114,103 +114,51 @@ def _counts(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int]
     return {str(name): int(count) for name, count in session.execute(query)}
 
 
-def _per_month(session: Session, query: Select[Any], month: Any) -> dict[str, int]:
-    """How many rows of `query` fall in each month (`month` an expression of the row)."""
-    return _counts(session, query.with_only_columns(month, func.count()).group_by(month))
-
-
 def _tally_incidents(
-    session: Session, tallies: Tallies, chosen: Select[Any], actor: Actor | None
+    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None
 ) -> None:
-    """Incidents per month and severity, each one's response times, factor categories,
-    recurrences and publication: GROUP BY queries over the chosen incidents."""
-    month = month_of_time(IncidentRow.created_at)
-    for m, severity, count in session.execute(
-        chosen.with_only_columns(month, IncidentRow.severity, func.count()).group_by(
-            month, IncidentRow.severity
-        )
-    ):
-        tallies.incidents[(m, severity)] += count
-    at = {
-        moment: func.max(case((TimelineEventRow.key_moment == moment.value, TimelineEventRow.at)))
-        for moment in KeyMoment
-    }
-    # One row of numbers per incident with key moments: the chosen incidents' ids drive the
-    # partial index of marked moments; each group reads its incident's month by primary key.
-    created = (
-        select(IncidentRow.created_at)
-        .where(IncidentRow.id == TimelineEventRow.incident_id)
-        .correlate(TimelineEventRow)
-        .scalar_subquery()
-    )
-    durations = (
-        select(
-            month_of_time(created),
-            *(seconds_between(at[start], at[end]) for start, end in METRIC_MOMENTS.values()),
-        )
-        .where(TimelineEventRow.key_moment.is_not(None))
-        .where(TimelineEventRow.incident_id.in_(chosen))
-        .group_by(TimelineEventRow.incident_id)
-    )
-    for m, *seconds in session.execute(durations):
-        found = tallies.response.setdefault(m, {})
-        for name, value in zip(METRIC_MOMENTS, seconds, strict=True):
-            minutes = _minutes(value)
-            if minutes is not None:
-                found.setdefault(name, []).append(minutes)
-    elements, category = json_array_items(
-        session, IncidentRow.analysis, "contributing_factors", "category"
-    )
-    factors = (
-        chosen.with_only_columns(category, func.count(func.distinct(IncidentRow.id)))
-        .join(elements, true())
-        .group_by(category)
-    )
-    tallies.factors.update(_counts(session, factors))
-    _tally_recurrences(session, tallies, chosen, actor)
-    _tally_publication(session, tallies, chosen)
+    """Incidents per month and severity, their response times, the serious ones and their
+    days to publish: one pass over the chosen incidents' facts (a covering index); then the
+    factor categories and recurrences."""
+    metrics = [getattr(Facts, column) for column in METRIC_COLUMNS.values()]
+    rows = select(Facts.month, Facts.severity, Facts.publish_s, *metrics)
+    for month, severity, publish, *seconds in session.execute(_narrow(rows, Facts, filters, actor)):
+        tallies.incidents[(month, severity)] += 1
+        found = tallies.response.setdefault(month, {})
+        for name, value in zip(METRIC_COLUMNS, seconds, strict=True):
+            if value is not None:
+                found.setdefault(name, []).append(value / 60)
+        if severity in SERIOUS:
+            tallies.serious += 1
+            if publish is not None:
+                tallies.publish_days.append(_days(publish))
+    factors = select(InsightFactorRow.category, func.count()).group_by(InsightFactorRow.category)
+    tallies.factors.update(_counts(session, _narrow(factors, InsightFactorRow, filters, actor)))
+    _tally_recurrences(session, tallies, filters, actor)
 
 
 def _tally_recurrences(
-    session: Session, tallies: Tallies, chosen: Select[Any], actor: Actor | None
+    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None
 ) -> None:
     """Incidents linked as a recurrence of an earlier incident the reader may see (archived
-    or not), per month."""
-    month = month_of_time(IncidentRow.created_at)
-    # Not correlated: the earlier incident is another row of `incidents`.
+    or not), per month: driven by the links (few), each checked against the facts."""
     earlier = visible_to(select(IncidentRow.id), actor, archived=None).correlate(None)
     recurring = select(IncidentLinkRow.incident_id).where(
         IncidentLinkRow.earlier.is_(True), IncidentLinkRow.other_id.in_(earlier)
     )
     query = (
-        chosen.with_only_columns(month, func.count())
-        .where(IncidentRow.id.in_(recurring))
-        .group_by(month)
+        select(Facts.month, func.count())
+        .where(Facts.incident_id.in_(recurring))
+        .group_by(Facts.month)
     )
-    tallies.recurrences.update(_counts(session, query))
-
-
-def _tally_publication(session: Session, tallies: Tallies, chosen: Select[Any]) -> None:
-    """SEV1-SEV2 incidents, and the days from creation to the first publication of those
-    published."""
-    serious = chosen.where(IncidentRow.severity.in_(SERIOUS))
-    tallies.serious = int(session.scalar(serious.with_only_columns(func.count())) or 0)
-    first = (
-        serious.with_only_columns(
-            seconds_between(func.min(IncidentRow.created_at), func.min(RevisionRow.at))
-        )
-        .join(RevisionRow, RevisionRow.incident_id == IncidentRow.id)
-        .where(RevisionRow.action == ReviewAction.PUBLISH.value)
-        .group_by(IncidentRow.id)
-    )
-    tallies.publish_days = [_days(seconds) for seconds in session.scalars(first)]
+    tallies.recurrences.update(_counts(session, _narrow(query, Facts, filters, actor)))
 
 
 def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today: dt.date) -> None:
     """The chosen incidents' items opened, closed and overdue per month, per team now, and
     the close times by kind and priority."""
-    opened_at = func.coalesce(ActionItemRow.opened_at, IncidentRow.created_at)
-    items = chosen.join(ActionItemRow, ActionItemRow.incident_id == IncidentRow.id)
+    opened_at = func.coalesce(ActionItemRow.opened_at, Facts.created_at)
+    items = chosen.join(ActionItemRow, ActionItemRow.incident_id == Facts.incident_id)
     late = or_(
         and_(ActionItemRow.closed_at.is_(None), ActionItemRow.due < today),
         and_(
@@ -261,15 +209,14 @@ def gather_insights(
     today: dt.date | None = None,
 ) -> Insights:
     """The dashboard's numbers over the incidents `actor` may see that match `filters`, and
-    their action items: counts by GROUP BY, only the durations read as numbers."""
+    their action items, from the insights' facts."""
     filters = filters or InsightFilter()
     _check(filters)
     today = today or utc_now().date()
-    chosen = _incidents(filters, actor)
     plan_without_jit(session)
     tallies = Tallies()
-    _tally_incidents(session, tallies, chosen, actor)
-    _tally_items(session, tallies, chosen, today)
+    _tally_incidents(session, tallies, filters, actor)
+    _tally_items(session, tallies, _narrow(select(Facts.incident_id), Facts, filters, actor), today)
     return insights_from(
         tallies,
         today=today,
