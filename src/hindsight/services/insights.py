@@ -66,11 +66,11 @@ class InsightFilter:
 
 
 def _narrow(
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     table: type[InsightIncidentRow | InsightFactorRow],
     filters: InsightFilter,
     actor: Actor | None,
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """`query` of a facts table narrowed to the chosen incidents `actor` may see."""
     query = query.where(table.archived == false())
     if not sees_everything(actor):
