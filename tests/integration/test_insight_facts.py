@@ -18,7 +18,7 @@ from hindsight.services.archive import archive_incident, delete_incident, unarch
 from hindsight.services.incidents import create_postmortem, update_postmortem
 from hindsight.services.insights import InsightFilter, gather_insights
 from hindsight.storage.insight_facts import refresh_insight_facts
-from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow
+from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow, InsightItemRow
 from hindsight.storage.models import IncidentRow
 from tests.factories import T0, make_postmortem
 
@@ -46,8 +46,15 @@ def _facts(session: Session) -> dict[str, Any]:
         (row.incident_id, row.category, row.severity, row.restricted, row.archived)
         for row in session.scalars(select(InsightFactorRow))
     }
+    items = {
+        (row.incident_id, row.position): (
+            *(row.severity, row.restricted, row.archived, row.opened_month, row.closed_month),
+            *(row.due, row.late_month, row.team, row.kind, row.priority, row.close_s),
+        )
+        for row in session.scalars(select(InsightItemRow))
+    }
     session.expire_all()
-    return {"incidents": incidents, "factors": factors}
+    return {"incidents": incidents, "factors": factors, "items": items}
 
 
 def _in_step(session: Session) -> dict[str, Any]:
@@ -173,6 +180,9 @@ def test_the_dashboard_follows_action_item_changes(session: Session) -> None:
         data["action_items"][0]["status"] = "done"
 
     _edit(session, KEY, close_one, now=T0 + dt.timedelta(days=5))
+    items = sorted(_in_step(session)["items"].values(), key=lambda item: item[8])
+    # By kind: detect (still open), then prevent (closed 4 days after it opened).
+    assert [(item[4], item[10]) for item in items] == [(None, None), ("2024-03", 4 * 86400.0)]
     result = gather_insights(session, filters=whole)
     assert result.items_by_month["2024-03"].closed == 1
     assert result.close_by_kind["prevent"].median == 4.0  # opened day 1, closed day 5

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session, aliased
 
 from hindsight.analysis.insights import (
     NO_TEAM,
@@ -32,11 +32,14 @@ from hindsight.analysis.insights import month_of as month_of
 from hindsight.domain.access import Actor
 from hindsight.domain.incidents import Severity
 from hindsight.errors import InvalidInputError
-from hindsight.services.incidents import utc_now, visible_to
-from hindsight.storage.durations import seconds_between
-from hindsight.storage.insight_rows import METRIC_COLUMNS, InsightFactorRow, InsightIncidentRow
+from hindsight.services.incidents import utc_now
+from hindsight.storage.insight_rows import (
+    METRIC_COLUMNS,
+    InsightFactorRow,
+    InsightIncidentRow,
+    InsightItemRow,
+)
 from hindsight.storage.models import (
-    ActionItemRow,
     IncidentLinkRow,
     IncidentRow,
     ParticipantRow,
@@ -44,13 +47,12 @@ from hindsight.storage.models import (
 )
 from hindsight.storage.periods import (
     month_of_date,
-    month_of_time,
     plan_without_jit,
-    utc_date,
 )
 from hindsight.storage.visibility import member_of, sees_everything
 
 Facts = InsightIncidentRow
+Items = InsightItemRow
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,15 @@ class InsightFilter:
 
 def _narrow(
     query: Select[*tuple[Any, ...]],
-    table: type[InsightIncidentRow | InsightFactorRow],
+    table: type[InsightIncidentRow | InsightFactorRow | InsightItemRow],
     filters: InsightFilter,
     actor: Actor | None,
 ) -> Select[*tuple[Any, ...]]:
     """`query` of a facts table narrowed to the chosen incidents `actor` may see."""
-    query = query.where(table.archived == false())
+    # Both values of `restricted` spelled out, so that the index is searched on the range of
+    # `created_at` after it (two probes) instead of scanned; the membership check then applies
+    # to the few restricted rows only.
+    query = query.where(table.archived == false(), table.restricted.in_([False, True]))
     if not sees_everything(actor):
         assert actor is not None
         query = query.where((table.restricted == false()) | table.incident_id.in_(member_of(actor)))
@@ -142,10 +147,19 @@ def _tally_recurrences(
 ) -> None:
     """Incidents linked as a recurrence of an earlier incident the reader may see (archived
     or not), per month: driven by the links (few), each checked against the facts."""
-    earlier = visible_to(select(IncidentRow.id), actor, archived=None).correlate(None)
-    recurring = select(IncidentLinkRow.incident_id).where(
-        IncidentLinkRow.earlier.is_(True), IncidentLinkRow.other_id.in_(earlier)
+    other = aliased(IncidentRow)
+    recurring = (
+        select(IncidentLinkRow.incident_id)
+        .join(other, other.id == IncidentLinkRow.other_id)
+        .where(IncidentLinkRow.earlier.is_(True))
     )
+    if not sees_everything(actor):
+        assert actor is not None
+        # services/incidents.visible_to(archived=None) of the earlier incident.
+        mine = other.id.in_(member_of(actor))
+        recurring = recurring.where(
+            (other.visibility == "internal") | mine, other.archived_at.is_(None) | mine
+        )
     query = (
         select(Facts.month, func.count())
         .where(Facts.incident_id.in_(recurring))
@@ -154,28 +168,15 @@ def _tally_recurrences(
     tallies.recurrences.update(_counts(session, _narrow(query, Facts, filters, actor)))
 
 
-def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today: dt.date) -> None:
+def _tally_items(
+    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None, today: dt.date
+) -> None:
     """The chosen incidents' items opened, closed and overdue per month, per team now, and
-    the close times by kind and priority."""
-    opened_at = func.coalesce(ActionItemRow.opened_at, Facts.created_at)
-    items = chosen.join(ActionItemRow, ActionItemRow.incident_id == Facts.incident_id)
-    late = or_(
-        and_(ActionItemRow.closed_at.is_(None), ActionItemRow.due < today),
-        and_(
-            ActionItemRow.closed_at.is_not(None),
-            utc_date(ActionItemRow.closed_at) > ActionItemRow.due,
-        ),
-    )
-    overdue_month = case(
-        (and_(ActionItemRow.due.is_not(None), late), month_of_date(ActionItemRow.due))
-    )
-    keys = (month_of_time(opened_at), month_of_time(ActionItemRow.closed_at), overdue_month)
-    # One pass over the items (a covering index, models.py): a few thousand groups.
-    groups = items.with_only_columns(*keys, ActionItemRow.team, func.count()).group_by(
-        *keys, ActionItemRow.team
-    )
+    the close times by kind and priority: grouped passes over the items' facts."""
     teams: dict[str, list[int]] = {}
-    for opened, closed_in, overdue_in, team, count in session.execute(groups):
+    keys = (Items.opened_month, Items.closed_month, Items.team)
+    groups = select(*keys, func.count()).group_by(*keys)
+    for opened, closed_in, team, count in session.execute(_narrow(groups, Items, filters, actor)):
         tallies.opened[opened] += count
         counts = teams.setdefault(team or NO_TEAM, [0, 0, 0])
         if closed_in:
@@ -183,19 +184,22 @@ def _tally_items(session: Session, tallies: Tallies, chosen: Select[Any], today:
             counts[1] += count
         else:
             counts[0] += count
-            # An open item is overdue (in its due month) exactly when its due date has passed.
-            counts[2] += count if overdue_in else 0
-        if overdue_in:
-            tallies.overdue[overdue_in] += count
+    # Overdue in the month of the due date: open items past it, and those closed after it.
+    due_month = month_of_date(Items.due)
+    still_open = select(due_month, Items.team, func.count()).where(Items.due < today)
+    for month, team, count in session.execute(
+        _narrow(still_open.group_by(due_month, Items.team), Items, filters, actor)
+    ):
+        tallies.overdue[month] += count
+        teams.setdefault(team or NO_TEAM, [0, 0, 0])[2] += count
+    late = select(Items.late_month, func.count()).where(Items.late_month.is_not(None))
+    tallies.overdue.update(
+        _counts(session, _narrow(late.group_by(Items.late_month), Items, filters, actor))
+    )
     tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
     tallies.item_count = sum(tallies.opened.values())
-    closed = items.where(ActionItemRow.closed_at.is_not(None))
-    times = closed.with_only_columns(
-        ActionItemRow.kind,
-        ActionItemRow.priority,
-        seconds_between(opened_at, ActionItemRow.closed_at),
-    )
-    for kind, priority, seconds in session.execute(times):
+    times = select(Items.kind, Items.priority, Items.close_s).where(Items.close_s.is_not(None))
+    for kind, priority, seconds in session.execute(_narrow(times, Items, filters, actor)):
         days = _days(seconds)
         tallies.close_by_kind.setdefault(kind, []).append(days)
         tallies.close_by_priority.setdefault(priority, []).append(days)
@@ -216,7 +220,7 @@ def gather_insights(
     plan_without_jit(session)
     tallies = Tallies()
     _tally_incidents(session, tallies, filters, actor)
-    _tally_items(session, tallies, _narrow(select(Facts.incident_id), Facts, filters, actor), today)
+    _tally_items(session, tallies, filters, actor, today)
     return insights_from(
         tallies,
         today=today,

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, delete, func, insert, select
 
 from hindsight.storage.coltypes import UTCDateTime
-from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow
+from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow, InsightItemRow
 
 BATCH = 500
 # (column, start moment, end moment): analysis/metrics.py METRIC_MOMENTS, by value.
@@ -52,6 +52,18 @@ _events = sa.Table(
     sa.Column("incident_id", sa.Integer),
     sa.Column("key_moment", sa.String(40)),
     sa.Column("at", UTCDateTime()),
+)
+_items = sa.Table(
+    "action_items",
+    _meta,
+    sa.Column("incident_id", sa.Integer),
+    sa.Column("position", sa.Integer),
+    sa.Column("opened_at", UTCDateTime()),
+    sa.Column("closed_at", UTCDateTime()),
+    sa.Column("due", sa.Date),
+    sa.Column("team", sa.String(200)),
+    sa.Column("kind", sa.String(20)),
+    sa.Column("priority", sa.String(4)),
 )
 _revisions = sa.Table(
     "revisions",
@@ -90,6 +102,30 @@ def _batches(connection: Connection, ids: Iterable[int] | None) -> Iterator[list
         yield every[first : first + BATCH]
 
 
+def _month(moment: dt.date | None) -> str | None:
+    return None if moment is None else f"{moment.year:04d}-{moment.month:02d}"
+
+
+def _item(row: Any, shared: dict[str, Any]) -> dict[str, Any]:
+    """An item's facts: opened (or, for rows older than opening times, its incident's
+    creation) and closed months, late or still due, and the seconds it took to close."""
+    opened = row.opened_at or shared["created_at"]
+    closed = row.closed_at
+    late = closed is not None and row.due is not None and closed.date() > row.due
+    return {
+        **shared,
+        "position": row.position,
+        "opened_month": _month(opened),
+        "closed_month": _month(closed),
+        "due": row.due if closed is None else None,
+        "late_month": _month(row.due) if late else None,
+        "team": row.team,
+        "kind": row.kind,
+        "priority": row.priority,
+        "close_s": None if closed is None else round((closed - opened).total_seconds(), 3),
+    }
+
+
 def _refresh(connection: Connection, ids: Sequence[int]) -> None:
     moments: dict[int, dict[str, dt.datetime]] = {}
     for incident_id, moment, at in connection.execute(
@@ -105,8 +141,12 @@ def _refresh(connection: Connection, ids: Sequence[int]) -> None:
             .group_by(_revisions.c.incident_id)
         ).all()
     )
+    items: dict[int, list[Any]] = {}
+    for item in connection.execute(select(_items).where(_items.c.incident_id.in_(ids))):
+        items.setdefault(item.incident_id, []).append(item)
     facts: list[dict[str, Any]] = []
     factors: list[dict[str, Any]] = []
+    item_facts: list[dict[str, Any]] = []
     for row in connection.execute(select(_incidents).where(_incidents.c.id.in_(ids))):
         shared = {
             "incident_id": row.id,
@@ -128,12 +168,16 @@ def _refresh(connection: Connection, ids: Sequence[int]) -> None:
             }
         )
         factors += [{**shared, "category": c} for c in sorted(factor_categories(row.analysis))]
-    for table in (InsightFactorRow, InsightIncidentRow):
+        item_facts += [_item(item, shared) for item in items.get(row.id, [])]
+    for table in (InsightItemRow, InsightFactorRow, InsightIncidentRow):
         connection.execute(delete(table).where(table.incident_id.in_(ids)))
-    if facts:
-        connection.execute(insert(InsightIncidentRow), facts)
-    if factors:
-        connection.execute(insert(InsightFactorRow), factors)
+    for table, rows in (
+        (InsightIncidentRow, facts),
+        (InsightFactorRow, factors),
+        (InsightItemRow, item_facts),
+    ):
+        if rows:
+            connection.execute(insert(table), rows)
 
 
 def refresh_insight_facts(connection: Connection, incident_ids: Iterable[int] | None) -> None:

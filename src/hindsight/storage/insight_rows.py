@@ -1,5 +1,6 @@
-"""The insights' facts: one narrow row per incident (and per contributing-factor category),
-kept in step by storage/insight_facts.py in the transaction of every change (migration 0021).
+"""The insights' facts: one narrow row per incident, per contributing-factor category and per
+action item, kept in step by storage/insight_facts.py in the transaction of every change
+(migration 0021).
 
 The dashboard (services/insights.py) reads these instead of the incidents, their timelines,
 revisions and analysis JSON: each row holds what its numbers need, already computed — the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hindsight.storage.coltypes import UTCDateTime
@@ -95,3 +96,47 @@ class InsightFactorRow(Base):
     severity: Mapped[str] = mapped_column(String(8))
     restricted: Mapped[bool] = mapped_column(Boolean)
     archived: Mapped[bool] = mapped_column(Boolean)
+
+
+class InsightItemRow(Base):
+    """What the insights need of one action item, with its incident's facts, so the counts
+    per month and team are a grouped pass over one index with no join and no expression."""
+
+    __tablename__ = "insight_items"
+    __table_args__ = (
+        Index(
+            "ix_insight_items_range",
+            "archived",
+            "restricted",
+            "created_at",
+            "severity",
+            "opened_month",
+            "closed_month",
+            "team",
+            "due",
+            "late_month",
+            "kind",
+            "priority",
+            "close_s",
+            "incident_id",
+        ),
+    )
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the incident's
+    severity: Mapped[str] = mapped_column(String(8))
+    restricted: Mapped[bool] = mapped_column(Boolean)
+    archived: Mapped[bool] = mapped_column(Boolean)
+    opened_month: Mapped[str] = mapped_column(String(7))
+    closed_month: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    # An open item's due date (it is overdue once the date has passed); NULL once closed.
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # A closed item's due month if it was closed after the end of its due date, else NULL.
+    late_month: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    team: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(4))
+    close_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # opened to closed

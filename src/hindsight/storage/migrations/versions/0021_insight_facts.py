@@ -21,6 +21,7 @@ down_revision = "0020"
 branch_labels = None
 depends_on = None
 
+_TABLES = ("insight_incidents", "insight_factors", "insight_items")
 _METRICS = ("detect_s", "acknowledge_s", "mitigate_s", "resolve_s", "publish_s")
 
 
@@ -60,8 +61,25 @@ def upgrade() -> None:
         _incident_fk("insight_factors"),
         sa.PrimaryKeyConstraint("incident_id", "category", name=op.f("pk_insight_factors")),
     )
+    op.create_table(
+        "insight_items",
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
+        *_shared(),
+        *(
+            sa.Column(f"{name}_month", sa.String(length=7), nullable=name != "opened")
+            for name in ("opened", "closed", "late")
+        ),
+        sa.Column("due", sa.Date(), nullable=True),
+        sa.Column("team", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("priority", sa.String(length=4), nullable=False),
+        sa.Column("close_s", sa.Float(), nullable=True),
+        _incident_fk("insight_items"),
+        sa.PrimaryKeyConstraint("incident_id", "position", name=op.f("pk_insight_items")),
+    )
     refresh_insight_facts(op.get_bind(), None)
-    for table in ("insight_incidents", "insight_factors"):
+    for table in _TABLES:
         op.create_index(f"ix_{table}_incident_id", table, ["incident_id"], unique=False)
     op.create_index(
         "ix_insight_incidents_range",
@@ -75,8 +93,18 @@ def upgrade() -> None:
         ["archived", "restricted", "created_at", "severity", "category", "incident_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_insight_items_range",
+        "insight_items",
+        [
+            *("archived", "restricted", "created_at", "severity", "opened_month"),
+            *("closed_month", "team", "due", "late_month", "kind", "priority", "close_s"),
+            "incident_id",
+        ],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    op.drop_table("insight_factors")
-    op.drop_table("insight_incidents")
+    for table in reversed(_TABLES):
+        op.drop_table(table)
