@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,14 @@ def _counts(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int]
     return {str(name): int(count) for name, count in session.execute(query)}
 
 
+def _grouped(
+    session: Session, query: Select[*tuple[Any, ...]], *keys: Any
+) -> Counter[tuple[Any, ...]]:
+    """How many rows of `query` (narrowed already) have each combination of `keys`."""
+    grouped = query.with_only_columns(*keys, func.count()).group_by(*keys)
+    return Counter({tuple(key): count for *key, count in session.execute(grouped)})
+
+
 def _tally_incidents(
     session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None
 ) -> None:
@@ -137,8 +146,9 @@ def _tally_incidents(
             tallies.serious += 1
             if publish is not None:
                 tallies.publish_days.append(_days(publish))
-    factors = select(InsightFactorRow.category, func.count()).group_by(InsightFactorRow.category)
-    tallies.factors.update(_counts(session, _narrow(factors, InsightFactorRow, filters, actor)))
+    factors = _narrow(select(InsightFactorRow.category), InsightFactorRow, filters, actor)
+    for (category,), count in _grouped(session, factors, InsightFactorRow.category).items():
+        tallies.factors[category] += count
     _tally_recurrences(session, tallies, filters, actor)
 
 
@@ -174,9 +184,9 @@ def _tally_items(
     """The chosen incidents' items opened, closed and overdue per month, per team now, and
     the close times by kind and priority: grouped passes over the items' facts."""
     teams: dict[str, list[int]] = {}
+    items = _narrow(select(Items.incident_id), Items, filters, actor)
     keys = (Items.opened_month, Items.closed_month, Items.team)
-    groups = select(*keys, func.count()).group_by(*keys)
-    for opened, closed_in, team, count in session.execute(_narrow(groups, Items, filters, actor)):
+    for (opened, closed_in, team), count in _grouped(session, items, *keys).items():
         tallies.opened[opened] += count
         counts = teams.setdefault(team or NO_TEAM, [0, 0, 0])
         if closed_in:
@@ -185,17 +195,15 @@ def _tally_items(
         else:
             counts[0] += count
     # Overdue in the month of the due date: open items past it, and those closed after it.
-    due_month = month_of_date(Items.due)
-    still_open = select(due_month, Items.team, func.count()).where(Items.due < today)
-    for month, team, count in session.execute(
-        _narrow(still_open.group_by(due_month, Items.team), Items, filters, actor)
-    ):
+    still_open = items.where(Items.due < today)
+    for (month, team), count in _grouped(
+        session, still_open, month_of_date(Items.due), Items.team
+    ).items():
         tallies.overdue[month] += count
         teams.setdefault(team or NO_TEAM, [0, 0, 0])[2] += count
-    late = select(Items.late_month, func.count()).where(Items.late_month.is_not(None))
-    tallies.overdue.update(
-        _counts(session, _narrow(late.group_by(Items.late_month), Items, filters, actor))
-    )
+    late = items.where(Items.late_month.is_not(None))
+    for (month,), count in _grouped(session, late, Items.late_month).items():
+        tallies.overdue[month] += count
     tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
     tallies.item_count = sum(tallies.opened.values())
     times = select(Items.kind, Items.priority, Items.close_s).where(Items.close_s.is_not(None))
