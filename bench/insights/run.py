@@ -11,6 +11,7 @@ request each page REQUESTS times one after another, or for BUDGET seconds when i
         [--sqlite-from FILE]   # a SQLite file bench/web/seed.py filled, copied, not re-seeded
         [--postgresql-from DB] # a PostgreSQL database it filled, copied as a template
         [--compare-src DIR]    # also measure the insights with the code in DIR (old vs new)
+        [--prepared URL]       # time a database an earlier run (or `enrich`) prepared
 """
 
 from __future__ import annotations
@@ -187,14 +188,19 @@ def measure(
     sqlite_from: Path | None = None,
     postgresql_from: str | None = None,
     compare_src: Path | None = None,
+    prepared: str | None = None,
 ) -> list[str]:
-    template = postgresql_from if kind == "postgresql" else None
-    url = _database(kind, size, folder, template)
     began = time.perf_counter()
-    source = sqlite_from if kind == "sqlite" else None
-    copied = source is not None or template is not None
-    token = _from_copy(source, url) if copied else seed(url, size)
-    enrich(url)
+    if prepared:
+        # Seeded, migrated and enriched beforehand (outside the benchmark lock).
+        url, token = prepared, _from_copy(None, prepared)
+    else:
+        template = postgresql_from if kind == "postgresql" else None
+        url = _database(kind, size, folder, template)
+        source = sqlite_from if kind == "sqlite" else None
+        copied = source is not None or template is not None
+        token = _from_copy(source, url) if copied else seed(url, size)
+        enrich(url)
     seeded = time.perf_counter() - began
     rows = _serve_and_time(kind, size, folder, url, token, seeded, None)
     if compare_src is not None:
@@ -315,6 +321,11 @@ def main() -> None:
         "same database, for the insights pages: old code against new in one run",
     )
     parser.add_argument(
+        "--prepared",
+        help="the URL of a database of --databases' one kind already seeded with --sizes "
+        "incidents, migrated and enriched (this module's `enrich`): timed as it is",
+    )
+    parser.add_argument(
         "--sqlite-from",
         type=Path,
         help="a SQLite file bench/web/seed.py filled with --sizes incidents, copied instead of "
@@ -333,6 +344,7 @@ def main() -> None:
                     args.sqlite_from,
                     args.postgresql_from,
                     args.compare_src,
+                    args.prepared,
                 )
 
 

@@ -11,7 +11,9 @@ It reads the incidents through plain table definitions, not the ORM models, so t
 migration keeps working when the models change; the rules are those of the old per-request
 queries: a key moment's time is the latest event marked with it, a response time runs between
 two such moments (analysis/metrics.py METRIC_MOMENTS) and is left out when negative, both
-rounded to the millisecond; publication is the first `publish` revision.
+rounded to the millisecond; publication is the first `publish` revision; an item opened when
+its `opened_at` says (its incident's creation for rows without one), is late when closed after
+the end of its due date (UTC), and took `closed_at - opened_at` to close.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The insights' facts: `insight_incidents` (one row per incident: month, severity, restricted,
 archived, the four response times and the seconds to first publication) and
-`insight_factors` (one row per incident and contributing-factor category), each with a
-covering index in the dashboard's filter order. storage/insight_facts.py writes them in the
+`insight_factors` (one row per incident and contributing-factor category) and `insight_items`
+(one row per action item: opened, closed and late months, due date while open, team, kind,
+priority, seconds to close, with its incident's facts), each with a covering index in the
+dashboard's filter order. storage/insight_facts.py writes them in the
 transaction of every change; the upgrade fills them for existing incidents, 500 at a time.
 
 Revision ID: 0021
