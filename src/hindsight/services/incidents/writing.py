@@ -26,6 +26,7 @@ from hindsight.services.incidents.stored import (
 from hindsight.services.merging import rebase
 from hindsight.services.profiles import refresh_profile
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
+from hindsight.storage.insight_facts import refresh_insight_facts
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
 from hindsight.storage.search_index import reindex_incidents
 
@@ -95,6 +96,7 @@ def create_postmortem(
         refresh_profile(session, incident_id=row.id, postmortem=postmortem, now=now)
         session.flush()
         reindex_incidents(session.connection(), [row.id])
+        refresh_insight_facts(session.connection(), [row.id])
     return stored_from_row(row)
 
 
@@ -189,6 +191,7 @@ def update_postmortem(
         refresh_profile(session, incident_id=row.id, postmortem=after, now=now)
         session.flush()
         reindex_incidents(session.connection(), [row.id])
+        refresh_insight_facts(session.connection(), [row.id])
     return stored_from_row(row)
 
 
