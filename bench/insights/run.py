@@ -9,6 +9,9 @@ request each page REQUESTS times one after another, or for BUDGET seconds when i
 `/healthz` measured the same way in the same run as the baseline. Usage:
     python bench/insights/run.py [--sizes 100000] [--databases sqlite,postgresql]
         [--sqlite-from FILE]   # a SQLite file bench/web/seed.py filled, copied, not re-seeded
+        [--postgresql-from DB] # a PostgreSQL database it filled, copied as a template
+        [--compare-src DIR]    # also measure the insights with the code in DIR (old vs new)
+        [--prepared URL]       # time a database an earlier run (or `enrich`) prepared
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from seed import BATCH, seed  # type: ignore[import-not-found]  # noqa: E402
 from hindsight.domain.identity import derive_item_id  # noqa: E402
 from hindsight.services.accounts import create_token, list_users  # noqa: E402
 from hindsight.services.database import open_database  # noqa: E402
+from hindsight.storage.insight_facts import refresh_insight_facts  # noqa: E402
 from hindsight.storage.models import ActionItemRow, IncidentRow, ParticipantRow  # noqa: E402
 from hindsight.storage.repository import refresh_item_facts  # noqa: E402
 
@@ -126,6 +130,8 @@ def enrich(url: str) -> None:
                 .where(text(f"id % {len(FACTORS) + 2} = {index}"))
                 .values(analysis=analysis)
             )
+        # The same for the insights' facts (factor categories changed above).
+        refresh_insight_facts(connection, None)
     if database.engine.dialect.name == "postgresql":
         # What autovacuum would soon do after rewriting every item: without it the rewritten
         # rows' pages are not all-visible and index-only scans read the table.
@@ -136,15 +142,17 @@ def enrich(url: str) -> None:
     database.dispose()
 
 
-def _database(kind: str, size: int, folder: Path) -> str:
-    """A fresh database of this bench's own (bench/web's have other names)."""
+def _database(kind: str, size: int, folder: Path, template: str | None = None) -> str:
+    """A fresh database of this bench's own (bench/web's have other names), or a copy of
+    `template` (PostgreSQL)."""
     if kind == "sqlite":
         return f"sqlite:///{folder / f'insights-{size}.db'}"
     name = f"hindsight_bench_insights_{size}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return admin.url.set(database=name).render_as_string(hide_password=False)
 
@@ -158,11 +166,13 @@ def _timed(opener: Any, url: str, headers: dict[str, str]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-def _from_copy(source: Path, url: str) -> str:
-    """A copy of a database bench/web/seed.py filled (same seed, same rows), brought to the
-    current schema, and a new API token of its `bench` account."""
-    target = Path(url.removeprefix("sqlite:///"))
-    subprocess.run(["cp", "--reflink=auto", str(source), str(target)], check=True)
+def _from_copy(source: Path | None, url: str) -> str:
+    """A copy of a database bench/web/seed.py filled (same seed, same rows; SQLite: copied
+    from `source` here, PostgreSQL: made from its template), brought to the current schema,
+    and a new API token of its `bench` account."""
+    if source is not None:
+        target = Path(url.removeprefix("sqlite:///"))
+        subprocess.run(["cp", "--reflink=auto", str(source), str(target)], check=True)
     database = open_database(url)
     with database.transaction() as session:
         actor = next(a for a, _ in list_users(session) if a.username == "bench")
@@ -171,14 +181,48 @@ def _from_copy(source: Path, url: str) -> str:
     return token
 
 
-def measure(kind: str, size: int, folder: Path, sqlite_from: Path | None = None) -> list[str]:
-    url = _database(kind, size, folder)
+def measure(
+    kind: str,
+    size: int,
+    folder: Path,
+    sqlite_from: Path | None = None,
+    postgresql_from: str | None = None,
+    compare_src: Path | None = None,
+    prepared: str | None = None,
+) -> list[str]:
     began = time.perf_counter()
-    token = _from_copy(sqlite_from, url) if sqlite_from and kind == "sqlite" else seed(url, size)
-    enrich(url)
+    if prepared:
+        # Seeded, migrated and enriched beforehand (outside the benchmark lock).
+        url, token = prepared, _from_copy(None, prepared)
+    else:
+        template = postgresql_from if kind == "postgresql" else None
+        url = _database(kind, size, folder, template)
+        source = sqlite_from if kind == "sqlite" else None
+        copied = source is not None or template is not None
+        token = _from_copy(source, url) if copied else seed(url, size)
+        enrich(url)
     seeded = time.perf_counter() - began
+    rows = _serve_and_time(kind, size, folder, url, token, seeded, None)
+    if compare_src is not None:
+        rows += _serve_and_time(kind, size, folder, url, token, seeded, compare_src)
+    return rows
+
+
+def _serve_and_time(
+    kind: str,
+    size: int,
+    folder: Path,
+    url: str,
+    token: str,
+    seeded: float,
+    src: Path | None,
+) -> list[str]:
+    """Start `hindsight serve` (the code in `src` if given: only the insights pages, marked
+    "old code") and time each page."""
     port = _port()
     env = {**os.environ, "HINDSIGHT_DATABASE_URL": url, "HINDSIGHT_DATA_DIR": str(folder)}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     server = subprocess.Popen(
         [sys.executable, "-m", "hindsight", "serve", "--port", str(port)],
         env=env,
@@ -218,6 +262,8 @@ def measure(kind: str, size: int, folder: Path, sqlite_from: Path | None = None)
             ],
             "API insights (12 months of data)": [f"/api/v1/insights?{window}"],
         }
+        if src is not None:
+            endpoints = {n: p for n, p in endpoints.items() if "insights" in n or "healthz" in n}
         rows = []
         baseline = 0.0
         for name, paths in endpoints.items():
@@ -234,8 +280,9 @@ def measure(kind: str, size: int, folder: Path, sqlite_from: Path | None = None)
             p50 = statistics.median(times)
             p95 = times[max(0, math.ceil(0.95 * len(times)) - 1)]
             baseline = baseline or p95
+            label = f"{name} (old code)" if src is not None else name
             rows.append(
-                f"| {kind} | {size:,} | {name} | {len(times)} | {p50:.1f} | {p95:.1f} | "
+                f"| {kind} | {size:,} | {label} | {len(times)} | {p50:.1f} | {p95:.1f} | "
                 f"{p95 / baseline:.1f} |"
             )
             print(rows[-1], flush=True)
@@ -263,6 +310,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument(
+        "--postgresql-from",
+        help="a PostgreSQL database bench/web/seed.py filled with --sizes incidents, copied "
+        "as a template instead of seeding again (nobody may be connected to it)",
+    )
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="a source folder (another checkout's src/) whose server is measured too, on the "
+        "same database, for the insights pages: old code against new in one run",
+    )
+    parser.add_argument(
+        "--prepared",
+        help="the URL of a database of --databases' one kind already seeded with --sizes "
+        "incidents, migrated and enriched (this module's `enrich`): timed as it is",
+    )
+    parser.add_argument(
         "--sqlite-from",
         type=Path,
         help="a SQLite file bench/web/seed.py filled with --sizes incidents, copied instead of "
@@ -274,7 +337,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             for kind in args.databases.split(","):
-                measure(kind, size, Path(folder), args.sqlite_from)
+                measure(
+                    kind,
+                    size,
+                    Path(folder),
+                    args.sqlite_from,
+                    args.postgresql_from,
+                    args.compare_src,
+                    args.prepared,
+                )
 
 
 if __name__ == "__main__":

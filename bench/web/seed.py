@@ -3,7 +3,8 @@
 Rows are inserted in bulk through the storage tables (not the services, which validate and
 record history one postmortem at a time); a sample is read back through the services to be
 sure the data is what the application expects. The search index is filled batch by batch in
-the same transactions (storage/search_index.reindex_incidents, as the services do).
+the same transactions (storage/search_index.reindex_incidents, as the services do), and so are
+the insights' facts (storage/insight_facts.refresh_insight_facts).
 
 `realistic=True` (bench/search) writes prose taken from the real postmortems in
 ../shared/data/postmortems (titles, summaries, causes, timeline entries, lessons and action
@@ -30,6 +31,7 @@ from hindsight.domain.identity import basis_text, derive_item_id
 from hindsight.services.accounts import create_token, create_user
 from hindsight.services.database import open_database
 from hindsight.services.incidents import get_postmortem
+from hindsight.storage.insight_facts import refresh_insight_facts
 from hindsight.storage.models import (
     ActionItemRow,
     IncidentMemberRow,
@@ -259,6 +261,7 @@ def seed(url: str, count: int, *, realistic: bool = False) -> str:
                 [{"incident_id": n + 1, "user_id": actor.id} for n in numbers if n % 100 == 0],
             )
             reindex_incidents(connection, [n + 1 for n in numbers])
+            refresh_insight_facts(connection, [n + 1 for n in numbers])
         print(
             f"\r{min(first + BATCH, count)}/{count} incidents "
             f"({time.perf_counter() - began:.0f} s)",

@@ -25,7 +25,7 @@ def test_0022_adds_happened_at_and_the_updated_at_index_and_goes_back_down(
     with fresh_database.transaction() as session:
         make_incident(session, key="2024-04-01-first", title="Certificate expired")
         make_incident(session, key="2024-04-02-again", title="Certificate expired again")
-    downgrade_database(fresh_database.engine, "0020")
+    downgrade_database(fresh_database.engine, "0021")
     assert "happened_at" not in _columns(fresh_database)
     assert "ix_incident_profiles_updated_at" not in _indexes(fresh_database)
     with fresh_database.reading() as session:

@@ -1,5 +1,5 @@
 """Full-text search on both databases: ranking, snippets, syntax, facets, pages, visibility,
-and the index kept in step with every change (storage/search.py, storage/search_index.py)."""
+and the index kept in step with every change (storage/search/, storage/search_index.py)."""
 
 from __future__ import annotations
 
@@ -284,9 +284,9 @@ def test_a_year_facet_comes_from_the_timeline_not_from_when_it_was_typed(
 def test_past_the_facet_window_facets_count_the_best_hits_and_say_so(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hindsight.storage.search as engine
+    from hindsight.storage.search import results
 
-    monkeypatch.setattr(engine, "FACET_WINDOW", 2)
+    monkeypatch.setattr(results, "FACET_WINDOW", 2)
     _incident(session, "2024-05-01-a", "Gopher gopher gopher burrow", severity="SEV1")
     _incident(session, "2024-05-02-b", "Gopher gopher burrow", severity="SEV2")
     _incident(
@@ -323,9 +323,9 @@ def test_engine_syntax_in_the_box_is_only_words_to_both_engines(
 def test_match_ids_of_a_long_text_keeps_the_words_fewest_incidents_have(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hindsight.storage.search as engine
+    from hindsight.storage.search import similar
 
-    monkeypatch.setattr(engine, "SIMILAR_TERMS", 2)
+    monkeypatch.setattr(similar, "SIMILAR_TERMS", 2)
     common = [_incident(session, f"2024-07-0{n}-c", f"Otter incident {n}") for n in range(1, 4)]
     beaver = _incident(session, "2024-07-05-b", "Beaver dam")
     found = match_ids(session, "otter beaver dam", actor=None, limit=10)
@@ -337,9 +337,10 @@ def test_match_ids_of_a_long_text_keeps_the_words_fewest_incidents_have(
 def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_once(
     session: Session, monkeypatch: pytest.MonkeyPatch, people: dict[str, Actor]
 ) -> None:
-    import hindsight.storage.search as engine
+    from hindsight.storage.search import postgres, sqlite
 
-    monkeypatch.setattr(engine, "RANK_WINDOW", {"sqlite": 2, "postgresql": 2})
+    monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
     event = {"at": T0.isoformat(), "text": "A heron walked by", "kind": "note"}
     deep = [
         _incident(session, f"2024-08-0{n}-deep", f"Quiet day {n}", timeline=[event])

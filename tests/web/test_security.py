@@ -184,7 +184,7 @@ def test_19_a_database_outage_is_a_json_503_and_healthz_says_so(
 def test_19_an_unexpected_api_failure_is_a_json_500(
     app_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hindsight.web.routes import api as api_routes
+    from hindsight.web.routes import api_incidents as api_routes
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")

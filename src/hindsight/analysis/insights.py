@@ -16,6 +16,7 @@ No IO and no clock: `today` is passed in.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import statistics
@@ -223,9 +224,15 @@ def _spreads(
         month: {name: spread(found.get(name, [])) for name in METRICS}
         for month, found in values.items()
     }
-    counted = {name: Counter(bucket_of(v) for v in found) for name, found in overall.items()}
+    # bucket_of for many values at once: the first bound above each value, by bisection.
+    bounds = [bound for _, bound in BUCKETS if bound is not None]
+    counted = {
+        name: Counter(bisect.bisect_right(bounds, v) for v in found)
+        for name, found in overall.items()
+    }
     distributions = {
-        name: [(label, counts[label]) for label, _ in BUCKETS] for name, counts in counted.items()
+        name: [(label, counts[index]) for index, (label, _) in enumerate(BUCKETS)]
+        for name, counts in counted.items()
     }
     return by_month, {name: spread(v) for name, v in overall.items()}, distributions
 

@@ -1,6 +1,6 @@
 """Action items across every postmortem: the list a person follows up, and bulk status changes.
 
-Items are rows (storage/models.py ActionItemRow) that carry copies of their incident's
+Items are rows (storage/models/incidents.py ActionItemRow) that carry copies of their incident's
 severity, restriction and archive state (written with them, storage/repository.py), read
 through the one visibility rule (storage/visibility.py visible_items), so a restricted
 incident's items show only to those who may see the incident, and archived incidents' items
@@ -107,7 +107,8 @@ class ActionItemPage:
 
 
 SORTS: dict[str, tuple[Any, ...]] = {
-    # `due IS NULL` as written in the list's indexes (storage/models.py), so pages walk them.
+    # `due IS NULL` as written in the list's indexes (storage/models/incidents.py), so pages
+    # walk them.
     "due": (ActionItemRow.due.is_(None), ActionItemRow.due.asc(), ActionItemRow.id.asc()),
     "priority": (ActionItemRow.priority.asc(), ActionItemRow.due.is_(None), ActionItemRow.due),
     "oldest": (ActionItemRow.opened_at.asc(), ActionItemRow.id.asc()),

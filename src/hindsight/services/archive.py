@@ -1,6 +1,6 @@
 """Archive, unarchive and delete incidents: the self-hosting side of an incident's life.
 
-An archived incident leaves every list, count and search (services/incidents.py: visible_to)
+An archived incident leaves every list, count and search (services/incidents: visible_to)
 but keeps all its data and stays reachable by key for admins and its members; archiving and
 unarchiving are revisions in its history. Deleting removes the incident and everything that
 belongs to it (the database cascades every child table) and nothing else.
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor, can_archive, can_delete
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import StoredPostmortem, get_postmortem, utc_now, visible_to
+from hindsight.storage.insight_facts import refresh_insight_facts
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
 from hindsight.storage.repository import set_archived
 from hindsight.storage.search_index import reindex_incidents
@@ -67,6 +68,7 @@ def _set_archived(
     set_archived(session, row, archived=archive, by=author, now=now)
     session.flush()  # bumps the version (optimistic concurrency column)
     reindex_incidents(session.connection(), [row.id])  # search filters on the archive flag
+    refresh_insight_facts(session.connection(), [row.id])  # so do the insights
     session.add(
         RevisionRow(
             incident_id=row.id,

@@ -35,6 +35,7 @@ from hindsight.services.incidents import (
     visible_to,
 )
 from hindsight.services.profiles import refresh_profiles_of
+from hindsight.storage.insight_facts import refresh_insight_facts
 from hindsight.storage.models import ArchiveSourceRow, IncidentRow
 from hindsight.storage.search_index import reindex_incidents
 
@@ -274,6 +275,7 @@ def _refresh_derived(session: Session, written: Mapping[str, Postmortem], now: d
         ids.update((row.key, row.id) for row in session.execute(query))
     refresh_profiles_of(session, {ids[key]: pm for key, pm in written.items()}, now=now)
     reindex_incidents(session.connection(), list(ids.values()))
+    refresh_insight_facts(session.connection(), list(ids.values()))
 
 
 def import_archive(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 from sqlalchemy.orm import Session, sessionmaker
 
 from hindsight.errors import HindsightError
+from hindsight.storage import insight_rows  # noqa: F401  (its tables on Base.metadata)
 from hindsight.storage.db import (
     make_engine,
     make_sessionmaker,

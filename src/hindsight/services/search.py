@@ -1,5 +1,5 @@
 """Search the postmortems someone may see: the query syntax checked, filters checked, one page of
-ranked hits with snippets and facet counts (the engines are storage/search.py's business)."""
+ranked hits with snippets and facet counts (the engines are storage/search/'s business)."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
 )
 
+from hindsight.storage import insight_rows  # noqa: F401  (its tables on Base.metadata)
 from hindsight.storage.coltypes import UTCDateTime
 from hindsight.storage.db import MIGRATIONS, READ_ONLY, make_engine, upgrade_database
 from hindsight.storage.models import Base

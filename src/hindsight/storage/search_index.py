@@ -15,7 +15,7 @@ filters are part of the MATCH expression, answered from the index alone (Postgre
 on the flags and `search_facets` in SQL and leaves `tokens` empty). PostgreSQL also keeps
 `head`, a small weighted `tsvector` of the parts that weigh most (title, summary, analysis,
 lessons), with a GIN index of its own: search ranks a bounded candidate set drawn first from
-the hits that match there (storage/search.py).
+the hits that match there (storage/search/).
 
 `reindex_incidents` is called by every write path in the same transaction (create, update,
 comment, archive, unarchive); deletes cascade. It reads the incident through plain table

@@ -97,7 +97,8 @@ def count_statement() -> Select[int]:
 def visible_items(query: Query, actor: Actor | None) -> Query:
     """Narrow an action-item query to the items of incidents `actor` may list: not archived,
     and internal or restricted with the reader a member — the rule above, on the copies of
-    their incident's facts that items carry (models.py ActionItemRow), so no join is needed."""
+    their incident's facts that items carry (models/incidents.py ActionItemRow), so no join is
+    needed."""
     assert not _HIDDEN_FROM_EVERY_READER, "items carry no copy of a new hiding rule yet"
     query = query.where(ActionItemRow.archived == false())
     if sees_everything(actor):
@@ -112,7 +113,8 @@ def count_visible_items(session: Session, filtered: Select[Any], actor: Actor | 
     """How many items `filtered` (a `select(func.count())` with the caller's filters on item
     columns) counts that `visible_items` keeps: all that match, less the archived ones and the
     restricted ones the reader is not a member of — a count over an index (or the table's
-    own count) and two over the few archived and restricted items (models.py's indexes)."""
+    own count) and two over the few archived and restricted items (models/incidents.py's
+    indexes)."""
     filtered = filtered.select_from(ActionItemRow)
     total = int(session.scalar(filtered) or 0)
     total -= int(session.scalar(filtered.where(ActionItemRow.archived == true())) or 0)

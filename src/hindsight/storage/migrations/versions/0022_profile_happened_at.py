@@ -4,7 +4,7 @@ creation time), filled in for existing profiles; an index on `updated_at` lets e
 check cheaply whether its in-memory similarity index is current (services/similar_index.py).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from hindsight.storage.coltypes import UTCDateTime
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,19 @@
+"""Full-text search over the index (storage/search_index.py): the one place that knows the two
+engines. SQLite: FTS5 with bm25 and column weights. PostgreSQL: a weighted `tsvector`, GIN
+index, `websearch_to_tsquery`, `ts_rank_cd` and `ts_headline`.
+
+Queries arrive parsed (domain/search.py) and are rendered here for the engine, as bound
+parameters: no text a person typed reaches FTS5 MATCH or a tsquery unparsed. Visibility is
+storage/visibility.py's rule, applied to hits, totals and facet counts alike.
+
+Modules: `results` (a page of results: the steps of one search), `sqlite` and `postgres` (the
+matching, counting and ranking of each engine), `snippets`, `facets`, `similar` (`match_ids`
+for similar-incident lookups) and `access` (who may see which hit, in the index's terms).
+"""
+
+from __future__ import annotations
+
+from hindsight.storage.search.results import search
+from hindsight.storage.search.similar import match_ids
+
+__all__ = ["match_ids", "search"]

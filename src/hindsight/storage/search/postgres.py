@@ -1,0 +1,148 @@
+"""PostgreSQL's side of search: the conditions of one search on `search_documents` (the
+GIN-indexed `document`, visibility from the row's flags and the reader's memberships, facet
+filters from `search_facets`), the count, `ts_rank_cd` over a bounded candidate set, and the
+hits past it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from hindsight.domain.search import SearchQuery, to_websearch
+from hindsight.storage.search.access import Access, among, exact_recurring, not_among
+from hindsight.storage.search_index import facets
+from hindsight.storage.visibility import linked_to_visible
+
+TSQUERY = "websearch_to_tsquery('english'::regconfig, :match)"
+# As in sqlite.RANK_WINDOW; scoring costs ~20 microseconds a hit here (the `tsvector` is read
+# from TOAST).
+RANK_WINDOW = 500
+
+documents = sa.table(
+    "search_documents",
+    sa.column("incident_id", sa.Integer),
+    sa.column("restricted", sa.Boolean),
+    sa.column("archived", sa.Boolean),
+)
+
+
+def _tsquery(value: str, name: str) -> ColumnElement[Any]:
+    return sa.func.websearch_to_tsquery(
+        sa.literal_column("'english'::regconfig"), sa.bindparam(name, value, sa.Text)
+    )
+
+
+def _matching(column: str, value: str, name: str, *, planned: bool = True) -> ColumnElement[bool]:
+    """`column @@ tsquery`, the tsquery as a scalar subquery: the planner then cannot read how
+    many rows a word is in and takes the GIN index for every query. Given the tsquery itself,
+    it chooses a sequential scan for a word in most rows (the heap is narrow, see
+    search_index._add_head), and `@@` then reads every row's `tsvector` from TOAST (644 ms to
+    count "deploy" at 100,000 incidents); and to find the newest head matches it walks the
+    primary key backwards testing each row. Both are wrong here, as GIN answers a query of
+    words exactly (no recheck) and a bitmap of 60,000 rows costs a few ms."""
+    tsquery = (
+        sa.select(_tsquery(value, name)).scalar_subquery() if planned else _tsquery(value, name)
+    )
+    return sa.literal_column(f"search_documents.{column}").bool_op("@@")(tsquery)
+
+
+class Pg:
+    """The conditions of one search, and its score."""
+
+    def __init__(
+        self,
+        query: SearchQuery,
+        access: Access,
+        filters: Mapping[str, Sequence[str]],
+        *,
+        planned: bool = True,
+    ) -> None:
+        docs = documents.c
+        # planned=False: the tsquery as it is, for a statement that scores every match anyway
+        # (similar.match_ids), where the planner's own choice is the faster.
+        self.matches = _matching("document", to_websearch(query), "match", planned=planned)
+        # The filters other than the words; a head match of a query without excluded words
+        # is a match (`head` is the first parts of `document`, at the same positions).
+        self.filters: list[ColumnElement[bool]] = []
+        self.head_is_a_match = not query.excluded
+        if access.never:
+            self.filters.append(sa.not_(docs.archived))
+        if access.unless_member:
+            flagged = sa.or_(*(docs[flag] for flag in access.unless_member))
+            self.filters.append(sa.not_(flagged) | docs.incident_id.in_(access.members()))
+        for facet, values in sorted(filters.items()):
+            if values:
+                having = sa.select(facets.c.incident_id).where(
+                    facets.c.facet == facet, facets.c.value.in_(list(values))
+                )
+                self.filters.append(docs.incident_id.in_(having))
+        if exact_recurring(access, filters):
+            self.filters.append(docs.incident_id.in_(linked_to_visible(access.actor)))
+        self.conditions = [self.matches, *self.filters]
+        self.head = _matching("head", to_websearch(SearchQuery(query.groups)), "head")
+        self.score = sa.func.ts_rank_cd(
+            sa.literal_column("search_documents.document"),
+            _tsquery(to_websearch(query), "score_match"),
+            1,
+            type_=sa.Float,
+        ).label("score")
+
+
+def pg_count(session: Session, pg: Pg) -> int:
+    counted = sa.select(sa.func.count()).select_from(documents).where(*pg.conditions)
+    return int(session.scalar(counted) or 0)
+
+
+def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
+    """Newest first, without reading a `tsvector` from TOAST: the matches found from the GIN
+    index in a materialized CTE, then sorted. Asked for directly, with its ORDER BY and LIMIT,
+    the generic plan of the prepared statement (psycopg prepares a statement run five times)
+    walks the primary key backwards testing each row's `tsvector` (2 s for "rollback")."""
+    docs = documents.c
+    found = sa.select(docs.incident_id).where(*conditions).cte("found").prefix_with("MATERIALIZED")
+    select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(limit)
+    return list(session.scalars(select))
+
+
+def pg_ranked(
+    session: Session, pg: Pg, total: int, window: int
+) -> tuple[list[tuple[int, float]], set[int]]:
+    """The ranked candidates, best first, and their ids (see RANK_WINDOW)."""
+    docs = documents.c
+    bound = RANK_WINDOW
+    order = (pg.score.desc(), docs.incident_id.desc())
+    if total <= bound:
+        select = sa.select(docs.incident_id, pg.score).where(*pg.conditions)
+        rows = session.execute(select.order_by(*order).limit(max(window, bound))).all()
+        return [(int(i), float(s)) for i, s in rows], {int(i) for i, _ in rows}
+    head = [pg.head, *pg.filters] if pg.head_is_a_match else [pg.head, *pg.conditions]
+    ids = _pg_ids(session, head, bound)
+    if len(ids) < bound:
+        # Fewer head matches than the bound: `ids` holds them all, so the others are the
+        # matches not among them (no `head` read for every match).
+        others = (
+            [*pg.conditions, not_among(session, docs.incident_id, ids)] if ids else pg.conditions
+        )
+        ids += _pg_ids(session, others, bound - len(ids))
+    select = sa.select(docs.incident_id, pg.score).where(among(session, docs.incident_id, ids))
+    rows = session.execute(select.order_by(*order)).all()
+    return [(int(i), float(s)) for i, s in rows], set(ids)
+
+
+def pg_rest(
+    session: Session, pg: Pg, ranked: set[int], skip: int, count: int
+) -> list[tuple[int, float]]:
+    """Hits past the ranked candidates, newest first (no score): `count` after `skip`."""
+    docs = documents.c
+    select = (
+        sa.select(docs.incident_id)
+        .where(*pg.conditions, not_among(session, docs.incident_id, list(ranked)))
+        .order_by(docs.incident_id.desc())
+        .offset(skip)
+        .limit(count)
+    )
+    return [(int(i), 0.0) for i in session.scalars(select)]
