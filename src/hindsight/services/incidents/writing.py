@@ -25,8 +25,8 @@ from hindsight.services.incidents.stored import (
 )
 from hindsight.services.merging import rebase
 from hindsight.services.profiles import refresh_profile
-from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
 from hindsight.storage.insight_facts import refresh_insight_facts
+from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
 from hindsight.storage.repository import postmortem_from_row, write_postmortem
 from hindsight.storage.search_index import reindex_incidents
 
