@@ -180,11 +180,15 @@ def _children(
             }
         )
     titles = [prose.line(f"Fix thing {p}", 12) for p in range(rng.randint(4, 6))]
+    # Ids unique within the incident, as the services make them (realistic titles repeat).
+    item_ids: list[str] = []
+    for title in titles:
+        item_ids.append(derive_item_id("ai", title, item_ids))
     actions = [
         {
             "incident_id": incident_id,
             "position": p,
-            "item_id": derive_item_id("ai", title),
+            "item_id": item_id,
             "title": title,
             "kind": "prevent",
             "owner": f"team{p}",
@@ -194,7 +198,7 @@ def _children(
             "reason": "",
             "tracker_url": "",
         }
-        for p, title in enumerate(titles)
+        for p, (title, item_id) in enumerate(zip(titles, item_ids, strict=True))
     ]
     services = [{"incident_id": incident_id, "position": 0, "name": rng.choice(SERVICES)}]
     tags = [{"incident_id": incident_id, "position": 0, "name": f"tag{number % 20}"}]

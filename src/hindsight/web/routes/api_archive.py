@@ -23,7 +23,7 @@ from hindsight.services.archive_sources import ReportInput
 from hindsight.services.database import Session
 from hindsight.web.deps import SESSION
 from hindsight.web.routes.api import ACTOR
-from hindsight.web.routes.archive_import import LAYOUTS, _editor
+from hindsight.web.routes.archive_import import LAYOUTS, require_editor
 
 router = APIRouter()
 
@@ -73,7 +73,7 @@ async def archive_import_api(
 ) -> Response:
     """Create or update one draft incident per report (each whole or refused); with
     `dry_run`, say what would happen, where each report's lines go and every flag."""
-    _editor(actor)
+    require_editor(actor)
     if body.format not in LAYOUTS:
         raise InvalidInputError(f"format: choose one of {', '.join(LAYOUTS)}")
     reports = [_input(report) for report in body.reports]

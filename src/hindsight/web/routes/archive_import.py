@@ -44,7 +44,8 @@ MAX_FILES = 5000
 LAYOUTS = ("auto", "markdown", "pdf")
 
 
-def _editor(actor: Actor) -> Actor:
+def require_editor(actor: Actor) -> Actor:
+    """`actor`, if they may import an archive (the page and the API share this rule)."""
     if actor.role is Role.VIEWER:
         raise PermissionDeniedError(
             "importing an archive creates incidents; viewers cannot, ask an admin for the "
@@ -113,7 +114,7 @@ def _context(outcomes: list[FileOutcome], fields: dict[str, str], **extra: Any) 
 @router.get("/archive-import")
 async def archive_import_page(request: Request, actor: Actor = Depends(page_actor)) -> Response:
     """The upload form."""
-    _editor(actor)
+    require_editor(actor)
     return render(request, "archive_import.html", _context([], {}))
 
 
@@ -122,7 +123,7 @@ async def archive_import_preview(
     request: Request, actor: Actor = Depends(page_actor), session: Session = SESSION
 ) -> Response:
     """Keep the upload and show the dry run; a problem is shown on the page."""
-    _editor(actor)
+    require_editor(actor)
     form = await request.form(max_files=MAX_FILES)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
@@ -153,7 +154,7 @@ async def archive_import_run(
 ) -> Response:
     """Import the previewed upload: one incident per report, each whole or refused. A large
     one (settings.import_job_reports / import_job_bytes) goes to a worker and its job page."""
-    _editor(actor)
+    require_editor(actor)
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         options = _options(fields, request)
@@ -187,7 +188,7 @@ async def archive_import_run(
 @router.post("/archive-import/cancel", dependencies=CSRF)
 async def archive_import_cancel(request: Request, actor: Actor = Depends(page_actor)) -> Response:
     """Forget a previewed upload."""
-    _editor(actor)
+    require_editor(actor)
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     token = fields.get("upload", "")
     if token:
