@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from hindsight.analysis.recurrence import Earlier, recurrence_findings, summarize_actions
-from hindsight.analysis.similarity import Profile, Why, fuse, score_candidates, tokenize
+from hindsight.analysis.similarity import (
+    Profile,
+    Why,
+    explain_match,
+    fuse,
+    rank,
+    score_candidates,
+    tokenize,
+)
 from hindsight.analysis.similarity_index import Parts, SimilarityIndex
 from hindsight.domain.actions import ActionItem
 from hindsight.services import embeddings
@@ -78,6 +86,26 @@ def test_vectors_add_meaning_where_words_differ() -> None:
     assert ranking.mode == "hybrid"
     assert ranking.matches[0].id == 1 and ranking.matches[0].semantic is not None
     assert score_candidates(query, [same_meaning], use_semantic=False).mode == "lexical"
+
+
+def test_a_ranking_explained_later_matches_one_explained_at_once() -> None:
+    query = _profile(0, "ingress certificate expired tls", [1.0, 0.0, 0.1], tags=frozenset({"tls"}))
+    pool = [
+        _profile(1, "the ingress certificate expired", [0.9, 0.1, 0.1], tags=frozenset({"tls"})),
+        _profile(2, "certificate renewal failed on ingress", [0.5, 0.5, 0.0]),
+        _profile(3, "tls handshake errors", [0.2, 0.9, 0.1], tags=frozenset({"tls"})),
+        _profile(4, "disk full", [-1.0, 0.2, 0.0]),
+    ]
+    index = SimilarityIndex([*pool, query])
+    eligible = index.ids != query.id
+    at_once = rank(index, query, eligible, limit=4)
+    later = rank(index, query, eligible, limit=4, explain=False)
+    assert all(m.why == Why() for m in later.matches)
+    explained = [explain_match(index, later, query, m) for m in later.matches]
+    assert explained == at_once.matches and len(explained) >= 3
+    assert explained[0].why.terms and explained[0].why.tags == ("tls",)
+    with pytest.raises(AssertionError):
+        explain_match(index, at_once, query, at_once.matches[0])
 
 
 def _item(title: str, kind: str, status: str = "open", reason: str = "") -> ActionItem:

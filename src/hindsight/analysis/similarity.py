@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -165,6 +165,7 @@ class Ranking:
 
     matches: list[Match]
     mode: str
+    parts: Parts | None = None  # kept by `rank(..., explain=False)` for `explain` later
 
 
 def _top(values: np.ndarray, keep: Mask, depth: int) -> np.ndarray:
@@ -243,8 +244,11 @@ def rank(
     limit: int = 5,
     use_semantic: bool = True,
     weights: dict[str, float] | None = None,
+    explain: bool = True,
 ) -> Ranking:
-    """The `limit` incidents of `index` where `eligible` most like `query`, best first."""
+    """The `limit` incidents of `index` where `eligible` most like `query`, best first; with
+    `explain` False their `why` is left empty (and the parts kept) for `explain_match` to
+    fill in for the few actually shown."""
     parts = index.parts(query)
     semantic_on = use_semantic and parts.has_vector
     positions, scores = fuse(parts, eligible, weights=weights, use_semantic=semantic_on)
@@ -255,8 +259,7 @@ def rank(
         cosine = float(parts.semantic[position]) if semantic_on else float("nan")
         semantic = None if np.isnan(cosine) else max(0.0, cosine)
         structured = float(parts.structured[position])
-        services, categories, tags = index.shared(position, query)
-        why = Why(services, categories, tags, index.matching_terms(parts, position))
+        why = _why(index, parts, query, position) if explain else Why()
         matches.append(
             Match(
                 position=position,
@@ -272,7 +275,19 @@ def rank(
                 why=why,
             )
         )
-    return Ranking(matches, "hybrid" if semantic_on else "lexical")
+    mode = "hybrid" if semantic_on else "lexical"
+    return Ranking(matches, mode, None if explain else parts)
+
+
+def _why(index: SimilarityIndex, parts: Parts, query: Profile, position: int) -> Why:
+    services, categories, tags = index.shared(position, query)
+    return Why(services, categories, tags, index.matching_terms(parts, position))
+
+
+def explain_match(index: SimilarityIndex, ranking: Ranking, query: Profile, match: Match) -> Match:
+    """`match` (of a `rank(..., explain=False)` ranking) with its `why` filled in."""
+    assert ranking.parts is not None, "explain_match needs a ranking made with explain=False"
+    return replace(match, why=_why(index, ranking.parts, query, match.position))
 
 
 def score_candidates(

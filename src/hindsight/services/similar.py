@@ -27,6 +27,7 @@ from hindsight.analysis.similarity import (
     Match,
     Profile,
     Why,
+    explain_match,
     is_recurrence,
     make_profile,
     profile_text,
@@ -168,12 +169,19 @@ def find_similar(
     query = _query_profile(session, row_id, key, model)
     loaded = current_index(session, model)
     eligible = _eligible(session, loaded, query, actor)
-    # A few more than asked for, in case the database hides some the index still has.
+    # A few more than asked for, in case the database hides some the index still has; only
+    # those shown get their "why".
     ranking = rank(
-        loaded.index, query, eligible, limit=limit + RECHECK_MARGIN, use_semantic=model is not None
+        loaded.index,
+        query,
+        eligible,
+        limit=limit + RECHECK_MARGIN,
+        use_semantic=model is not None,
+        explain=False,
     )
     visible = _still_visible(session, ranking.matches, actor)
-    matches = [m for m in ranking.matches if m.id in visible][:limit]
+    shown = [m for m in ranking.matches if m.id in visible][:limit]
+    matches = [explain_match(loaded.index, ranking, query, m) for m in shown]
     links = _links(session, row_id, actor)
     linked = {link.key for link in links}
     items = [
