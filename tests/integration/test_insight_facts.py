@@ -1,6 +1,7 @@
 """The insights' facts (storage/insight_rows.py) stay in step with every change, on both
 databases: after each step the stored rows hold the values the step implies and equal what
-recomputing them from scratch gives (storage/insight_facts.refresh_insight_facts)."""
+recomputing them from scratch gives (storage/insight_facts.refresh_insight_facts), and so do
+the monthly rollups kept by adding and subtracting (storage/insight_rollups.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from hindsight.services.archive import archive_incident, delete_incident, unarch
 from hindsight.services.incidents import create_postmortem, update_postmortem
 from hindsight.services.insights import InsightFilter, gather_insights
 from hindsight.storage.insight_facts import refresh_insight_facts
-from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow, InsightItemRow
+from hindsight.storage.insight_rows import (
+    InsightFactorRow,
+    InsightIncidentRow,
+    InsightItemRow,
+    InsightRollupRow,
+    InsightScopeRow,
+)
 from hindsight.storage.models import IncidentRow
 from tests.factories import T0, make_postmortem
 
@@ -53,13 +60,29 @@ def _facts(session: Session) -> dict[str, Any]:
         )
         for row in session.scalars(select(InsightItemRow))
     }
+    rollups = {
+        (row.scope, row.severity, row.measure, row.month, row.key, row.bucket): (
+            row.n,
+            round(row.total, 3),
+        )
+        for row in session.scalars(select(InsightRollupRow).where(InsightRollupRow.n != 0))
+    }
+    scopes = {(row.incident_id, row.scope) for row in session.scalars(select(InsightScopeRow))}
     session.expire_all()
-    return {"incidents": incidents, "factors": factors, "items": items}
+    return {
+        "incidents": incidents,
+        "factors": factors,
+        "items": items,
+        "rollups": rollups,
+        "scopes": scopes,
+    }
 
 
 def _in_step(session: Session) -> dict[str, Any]:
-    """The stored facts, checked equal to a recomputation of every incident's."""
+    """The stored facts and rollups, checked equal to a recomputation of every incident's."""
     stored = _facts(session)
+    counted = [row for row in stored["incidents"].values() if not row[2] and not row[3]]
+    assert bool(stored["rollups"]) == bool(counted)  # only unrestricted, unarchived ones
     nested = session.begin_nested()
     refresh_insight_facts(session.connection(), None)
     assert _facts(session) == stored

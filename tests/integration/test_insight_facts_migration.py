@@ -3,6 +3,8 @@ storage/insight_facts.BATCH), and back down, on both databases."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import inspect
 
@@ -16,16 +18,22 @@ from tests.integration.test_insight_facts import _facts
 TABLES = {"insight_incidents", "insight_factors"}
 
 
-def test_0021_fills_the_facts_of_existing_incidents_and_goes_back_down(
-    fresh_database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with fresh_database.transaction() as session:
+def stored_mix(database: Database) -> dict[str, Any]:
+    """Five incidents of SEV1-SEV5 (the SEV1 one archived) and a restricted SEV2 one, stored;
+    their facts and rollups."""
+    with database.transaction() as session:
         for n in range(5):
             make_incident(session, key=f"2024-04-0{n + 1}-drift", severity=f"SEV{n + 1}")
         make_incident(session, key="2024-04-07-secret", visibility="restricted")
         archive_incident(session, key="2024-04-01-drift", author="tester")
-    with fresh_database.reading() as session:
-        before = _facts(session)
+    with database.reading() as session:
+        return _facts(session)
+
+
+def test_0021_fills_the_facts_of_existing_incidents_and_goes_back_down(
+    fresh_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = stored_mix(fresh_database)
     assert len(before["incidents"]) == 6 and len(before["factors"]) == 6
     downgrade_database(fresh_database.engine, "0020")
     assert not TABLES & set(inspect(fresh_database.engine).get_table_names())

@@ -6,7 +6,9 @@ Definitions (docs/web.md "Insights" says the same):
   order with a reason) is left out, as the postmortem shows it "inconsistent";
 - the median is the middle value (the mean of the two middle ones for an even count); p90 is
   the nearest-rank 90th percentile: the smallest value with at least 90 % of values at or
-  below it;
+  below it; both are read from log-bucketed histograms (analysis/histograms.py: each value
+  estimated by the mean of its bucket, at most 9 % off and exact when a bucket's values are
+  equal), so that the database can keep them as counts;
 - an item is overdue in the month of its due date when it was not closed by the end of that
   day (an item still open counts only once its due date has passed);
 - time to close runs from an item's opening to its closing (done or won't do);
@@ -16,13 +18,14 @@ No IO and no clock: `today` is passed in.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from hindsight.domain.histograms import BANDS, SERIOUS, Histogram, band_of
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
 METRICS = ("time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve")
@@ -32,19 +35,9 @@ METRIC_LABELS = {
     "time_to_mitigate": "Time to mitigate",
     "time_to_resolve": "Time to resolve",
 }
-# Distribution buckets: (label, upper bound in minutes, exclusive; None = no bound).
-BUCKETS: tuple[tuple[str, float | None], ...] = (
-    ("< 5 min", 5),
-    ("5-15 min", 15),
-    ("15-30 min", 30),
-    ("30-60 min", 60),
-    ("1-4 h", 240),
-    ("4-24 h", 1440),
-    ("≥ 1 day", None),
-)
+BUCKETS = BANDS  # distribution buckets: (label, upper bound in minutes, exclusive)
 TOP_FACTORS = 10
 NO_TEAM = "(no team)"
-SERIOUS = ("SEV1", "SEV2")
 
 
 @dataclass(frozen=True)
@@ -128,22 +121,34 @@ class RecurrenceMonth:
 @dataclass
 class Tallies:
     """The counts and values the numbers come from, however they were gathered (in Python
-    from facts here, by the database in services/insights.py). Durations are in minutes,
-    close times and days to publish in days; negative response times are already left out."""
+    from facts here, by the database in services/insights.py). Durations, close times and
+    times to publish are histograms of seconds; negative response times are already left
+    out. `bands` counts each response time's distribution bucket (BUCKETS, by index)."""
 
     incidents: Counter[tuple[str, str]] = field(default_factory=Counter)  # (month, severity)
-    response: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # month, metric
+    response: dict[str, dict[str, Histogram]] = field(default_factory=dict)  # month, metric
+    bands: dict[str, Counter[int]] = field(default_factory=dict)  # metric -> band -> count
     factors: Counter[str] = field(default_factory=Counter)  # incidents per category
     recurrences: Counter[str] = field(default_factory=Counter)  # per month
     opened: Counter[str] = field(default_factory=Counter)
     closed: Counter[str] = field(default_factory=Counter)
     overdue: Counter[str] = field(default_factory=Counter)
     teams: dict[str, TeamItems] = field(default_factory=dict)
-    close_by_kind: dict[str, list[float]] = field(default_factory=dict)
-    close_by_priority: dict[str, list[float]] = field(default_factory=dict)
+    close_by_kind: dict[str, Histogram] = field(default_factory=dict)
+    close_by_priority: dict[str, Histogram] = field(default_factory=dict)
     serious: int = 0
-    publish_days: list[float] = field(default_factory=list)
+    publish: Histogram = field(default_factory=Histogram)
     item_count: int = 0
+
+    def add_response(self, month: str, metric: str, seconds: float) -> None:
+        """Count one response time (seconds, not negative) of an incident of `month`."""
+        self.response.setdefault(month, {}).setdefault(metric, Histogram()).add(seconds)
+        self.bands.setdefault(metric, Counter())[band_of(seconds / 60)] += 1
+
+    def add_close(self, kind: str, priority: str, seconds: float) -> None:
+        """Count one item's time to close (seconds) under its kind and priority."""
+        self.close_by_kind.setdefault(kind, Histogram()).add(seconds)
+        self.close_by_priority.setdefault(priority, Histogram()).add(seconds)
 
 
 @dataclass(frozen=True)
@@ -193,48 +198,51 @@ def percentile(values: Sequence[float], share: float) -> float | None:
 
 
 def spread(values: Sequence[float]) -> Spread:
-    """Median and nearest-rank p90 of `values`."""
+    """Median and nearest-rank p90 of `values`, exactly."""
     if not values:
         return Spread(0, None, None)
     return Spread(len(values), float(statistics.median(values)), percentile(values, 0.9))
 
 
+def spread_of(histogram: Histogram | None, unit: float) -> Spread:
+    """Median and p90 of a histogram of seconds, in `unit` seconds (60: minutes)."""
+    if histogram is None or not histogram.count:
+        return Spread(0, None, None)
+    median, p90 = histogram.median(), histogram.percentile(0.9)
+    assert median is not None and p90 is not None
+    return Spread(histogram.count, median / unit, p90 / unit)
+
+
 def bucket_of(minutes: float) -> str:
     """The distribution bucket a duration falls in."""
-    for label, bound in BUCKETS:
-        if bound is None or minutes < bound:
-            return label
-    return BUCKETS[-1][0]
+    return BUCKETS[band_of(minutes)][0]
 
 
-def _minutes(value: dt.timedelta | None) -> float | None:
+def _seconds(value: dt.timedelta | None) -> float | None:
     if value is None or value < dt.timedelta(0):
         return None
-    return value.total_seconds() / 60
+    return value.total_seconds()
 
 
 def _spreads(
-    values: dict[str, dict[str, list[float]]],
+    tallies: Tallies,
 ) -> tuple[dict[str, dict[str, Spread]], dict[str, Spread], dict[str, list[tuple[str, int]]]]:
-    overall: dict[str, list[float]] = {name: [] for name in METRICS}
-    for month in values.values():
-        for name in METRICS:
-            overall[name].extend(month.get(name, []))
+    overall = {name: Histogram() for name in METRICS}
+    for month in tallies.response.values():
+        for name, histogram in month.items():
+            overall[name].merge(histogram)
     by_month = {
-        month: {name: spread(found.get(name, [])) for name in METRICS}
-        for month, found in values.items()
-    }
-    # bucket_of for many values at once: the first bound above each value, by bisection.
-    bounds = [bound for _, bound in BUCKETS if bound is not None]
-    counted = {
-        name: Counter(bisect.bisect_right(bounds, v) for v in found)
-        for name, found in overall.items()
+        month: {name: spread_of(found.get(name), 60) for name in METRICS}
+        for month, found in tallies.response.items()
     }
     distributions = {
-        name: [(label, counts[index]) for index, (label, _) in enumerate(BUCKETS)]
-        for name, counts in counted.items()
+        name: [
+            (label, tallies.bands.get(name, Counter())[index])
+            for index, (label, _) in enumerate(BUCKETS)
+        ]
+        for name in METRICS
     }
-    return by_month, {name: spread(v) for name, v in overall.items()}, distributions
+    return by_month, {name: spread_of(h, 60) for name, h in overall.items()}, distributions
 
 
 def _overdue_month(item: ItemFacts, today: dt.date) -> str | None:
@@ -251,17 +259,17 @@ def _tally_incidents(tallies: Tallies, incidents: Sequence[IncidentFacts]) -> No
         month = month_of(incident.created_at)
         tallies.incidents[(month, incident.severity)] += 1
         tallies.recurrences[month] += int(incident.recurs)
-        found = tallies.response.setdefault(month, {})
+        tallies.response.setdefault(month, {})
         for name in METRICS:
-            minutes = _minutes(incident.durations.get(name))
-            if minutes is not None:
-                found.setdefault(name, []).append(minutes)
+            seconds = _seconds(incident.durations.get(name))
+            if seconds is not None:
+                tallies.add_response(month, name, seconds)
         tallies.factors.update(set(incident.factor_categories))
         if incident.severity in SERIOUS:
             tallies.serious += 1
             if incident.published_at is not None:
                 seconds = (incident.published_at - incident.created_at).total_seconds()
-                tallies.publish_days.append(seconds / 86400)
+                tallies.publish.add(max(0.0, seconds))
 
 
 def _tally_items(tallies: Tallies, items: Sequence[ItemFacts], today: dt.date) -> None:
@@ -278,9 +286,8 @@ def _tally_items(tallies: Tallies, items: Sequence[ItemFacts], today: dt.date) -
             continue
         counts[1] += 1
         tallies.closed[month_of(item.closed_at)] += 1
-        days = (item.closed_at - item.opened_at).total_seconds() / 3600 / 24
-        tallies.close_by_kind.setdefault(item.kind, []).append(days)
-        tallies.close_by_priority.setdefault(item.priority, []).append(days)
+        seconds = (item.closed_at - item.opened_at).total_seconds()
+        tallies.add_close(item.kind, item.priority, max(0.0, seconds))
     tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
     tallies.item_count += len(items)
 
@@ -330,10 +337,10 @@ def insights_from(
     first = first_month or (min(seen) if seen else month_of(today))
     last = last_month or (max(seen) if seen else month_of(today))
     months = months_between(first, last)
-    by_month, overall, distributions = _spreads(tallies.response)
+    by_month, overall, distributions = _spreads(tallies)
     empty = {name: Spread(0, None, None) for name in METRICS}
     incident_count = sum(tallies.incidents.values())
-    days = tallies.publish_days
+    day = 86400.0
     return Insights(
         months=months,
         incidents_by_month={
@@ -349,10 +356,14 @@ def insights_from(
             for month in months
         },
         items_by_team=dict(sorted(tallies.teams.items())),
-        close_by_kind={k: spread(v) for k, v in sorted(tallies.close_by_kind.items())},
-        close_by_priority={k: spread(v) for k, v in sorted(tallies.close_by_priority.items())},
+        close_by_kind={k: spread_of(v, day) for k, v in sorted(tallies.close_by_kind.items())},
+        close_by_priority={
+            k: spread_of(v, day) for k, v in sorted(tallies.close_by_priority.items())
+        },
         publication=Publication(
-            tallies.serious, len(days), float(statistics.median(days)) if days else None
+            tallies.serious,
+            tallies.publish.count,
+            spread_of(tallies.publish, day).median,
         ),
         incident_count=incident_count,
         item_count=tallies.item_count,

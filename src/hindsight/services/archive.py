@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor, can_archive, can_delete
 from hindsight.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from hindsight.services.incidents import StoredPostmortem, get_postmortem, utc_now, visible_to
-from hindsight.storage.insight_facts import refresh_insight_facts
+from hindsight.storage.insight_facts import forget_insight_facts, refresh_insight_facts
 from hindsight.storage.models import IncidentMemberRow, IncidentRow, RevisionRow
 from hindsight.storage.repository import set_archived
 from hindsight.storage.search_index import reindex_incidents
@@ -112,6 +112,8 @@ def delete_incident(session: Session, *, key: str, actor: Actor | None = None) -
     if actor is not None and not can_delete(actor.role):
         raise PermissionDeniedError("only admins can delete an incident; archive it instead")
     row = _locked_row(session, key, actor)
-    # Every child table's foreign key says ON DELETE CASCADE (SQLite: foreign_keys=ON).
+    # Every child table's foreign key says ON DELETE CASCADE (SQLite: foreign_keys=ON); the
+    # insights' rollups are counts, so the incident's are subtracted first.
+    forget_insight_facts(session.connection(), [row.id])
     session.execute(delete(IncidentRow).where(IncidentRow.id == row.id))
     session.expunge(row)

@@ -1,20 +1,26 @@
 """Gather the facts the insights need (analysis/insights.py computes the numbers).
 
-The numbers come from the insights' facts (storage/insight_rows.py, kept in step at write
-time by storage/insight_facts.py): one narrow row per incident with its month, severity,
-response times and seconds to publication, one per contributing-factor category, read
-through covering indexes in filter order — never the incidents, their timelines, revisions
-or analysis JSON. A restricted incident counts only for those who may see it (the facts'
-`restricted` copy, and membership for the few restricted ones); archived incidents are left
-out as they are from the list. Action items carry their own copies (migration 0019).
+The numbers come from the insights' rollups and facts (storage/insight_rows.py, kept in step
+at write time by storage/insight_facts.py), never the incidents, their timelines, revisions
+or analysis JSON:
+- the whole months of the range, for the incidents no reader is kept from, from the monthly
+  rollups of the one scope asked for (every incident, a service or a team;
+  storage/insight_rollups.py): a few thousand counts however many incidents there are;
+- the rest from the facts (one narrow row per incident, per contributing-factor category
+  and per action item, read through covering indexes in filter order): the restricted
+  incidents the reader may see (membership is checked for those few only), the
+  unrestricted ones of a month the range cuts in two, and everything when a service and a
+  team are both asked for (no rollup has the pair).
+Both add into the same tallies, with the same histograms, so a number does not depend on
+which answered. Archived incidents are left out as they are from the list.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +29,6 @@ from sqlalchemy.orm import Session, aliased
 
 from hindsight.analysis.insights import (
     NO_TEAM,
-    SERIOUS,
     Insights,
     Tallies,
     TeamItems,
@@ -31,14 +36,23 @@ from hindsight.analysis.insights import (
 )
 from hindsight.analysis.insights import month_of as month_of
 from hindsight.domain.access import Actor
+from hindsight.domain.histograms import SERIOUS, Histogram
 from hindsight.domain.incidents import Severity
 from hindsight.errors import InvalidInputError
 from hindsight.services.incidents import utc_now
+from hindsight.storage.insight_rollups import (
+    ANY_SEVERITY,
+    EVERY_INCIDENT,
+    MEASURES,
+    service_scope,
+    team_scope,
+)
 from hindsight.storage.insight_rows import (
     METRIC_COLUMNS,
     InsightFactorRow,
     InsightIncidentRow,
     InsightItemRow,
+    InsightRollupRow,
 )
 from hindsight.storage.models import (
     IncidentLinkRow,
@@ -68,27 +82,96 @@ class InsightFilter:
     severities: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A slice of the facts to read: incidents with these values of `restricted`, created
+    from `start` (included) to `end` (excluded); None does not bound."""
+
+    restricted: tuple[bool, ...]
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Months:
+    """The whole months the rollups answer for: from `first` to `last` (None: unbounded)."""
+
+    scope: str
+    first: str | None
+    last: str | None
+
+
+def _first_of(month: dt.date) -> dt.datetime:
+    return dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
+
+
+def _next_month(moment: dt.datetime) -> dt.datetime:
+    year, month = divmod(moment.year * 12 + moment.month, 12)
+    return dt.datetime(year, month + 1, 1, tzinfo=dt.UTC)
+
+
+def _everything(filters: InsightFilter) -> _Part:
+    """Every incident of the filter's range, restricted or not."""
+    low = dt.datetime.combine(filters.start, dt.time(), dt.UTC) if filters.start else None
+    high = (
+        dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        if filters.end
+        else None
+    )
+    return _Part((False, True), low, high)
+
+
+def _plan(filters: InsightFilter) -> tuple[_Months | None, list[_Part]]:
+    """Which whole months the rollups answer for (the incidents no reader is kept from, in
+    one scope), and which slices the facts answer for: the restricted incidents, the
+    unrestricted ones of a month the range cuts, everything when no scope fits."""
+    everything = [_everything(filters)]
+    low, high = everything[0].start, everything[0].end
+    if filters.service and filters.team:
+        return None, everything
+    scope = (
+        service_scope(filters.service)
+        if filters.service
+        else team_scope(filters.team)
+        if filters.team
+        else EVERY_INCIDENT
+    )
+    # Whole months: from the first month starting at or after `low` to the last one ending
+    # at or before `high`.
+    whole_low = None if low is None else low if low.day == 1 else _next_month(low)
+    whole_high = None if high is None else _first_of(high.date())
+    if whole_low is not None and whole_high is not None and whole_low >= whole_high:
+        return None, everything
+    parts = [_Part((True,), low, high)]
+    if low is not None and whole_low is not None and low < whole_low:
+        parts.append(_Part((False,), low, whole_low))
+    if high is not None and whole_high is not None and whole_high < high:
+        parts.append(_Part((False,), whole_high, high))
+    last = None
+    if whole_high is not None:
+        last = month_of(whole_high - dt.timedelta(days=1))
+    return _Months(scope, month_of(whole_low) if whole_low else None, last), parts
+
+
 def _narrow(
     query: Select[*tuple[Any, ...]],
     table: type[InsightIncidentRow | InsightFactorRow | InsightItemRow],
     filters: InsightFilter,
     actor: Actor | None,
+    part: _Part,
 ) -> Select[*tuple[Any, ...]]:
-    """`query` of a facts table narrowed to the chosen incidents `actor` may see."""
-    # Both values of `restricted` spelled out, so that the index is searched on the range of
-    # `created_at` after it (two probes) instead of scanned; the membership check then applies
-    # to the few restricted rows only.
-    query = query.where(table.archived == false(), table.restricted.in_([False, True]))
-    if not sees_everything(actor):
+    """`query` of a facts table narrowed to the chosen incidents of `part` `actor` may see."""
+    # The values of `restricted` spelled out, so that the index is searched on the range of
+    # `created_at` after it (a probe each) instead of scanned; the membership check then
+    # applies to the few restricted rows only.
+    query = query.where(table.archived == false(), table.restricted.in_(part.restricted))
+    if True in part.restricted and not sees_everything(actor):
         assert actor is not None
         query = query.where((table.restricted == false()) | table.incident_id.in_(member_of(actor)))
-    if filters.start:
-        query = query.where(
-            table.created_at >= dt.datetime.combine(filters.start, dt.time(), dt.UTC)
-        )
-    if filters.end:
-        end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), dt.UTC)
-        query = query.where(table.created_at < end)
+    if part.start:
+        query = query.where(table.created_at >= part.start)
+    if part.end:
+        query = query.where(table.created_at < part.end)
     if filters.service:
         services = select(ServiceRow.incident_id).where(ServiceRow.name == filters.service)
         query = query.where(table.incident_id.in_(services))
@@ -111,11 +194,6 @@ def _check(filters: InsightFilter) -> None:
         )
 
 
-def _days(seconds: float) -> float:
-    """Seconds (stored rounded to the millisecond, storage/insight_facts.py) as days."""
-    return seconds / 3600 / 24
-
-
 def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> Any:
     """The rows of a query of columns, through the session's connection: plain tuples with no
     ORM loading step (a tenth of the time per row over tens of thousands of rows)."""
@@ -136,31 +214,28 @@ def _grouped(
 
 
 def _tally_incidents(
-    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None
+    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None, part: _Part
 ) -> None:
     """Incidents per month and severity, their response times, the serious ones and their
-    days to publish: one pass over the chosen incidents' facts (a covering index); then the
-    factor categories and recurrences."""
+    seconds to publish: one pass over the part's incidents' facts (a covering index); then
+    the factor categories."""
     metrics = [getattr(Facts, column) for column in METRIC_COLUMNS.values()]
     query = select(Facts.month, Facts.severity, Facts.publish_s, *metrics)
-    months: dict[str, list[Any]] = defaultdict(list)
-    for row in _rows(session, _narrow(query, Facts, filters, actor)):
-        months[row[0]].append(row)
-    # Column by column over each month's rows (comprehensions, not a call per value).
-    for month, rows in months.items():
-        tallies.incidents.update(Counter((month, row[1]) for row in rows))
-        found = tallies.response.setdefault(month, {})
-        for index, name in enumerate(METRIC_COLUMNS, start=3):
-            values = [row[index] / 60 for row in rows if row[index] is not None]
-            if values:
-                found[name] = values
-        serious = [row[2] for row in rows if row[1] in SERIOUS]
-        tallies.serious += len(serious)
-        tallies.publish_days += [_days(seconds) for seconds in serious if seconds is not None]
-    factors = _narrow(select(InsightFactorRow.category), InsightFactorRow, filters, actor)
+    names = list(enumerate(METRIC_COLUMNS, start=3))
+    for row in _rows(session, _narrow(query, Facts, filters, actor, part)):
+        month, severity, publish_s = row[0], row[1], row[2]
+        tallies.incidents[(month, severity)] += 1
+        tallies.response.setdefault(month, {})
+        for index, name in names:
+            if row[index] is not None:
+                tallies.add_response(month, name, row[index])
+        if severity in SERIOUS:
+            tallies.serious += 1
+            if publish_s is not None:
+                tallies.publish.add(max(0.0, publish_s))
+    factors = _narrow(select(InsightFactorRow.category), InsightFactorRow, filters, actor, part)
     for (category,), count in _grouped(session, factors, InsightFactorRow.category).items():
         tallies.factors[category] += count
-    _tally_recurrences(session, tallies, filters, actor)
 
 
 def _tally_recurrences(
@@ -186,45 +261,131 @@ def _tally_recurrences(
         .where(Facts.incident_id.in_(recurring))
         .group_by(Facts.month)
     )
-    tallies.recurrences.update(_counts(session, _narrow(query, Facts, filters, actor)))
+    every = _everything(filters)
+    tallies.recurrences.update(_counts(session, _narrow(query, Facts, filters, actor, every)))
+
+
+def _add_team(tallies: Tallies, team: str, open_: int = 0, closed: int = 0, late: int = 0) -> None:
+    """Add to a team's open, closed and overdue items."""
+    name = team or NO_TEAM
+    found = tallies.teams.get(name, TeamItems())
+    tallies.teams[name] = TeamItems(found.open + open_, found.closed + closed, found.overdue + late)
 
 
 def _tally_items(
-    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None, today: dt.date
+    session: Session,
+    tallies: Tallies,
+    filters: InsightFilter,
+    actor: Actor | None,
+    part: _Part,
+    today: dt.date,
 ) -> None:
-    """The chosen incidents' items opened, closed and overdue per month, per team now, and
+    """The part's incidents' items opened, closed and overdue per month, per team now, and
     the close times by kind and priority: grouped passes over the items' facts."""
-    teams: dict[str, list[int]] = {}
-    items = _narrow(select(Items.incident_id), Items, filters, actor)
+    items = _narrow(select(Items.incident_id), Items, filters, actor, part)
     keys = (Items.opened_month, Items.closed_month, Items.team)
     for (opened, closed_in, team), count in _grouped(session, items, *keys).items():
         tallies.opened[opened] += count
-        counts = teams.setdefault(team or NO_TEAM, [0, 0, 0])
         if closed_in:
             tallies.closed[closed_in] += count
-            counts[1] += count
+            _add_team(tallies, team, closed=count)
         else:
-            counts[0] += count
+            _add_team(tallies, team, open_=count)
     # Overdue in the month of the due date: open items past it, and those closed after it.
     still_open = items.where(Items.due < today)
     for (month, team), count in _grouped(
         session, still_open, month_of_date(Items.due), Items.team
     ).items():
         tallies.overdue[month] += count
-        teams.setdefault(team or NO_TEAM, [0, 0, 0])[2] += count
+        _add_team(tallies, team, late=count)
     late = items.where(Items.late_month.is_not(None))
     for (month,), count in _grouped(session, late, Items.late_month).items():
         tallies.overdue[month] += count
-    tallies.teams = {team: TeamItems(*counts) for team, counts in teams.items()}
-    tallies.item_count = sum(tallies.opened.values())
     times = select(Items.kind, Items.priority, Items.close_s).where(Items.close_s.is_not(None))
-    kinds: dict[str, list[float]] = defaultdict(list)
-    priorities: dict[str, list[float]] = defaultdict(list)
-    for kind, priority, seconds in _rows(session, _narrow(times, Items, filters, actor)):
-        days = seconds / 3600 / 24
-        kinds[kind].append(days)
-        priorities[priority].append(days)
-    tallies.close_by_kind, tallies.close_by_priority = dict(kinds), dict(priorities)
+    for kind, priority, seconds in _rows(session, _narrow(times, Items, filters, actor, part)):
+        tallies.add_close(kind, priority, max(0.0, seconds))
+
+
+# Rollup measures counted by key, and histograms by key (or by name, for r:METRIC).
+_COUNTERS: dict[str, Callable[[Tallies], Counter[str]]] = {
+    "factor": lambda t: t.factors,
+    "opened": lambda t: t.opened,
+    "closed": lambda t: t.closed,
+    "late": lambda t: t.overdue,
+}
+_HISTOGRAMS: dict[str, Callable[[Tallies, str], dict[str, Histogram]]] = {
+    "r": lambda t, month: t.response.setdefault(month, {}),
+    "close_kind": lambda t, _: t.close_by_kind,
+    "close_priority": lambda t, _: t.close_by_priority,
+    "publish": lambda t, _: {"": t.publish},  # one histogram, key ''
+}
+
+
+def _tally_rollup(
+    tallies: Tallies,
+    kind: str,
+    name: str,
+    month: str,
+    key: str,
+    bucket: int,
+    n: int,
+    this_month: str,
+) -> None:
+    """Add one rollup row of the other measures (storage/insight_rollups.py's table)."""
+    if kind == "incidents":
+        tallies.incidents[(month, key)] += n
+        tallies.serious += n if key in SERIOUS else 0
+    elif kind == "b":
+        tallies.bands.setdefault(name, Counter())[bucket] += n
+    elif kind == "team_open":
+        _add_team(tallies, key, open_=n)
+    elif kind == "team_closed":
+        _add_team(tallies, key, closed=n)
+    elif kind == "due_m":
+        due_month, _, team = key.partition("\t")
+        if due_month < this_month:  # this month's are counted by day
+            tallies.overdue[due_month] += n
+            _add_team(tallies, team, late=n)
+
+
+def _tally_rollups(
+    session: Session,
+    tallies: Tallies,
+    months: _Months,
+    severities: Sequence[str],
+    today: dt.date,
+) -> None:
+    """Add the rollups' counts of the whole months (storage/insight_rollups.py's table)."""
+    table = InsightRollupRow
+    query = select(table.measure, table.month, table.key, table.bucket, table.n, table.total)
+    query = query.where(
+        table.scope == months.scope,
+        table.severity.in_(list(severities) or [ANY_SEVERITY]),
+        table.n != 0,
+    )
+    if months.first:
+        query = query.where(table.month >= months.first)
+    if months.last:
+        query = query.where(table.month <= months.last)
+    this_month = month_of(today)
+    for measure, month, key, bucket, n, total in _rows(
+        session, query.where(table.measure.in_(MEASURES))
+    ):
+        kind, _, name = measure.partition(":")
+        if kind in _COUNTERS:
+            _COUNTERS[kind](tallies)[key] += n
+        elif kind in _HISTOGRAMS:
+            histograms = _HISTOGRAMS[kind](tallies, month)
+            histograms.setdefault(name or key, Histogram()).add_bucket(bucket, n, total)
+        else:
+            _tally_rollup(tallies, kind, name, month, key, bucket, n, this_month)
+    due = query.with_only_columns(table.key, table.n).where(
+        table.measure == f"due_d:{this_month}", table.key < today.isoformat()
+    )
+    for key, n in _rows(session, due):
+        day, _, team = key.partition("\t")
+        tallies.overdue[day[:7]] += n
+        _add_team(tallies, team, late=n)
 
 
 def gather_insights(
@@ -241,8 +402,14 @@ def gather_insights(
     today = today or utc_now().date()
     plan_without_jit(session)
     tallies = Tallies()
-    _tally_incidents(session, tallies, filters, actor)
-    _tally_items(session, tallies, filters, actor, today)
+    months, parts = _plan(filters)
+    if months is not None:
+        _tally_rollups(session, tallies, months, filters.severities, today)
+    for part in parts:
+        _tally_incidents(session, tallies, filters, actor, part)
+        _tally_items(session, tallies, filters, actor, part, today)
+    _tally_recurrences(session, tallies, filters, actor)
+    tallies.item_count = sum(tallies.opened.values())
     return insights_from(
         tallies,
         today=today,

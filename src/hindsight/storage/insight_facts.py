@@ -1,11 +1,14 @@
 """Keep the insights' facts (storage/insight_rows.py) in step with the incidents.
 
-`refresh_insight_facts` recomputes the facts of some incidents (or of all) from their rows:
+`refresh_insight_facts` recomputes the facts of some incidents (or of all) from their rows,
+and the monthly rollups with them (storage/insight_rollups.py: the old facts' counts
+subtracted, the new ones' added):
 every write path calls it in the transaction of the change, after the change is flushed
 (create, update — which covers edits, action items, restriction changes, review and
 publication, recurrence links — archive and unarchive, the archive import); a delete
-cascades. Migration 0021 fills the tables with it for existing incidents, and bench seeding
-(rows written around the services) calls it too, so there is one rule.
+calls `forget_insight_facts` first (the cascade would take the facts before their counts
+could be subtracted). Migration 0021 fills the tables with it for existing incidents, and
+bench seeding (rows written around the services) calls it too, so there is one rule.
 
 It reads the incidents through plain table definitions, not the ORM models, so that the
 migration keeps working when the models change; the rules are those of the old per-request
@@ -26,7 +29,20 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, delete, func, insert, select
 
 from hindsight.storage.coltypes import UTCDateTime
-from hindsight.storage.insight_rows import InsightFactorRow, InsightIncidentRow, InsightItemRow
+from hindsight.storage.insight_rollups import (
+    apply_delta,
+    contributions,
+    current_scopes,
+    old_contributions,
+    rebuild_insight_rollups,
+    replace_scopes,
+)
+from hindsight.storage.insight_rows import (
+    InsightFactorRow,
+    InsightIncidentRow,
+    InsightItemRow,
+    InsightScopeRow,
+)
 
 BATCH = 500
 # (column, start moment, end moment): analysis/metrics.py METRIC_MOMENTS, by value.
@@ -128,7 +144,8 @@ def _item(row: Any, shared: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _refresh(connection: Connection, ids: Sequence[int]) -> None:
+def _refresh(connection: Connection, ids: Sequence[int], rollups: bool) -> None:
+    delta = old_contributions(connection, ids) if rollups else None
     moments: dict[int, dict[str, dt.datetime]] = {}
     for incident_id, moment, at in connection.execute(
         select(_events.c.incident_id, _events.c.key_moment, func.max(_events.c.at))
@@ -180,10 +197,29 @@ def _refresh(connection: Connection, ids: Sequence[int]) -> None:
     ):
         if rows:
             connection.execute(insert(table), rows)
+    if delta is not None:
+        present = [fact["incident_id"] for fact in facts]
+        scopes: dict[int, set[str]] = {incident_id: set() for incident_id in ids}
+        scopes.update(current_scopes(connection, present))
+        apply_delta(connection, contributions(facts, factors, item_facts, scopes, into=delta))
+        replace_scopes(connection, scopes)
 
 
-def refresh_insight_facts(connection: Connection, incident_ids: Iterable[int] | None) -> None:
-    """Recompute the facts of these incidents (None: of every incident), in batches; an id
-    with no incident any more loses its facts."""
+def refresh_insight_facts(
+    connection: Connection, incident_ids: Iterable[int] | None, *, rollups: bool = True
+) -> None:
+    """Recompute the facts of these incidents (None: of every incident), in batches, and
+    their counts in the rollups (`rollups=False`: leave the rollups alone, for migrations
+    older than them); an id with no incident any more loses its facts."""
     for ids in _batches(connection, incident_ids):
-        _refresh(connection, ids)
+        _refresh(connection, ids, rollups and incident_ids is not None)
+    if rollups and incident_ids is None:
+        rebuild_insight_rollups(connection)
+
+
+def forget_insight_facts(connection: Connection, incident_ids: Sequence[int]) -> None:
+    """Subtract these incidents' counts from the rollups and drop their facts: before the
+    incidents are deleted."""
+    apply_delta(connection, old_contributions(connection, incident_ids))
+    for table in (InsightItemRow, InsightFactorRow, InsightIncidentRow, InsightScopeRow):
+        connection.execute(delete(table).where(table.incident_id.in_(incident_ids)))

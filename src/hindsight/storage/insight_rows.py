@@ -140,3 +140,36 @@ class InsightItemRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     priority: Mapped[str] = mapped_column(String(4))
     close_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # opened to closed
+
+
+class InsightRollupRow(Base):
+    """Counts (and sums, for histograms) of the facts of the incidents no reader is kept from
+    (neither archived nor restricted), per scope, severity, measure, incident month, key and
+    histogram bucket (storage/insight_rollups.py says what each measure counts). Kept in step
+    by adding what an incident's new facts count and subtracting what its old ones did, in
+    the transaction of the change, so the dashboard reads whole months from here."""
+
+    __tablename__ = "insight_rollups"
+
+    # '' every incident, 's:<service>' or 't:<team>' (a participant's team).
+    scope: Mapped[str] = mapped_column(String(210), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(8), primary_key=True)  # or '*': any
+    measure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # the incident's
+    key: Mapped[str] = mapped_column(String(220), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
+
+
+class InsightScopeRow(Base):
+    """A scope an incident's facts were counted under in the rollups (its services and its
+    participants' teams when they were counted), so that they can be subtracted after the
+    services or teams change."""
+
+    __tablename__ = "insight_scopes"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    scope: Mapped[str] = mapped_column(String(210), primary_key=True)

@@ -80,7 +80,7 @@ def upgrade() -> None:
         _incident_fk("insight_items"),
         sa.PrimaryKeyConstraint("incident_id", "position", name=op.f("pk_insight_items")),
     )
-    refresh_insight_facts(op.get_bind(), None)
+    refresh_insight_facts(op.get_bind(), None, rollups=False)  # migration 0023 adds them
     for table in _TABLES:
         op.create_index(f"ix_{table}_incident_id", table, ["incident_id"], unique=False)
     op.create_index(
