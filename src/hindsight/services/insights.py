@@ -348,11 +348,19 @@ def _tally_rollup(
             _add_team(tallies, team, late=n)
 
 
+def _month_start(month: str | None, *, after: bool = False) -> dt.datetime | None:
+    """The first moment of a 'YYYY-MM' month (`after`: of the month after it)."""
+    if month is None:
+        return None
+    start = dt.datetime(int(month[:4]), int(month[5:]), 1, tzinfo=dt.UTC)
+    return _next_month(start) if after else start
+
+
 def _tally_rollups(
     session: Session,
     tallies: Tallies,
     months: _Months,
-    severities: Sequence[str],
+    filters: InsightFilter,
     today: dt.date,
 ) -> None:
     """Add the rollups' counts of the whole months (storage/insight_rollups.py's table)."""
@@ -360,7 +368,7 @@ def _tally_rollups(
     query = select(table.measure, table.month, table.key, table.bucket, table.n, table.total)
     query = query.where(
         table.scope == months.scope,
-        table.severity.in_(list(severities) or [ANY_SEVERITY]),
+        table.severity.in_(list(filters.severities) or [ANY_SEVERITY]),
         table.n != 0,
     )
     if months.first:
@@ -379,12 +387,14 @@ def _tally_rollups(
             histograms.setdefault(name or key, Histogram()).add_bucket(bucket, n, total)
         else:
             _tally_rollup(tallies, kind, name, month, key, bucket, n, this_month)
-    due = query.with_only_columns(table.key, table.n).where(
-        table.measure == f"due_d:{this_month}", table.key < today.isoformat()
+    # Open items due earlier this month are overdue since their day: from the items' facts
+    # (an index on the due date), as the rollups count by month.
+    part = _Part((False,), _month_start(months.first), _month_start(months.last, after=True))
+    due = select(Items.team, func.count()).where(
+        Items.due >= today.replace(day=1), Items.due < today
     )
-    for key, n in _rows(session, due):
-        day, _, team = key.partition("\t")
-        tallies.overdue[day[:7]] += n
+    for team, n in _rows(session, _narrow(due, Items, filters, None, part).group_by(Items.team)):
+        tallies.overdue[this_month] += n
         _add_team(tallies, team, late=n)
 
 
@@ -404,7 +414,7 @@ def gather_insights(
     tallies = Tallies()
     months, parts = _plan(filters)
     if months is not None:
-        _tally_rollups(session, tallies, months, filters.severities, today)
+        _tally_rollups(session, tallies, months, filters, today)
     for part in parts:
         _tally_incidents(session, tallies, filters, actor, part)
         _tally_items(session, tallies, filters, actor, part, today)

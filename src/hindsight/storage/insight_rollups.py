@@ -15,11 +15,12 @@ incident was created in (UTC), one row per measure, key and bucket:
 | opened / closed | the item's month opened / closed | 0 | action items |
 | team_open / team_closed | the item's team | 0 | open / closed items |
 | due_m | 'YYYY-MM<TAB>team' of an open item's due date | 0 | open items |
-| due_d:YYYY-MM | 'YYYY-MM-DD<TAB>team' (that due month) | 0 | open items |
 | late | the due month of an item closed late | 0 | items |
 | close_kind / close_priority | the kind / priority | histogram bucket | closed items, seconds |
 
-Histograms are analysis/histograms.py's. An incident's part is a pure function of its facts
+Open items due in the current month are overdue from their day on: the dashboard counts those
+from the facts (an index on the due date), not from here, so the rollups need no row per day.
+Histograms are domain/histograms.py's. An incident's part is a pure function of its facts
 (`contributions`); `apply_delta` adds the new part and subtracts the old one in one upsert
 per changed row (INSERT ... ON CONFLICT DO UPDATE n = n + excluded.n on both databases), in
 key order, so concurrent writers neither lose a count nor deadlock. `rebuild_insight_rollups`
@@ -49,7 +50,7 @@ from hindsight.storage.insight_rows import (
 
 ANY_SEVERITY = "*"
 EVERY_INCIDENT = ""
-# The measures the dashboard reads for a range of months (the due_d:MONTH ones apart).
+# The measures the dashboard reads for a range of months.
 MEASURES = (
     "incidents",
     *(f"r:{name}" for name in METRIC_COLUMNS),
@@ -171,7 +172,6 @@ def _add_item(add: _Adder, fact: Mapping[str, Any]) -> None:
     if due is not None:
         due_month = f"{due.year:04d}-{due.month:02d}"
         add(fact, month, "due_m", f"{due_month}\t{team}")
-        add(fact, month, f"due_d:{due_month}", f"{due.isoformat()}\t{team}")
     if fact["late_month"] is not None:
         add(fact, month, "late", fact["late_month"])
     if fact["close_s"] is not None:

@@ -120,6 +120,18 @@ class InsightItemRow(Base):
             "close_s",
             "incident_id",
         ),
+        # Open items by due date: those due earlier this month, which the monthly rollups
+        # cannot tell (services/insights.py).
+        Index(
+            "ix_insight_items_due",
+            "archived",
+            "restricted",
+            "due",
+            "created_at",
+            "severity",
+            "team",
+            "incident_id",
+        ),
     )
 
     incident_id: Mapped[int] = mapped_column(

@@ -1,7 +1,8 @@
 """The insights' monthly rollups: `insight_rollups` (counts and histogram sums per scope,
 severity, measure, incident month, key and bucket, storage/insight_rollups.py) and
 `insight_scopes` (the scopes each incident was counted under), filled from the facts of
-migration 0021.
+migration 0021; and an index of the items' facts by due date (open items due earlier this
+month, which monthly counts cannot tell).
 
 Revision ID: 0023
 Revises: 0022
@@ -55,9 +56,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("incident_id", "scope", name=op.f("pk_insight_scopes")),
     )
     op.create_index("ix_insight_scopes_incident_id", "insight_scopes", ["incident_id"])
+    op.create_index(
+        "ix_insight_items_due",
+        "insight_items",
+        [*("archived", "restricted", "due", "created_at", "severity", "team", "incident_id")],
+    )
     rebuild_insight_rollups(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_insight_items_due", table_name="insight_items")
     op.drop_table("insight_scopes")
     op.drop_table("insight_rollups")
