@@ -1,7 +1,9 @@
 """The Action items page and the Insights dashboard at scale, on SQLite and PostgreSQL.
 
 For each database and size: seed with bench/web/seed.py (incidents, timelines with key
-moments, services), replace its action items with a varied set (owners of 40 people in 8
+moments, services), vary the key moments' times (the seeder's response times are a few fixed
+values; real ones spread over hours, which is what the dashboard's histograms hold), replace
+its action items with a varied set (owners of 40 people in 8
 teams as participants, every status, due dates past and future, opened and closed times) and
 give some incidents contributing factors; start `hindsight serve`, sign in as `bench`, then
 request each page REQUESTS times one after another, or for BUDGET seconds when it is slow
@@ -31,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy import bindparam, create_engine, delete, insert, select, text
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "web"))
@@ -42,7 +44,12 @@ from hindsight.domain.identity import derive_item_id  # noqa: E402
 from hindsight.services.accounts import create_token, list_users  # noqa: E402
 from hindsight.services.database import open_database  # noqa: E402
 from hindsight.storage.insight_facts import refresh_insight_facts  # noqa: E402
-from hindsight.storage.models import ActionItemRow, IncidentRow, ParticipantRow  # noqa: E402
+from hindsight.storage.models import (  # noqa: E402
+    ActionItemRow,
+    IncidentRow,
+    ParticipantRow,
+    TimelineEventRow,
+)
 from hindsight.storage.repository import refresh_item_facts  # noqa: E402
 
 REQUESTS = 60
@@ -82,8 +89,50 @@ def _items(incident_id: int, created: dt.datetime, rng: random.Random) -> list[d
     return rows
 
 
+def vary_moments(url: str) -> None:
+    """Response times as varied as real ones (the seeder's are a few fixed values): each
+    incident's detected, acknowledged, mitigated and resolved moments moved to log-normal
+    delays after its impact started (medians 8 min, then 3 min, 30 min, 90 min), in order,
+    drawn from a generator seeded by the incident's id, so running it twice changes nothing."""
+    database = open_database(url)
+    events = TimelineEventRow.__table__  # type: ignore[attr-defined]
+    with database.engine.begin() as connection:
+        rows = connection.execute(
+            select(events.c.id, events.c.incident_id, events.c.key_moment, events.c.at).where(
+                events.c.key_moment.is_not(None)
+            )
+        ).all()
+    moments: dict[int, dict[str, tuple[int, dt.datetime]]] = {}
+    for event_id, incident_id, moment, at in rows:
+        moments.setdefault(incident_id, {})[moment] = (event_id, at)
+    changes = []
+    for incident_id, found in moments.items():
+        if "impact_started" not in found:
+            continue
+        rng = random.Random(incident_id)
+        at = found["impact_started"][1]
+        for moment, median in (
+            ("detected", 8),
+            ("acknowledged", 3),
+            ("mitigated", 30),
+            ("resolved", 90),
+        ):
+            at += dt.timedelta(minutes=rng.lognormvariate(math.log(median), 1.0))
+            if moment in found:
+                changes.append({"event": found[moment][0], "when": at})
+    statement = (
+        events.update().where(events.c.id == bindparam("event")).values(at=bindparam("when"))
+    )
+    for first in range(0, len(changes), 5000):
+        with database.engine.begin() as connection:
+            connection.execute(statement, changes[first : first + 5000])
+    database.dispose()
+
+
 def enrich(url: str) -> None:
-    """Varied action items, participants with teams, and contributing factors."""
+    """Varied response times, action items, participants with teams, and contributing
+    factors."""
+    vary_moments(url)
     database = open_database(url)
     rng = random.Random(7)
     with database.engine.begin() as connection:

@@ -17,11 +17,16 @@ def test_0023_fills_the_rollups_of_existing_incidents_and_goes_back_down(
     fresh_database: Database,
 ) -> None:
     before = stored_mix(fresh_database)
-    # Four incidents counted (one archived, one restricted): SEV2 to SEV5.
+    # Four incidents counted as unrestricted (one archived), SEV2 to SEV5, and one restricted.
     counted = {
-        key[4]: n for key, (n, _) in before["rollups"].items() if key[:3] == ("", "*", "incidents")
+        (key[1], key[5]): n
+        for key, (n, _) in before["rollups"].items()
+        if key[0] == "" and key[2:4] == ("*", "incidents")
     }
-    assert counted == {"SEV2": 1, "SEV3": 1, "SEV4": 1, "SEV5": 1}
+    assert counted == {
+        **{(False, f"SEV{n}"): 1 for n in range(2, 6)},
+        (True, "SEV2"): 1,
+    }
     downgrade_database(fresh_database.engine, "0022")
     assert not TABLES & set(inspect(fresh_database.engine).get_table_names())
     upgrade_database(fresh_database.engine)

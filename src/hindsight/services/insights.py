@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from hindsight.analysis.insights import (
@@ -94,11 +94,13 @@ class _Part:
 
 @dataclass(frozen=True)
 class _Months:
-    """The whole months the rollups answer for: from `first` to `last` (None: unbounded)."""
+    """The whole months the rollups answer for: from `first` to `last` (None: unbounded), of
+    one scope, for incidents with these values of `restricted`."""
 
     scope: str
     first: str | None
     last: str | None
+    restricted: tuple[bool, ...] = (False,)
 
 
 def _first_of(month: dt.date) -> dt.datetime:
@@ -121,10 +123,11 @@ def _everything(filters: InsightFilter) -> _Part:
     return _Part((False, True), low, high)
 
 
-def _plan(filters: InsightFilter) -> tuple[_Months | None, list[_Part]]:
-    """Which whole months the rollups answer for (the incidents no reader is kept from, in
-    one scope), and which slices the facts answer for: the restricted incidents, the
-    unrestricted ones of a month the range cuts, everything when no scope fits."""
+def _plan(filters: InsightFilter, actor: Actor | None) -> tuple[_Months | None, list[_Part]]:
+    """Which whole months the rollups answer for (in one scope; restricted incidents too for
+    those who see every incident), and which slices the facts answer for: the restricted
+    incidents others may see (by membership), the days of a month the range cuts, everything
+    when no scope fits."""
     everything = [_everything(filters)]
     low, high = everything[0].start, everything[0].end
     if filters.service and filters.team:
@@ -142,15 +145,18 @@ def _plan(filters: InsightFilter) -> tuple[_Months | None, list[_Part]]:
     whole_high = None if high is None else _first_of(high.date())
     if whole_low is not None and whole_high is not None and whole_low >= whole_high:
         return None, everything
-    parts = [_Part((True,), low, high)]
+    every = sees_everything(actor)
+    restricted = (False, True) if every else (False,)
+    parts = [] if every else [_Part((True,), low, high)]
     if low is not None and whole_low is not None and low < whole_low:
-        parts.append(_Part((False,), low, whole_low))
+        parts.append(_Part(restricted, low, whole_low))
     if high is not None and whole_high is not None and whole_high < high:
-        parts.append(_Part((False,), whole_high, high))
+        parts.append(_Part(restricted, whole_high, high))
     last = None
     if whole_high is not None:
         last = month_of(whole_high - dt.timedelta(days=1))
-    return _Months(scope, month_of(whole_low) if whole_low else None, last), parts
+    first = month_of(whole_low) if whole_low else None
+    return _Months(scope, first, last, restricted), parts
 
 
 def _narrow(
@@ -172,12 +178,24 @@ def _narrow(
         query = query.where(table.created_at >= part.start)
     if part.end:
         query = query.where(table.created_at < part.end)
+    # Service and team as correlated EXISTS: a probe per fact row the part holds (the facts
+    # answer for few rows when the rollups answer for the rest), not a list of every
+    # incident of the service or team built for each query.
     if filters.service:
-        services = select(ServiceRow.incident_id).where(ServiceRow.name == filters.service)
-        query = query.where(table.incident_id.in_(services))
+        query = query.where(
+            select(ServiceRow.id)
+            .where(ServiceRow.incident_id == table.incident_id, ServiceRow.name == filters.service)
+            .exists()
+        )
     if filters.team:
-        teams = select(ParticipantRow.incident_id).where(ParticipantRow.team == filters.team)
-        query = query.where(table.incident_id.in_(teams))
+        query = query.where(
+            select(ParticipantRow.id)
+            .where(
+                ParticipantRow.incident_id == table.incident_id,
+                ParticipantRow.team == filters.team,
+            )
+            .exists()
+        )
     if filters.severities:
         query = query.where(table.severity.in_(filters.severities))
     return query
@@ -365,20 +383,40 @@ def _tally_rollups(
 ) -> None:
     """Add the rollups' counts of the whole months (storage/insight_rollups.py's table)."""
     table = InsightRollupRow
-    query = select(table.measure, table.month, table.key, table.bucket, table.n, table.total)
-    query = query.where(
+    where = [
         table.scope == months.scope,
+        table.restricted.in_(months.restricted),
         table.severity.in_(list(filters.severities) or [ANY_SEVERITY]),
         table.n != 0,
-    )
+    ]
     if months.first:
-        query = query.where(table.month >= months.first)
+        where.append(table.month >= months.first)
     if months.last:
-        query = query.where(table.month <= months.last)
+        where.append(table.month <= months.last)
     this_month = month_of(today)
-    for measure, month, key, bucket, n, total in _rows(
-        session, query.where(table.measure.in_(MEASURES))
-    ):
+    # Incidents and response times per month as stored; the other measures (keyed by their
+    # own month, team, kind...) summed over the months by the database.
+    per_month = [m for m in MEASURES if m == "incidents" or m.startswith("r:")]
+    stored = select(
+        table.measure, table.month, table.key, table.bucket, table.n, table.total
+    ).where(*where, table.measure.in_(per_month))
+    summed = (
+        select(
+            table.measure,
+            literal(""),
+            table.key,
+            table.bucket,
+            func.sum(table.n),
+            func.sum(table.total),
+        )
+        .where(*where, table.measure.in_([m for m in MEASURES if m not in per_month]))
+        .group_by(table.measure, table.key, table.bucket)
+        .having(func.sum(table.n) != 0)
+    )
+    for measure, month, key, bucket, n, total in [
+        *_rows(session, stored),
+        *_rows(session, summed),
+    ]:
         kind, _, name = measure.partition(":")
         if kind in _COUNTERS:
             _COUNTERS[kind](tallies)[key] += n
@@ -389,7 +427,8 @@ def _tally_rollups(
             _tally_rollup(tallies, kind, name, month, key, bucket, n, this_month)
     # Open items due earlier this month are overdue since their day: from the items' facts
     # (an index on the due date), as the rollups count by month.
-    part = _Part((False,), _month_start(months.first), _month_start(months.last, after=True))
+    start, end = _month_start(months.first), _month_start(months.last, after=True)
+    part = _Part(months.restricted, start, end)
     due = select(Items.team, func.count()).where(
         Items.due >= today.replace(day=1), Items.due < today
     )
@@ -412,7 +451,7 @@ def gather_insights(
     today = today or utc_now().date()
     plan_without_jit(session)
     tallies = Tallies()
-    months, parts = _plan(filters)
+    months, parts = _plan(filters, actor)
     if months is not None:
         _tally_rollups(session, tallies, months, filters, today)
     for part in parts:

@@ -1,9 +1,10 @@
 """Monthly rollups of the insights' facts, so the dashboard reads counts, not incidents.
 
-What the rollups hold (storage/insight_rows.InsightRollupRow): for the incidents no reader is
-kept from (neither archived nor restricted), per scope — every incident (''), a service
-('s:NAME') or a participant's team ('t:NAME') — per severity (and '*' for any), per month the
-incident was created in (UTC), one row per measure, key and bucket:
+What the rollups hold (storage/insight_rows.InsightRollupRow): for the incidents that are not
+archived, per scope — every incident (''), a service ('s:NAME') or a participant's team
+('t:NAME') — per visibility (restricted ones apart, read only by those who see every
+incident), per severity (and '*' for any), per month the incident was created in (UTC), one
+row per measure, key and bucket:
 
 | measure | key | bucket | n, total |
 |---|---|---|---|
@@ -66,7 +67,8 @@ MEASURES = (
     "close_kind",
     "close_priority",
 )
-Key = tuple[str, str, str, str, str, int]  # scope, severity, measure, month, key, bucket
+# scope, restricted, severity, measure, month, key, bucket
+Key = tuple[str, bool, str, str, str, str, int]
 Delta = dict[Key, list[float]]  # -> [n, total]
 
 _meta = sa.MetaData()
@@ -82,7 +84,7 @@ _participants = sa.Table(
     sa.Column("incident_id", sa.Integer),
     sa.Column("team", sa.String(200)),
 )
-_KEY_COLUMNS = ("scope", "severity", "measure", "month", "key", "bucket")
+_KEY_COLUMNS = ("scope", "restricted", "severity", "measure", "month", "key", "bucket")
 
 
 def service_scope(name: str) -> str:
@@ -116,7 +118,7 @@ def _month(moment: dt.datetime) -> str:
 
 
 def _counted(fact: Mapping[str, Any]) -> bool:
-    return not fact["archived"] and not fact["restricted"]
+    return not fact["archived"]
 
 
 class _Adder:
@@ -135,9 +137,10 @@ class _Adder:
         bucket: int = 0,
         value: float = 0.0,
     ) -> None:
+        restricted = bool(fact["restricted"])
         for scope in self.scopes.get(fact["incident_id"], ()):
             for severity in (fact["severity"], ANY_SEVERITY):
-                found = self.delta[(scope, severity, measure, month, key, bucket)]
+                found = self.delta[(scope, restricted, severity, measure, month, key, bucket)]
                 found[0] += self.sign
                 found[1] += self.sign * value
 

@@ -155,8 +155,8 @@ class InsightItemRow(Base):
 
 
 class InsightRollupRow(Base):
-    """Counts (and sums, for histograms) of the facts of the incidents no reader is kept from
-    (neither archived nor restricted), per scope, severity, measure, incident month, key and
+    """Counts (and sums, for histograms) of the facts of the incidents that are not archived,
+    per scope, visibility (restricted or not), severity, measure, incident month, key and
     histogram bucket (storage/insight_rollups.py says what each measure counts). Kept in step
     by adding what an incident's new facts count and subtracting what its old ones did, in
     the transaction of the change, so the dashboard reads whole months from here."""
@@ -165,6 +165,8 @@ class InsightRollupRow(Base):
 
     # '' every incident, 's:<service>' or 't:<team>' (a participant's team).
     scope: Mapped[str] = mapped_column(String(210), primary_key=True)
+    # Restricted incidents' counts apart: only those who see every incident read them.
+    restricted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     severity: Mapped[str] = mapped_column(String(8), primary_key=True)  # or '*': any
     measure: Mapped[str] = mapped_column(String(40), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # the incident's

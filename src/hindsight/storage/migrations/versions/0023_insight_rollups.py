@@ -26,6 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "insight_rollups",
         sa.Column("scope", sa.String(length=210), nullable=False),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
         sa.Column("severity", sa.String(length=8), nullable=False),
         sa.Column("measure", sa.String(length=40), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("total", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint(
             "scope",
+            "restricted",
             "severity",
             "measure",
             "month",
