@@ -341,6 +341,7 @@ def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_
 
     monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
     monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "SLICE", 1)
     event = {"at": T0.isoformat(), "text": "A heron walked by", "kind": "note"}
     deep = [
         _incident(session, f"2024-08-0{n}-deep", f"Quiet day {n}", timeline=[event])
@@ -402,6 +403,7 @@ def test_a_phrase_past_the_rank_window_ranks_only_phrase_matches_head_matches_fi
 
     monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
     monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "SLICE", 1)  # the newest candidates looked for in slices
     deep_event = {"at": T0.isoformat(), "text": "the node pool drained", "kind": "note"}
     words_event = {"at": T0.isoformat(), "text": "a pool for every node", "kind": "note"}
     deep = [

@@ -5,7 +5,7 @@ hits past it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -127,15 +127,51 @@ def pg_count(session: Session, pg: Pg, bound: int) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(hits)) or 0)
 
 
+# The newest candidates are looked for among the newest SLICE ids first, then in slices four
+# times wider: the GIN bitmap is then ANDed with a range of the primary key and only the
+# slice's matches are read from the heap (for their flags), not all of a common word's.
+SLICE = 4096
+
+Find = Callable[[list[ColumnElement[bool]], int], list[int]]
+
+
+def _newest(session: Session, find: Find, limit: int) -> list[int]:
+    """The `limit` newest ids `find` gives (newest first, given the range conditions of a
+    slice of ids and how many are still wanted), slice by slice from the newest."""
+    incident_id = documents.c.incident_id
+    top = session.scalar(sa.select(sa.func.max(incident_id)))
+    found: list[int] = []
+    high, span = (top or 0) + 1, SLICE
+    while len(found) < limit and high > 0:
+        # Bounds as literals: a prepared statement's generic plan cannot see them.
+        low = high - span
+        within = [incident_id < sa.literal(high, literal_execute=True)]
+        if low > 0:
+            within.append(incident_id >= sa.literal(low, literal_execute=True))
+        found += find(within, limit - len(found))
+        high, span = low, span * 4
+    return found
+
+
 def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
     """Newest first, without reading a `tsvector` from TOAST: the matches found from the GIN
-    index in a materialized CTE, then sorted. Asked for directly, with its ORDER BY and LIMIT,
-    the generic plan of the prepared statement (psycopg prepares a statement run five times)
-    walks the primary key backwards testing each row's `tsvector` (2 s for "rollback")."""
-    docs = documents.c
-    found = sa.select(docs.incident_id).where(*conditions).cte("found").prefix_with("MATERIALIZED")
-    select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(limit)
-    return list(session.scalars(select))
+    index in a materialized CTE, then sorted (slice by slice, see SLICE). Asked for directly,
+    with its ORDER BY and LIMIT, the generic plan of the prepared statement (psycopg prepares
+    a statement run five times) walks the primary key backwards testing each row's `tsvector`
+    (2 s for "rollback")."""
+
+    def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
+        docs = documents.c
+        found = (
+            sa.select(docs.incident_id)
+            .where(*conditions, *within)
+            .cte("found")
+            .prefix_with("MATERIALIZED")
+        )
+        select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(wanted)
+        return list(session.scalars(select))
+
+    return _newest(session, find, limit)
 
 
 def _pg_checked_ids(
@@ -145,23 +181,33 @@ def _pg_checked_ids(
     limit: int,
 ) -> list[int]:
     """Newest first, the `limit` newest of the rows `candidates` select that pass `checks`:
-    the candidates found from the GIN index alone (a materialized CTE, sorted), then each
-    row checked in turn (a subplan on the primary key) until `limit` have passed. OFFSET 0
-    keeps the checks from being pushed below the sort, where every candidate would be read."""
-    docs = documents.c
-    found = sa.select(docs.incident_id).where(*candidates).cte("found").prefix_with("MATERIALIZED")
-    ordered = (
-        sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).offset(0).subquery()
-    )
-    checked = documents.alias("checked")
-    passes = (
-        sa.select(sa.and_(*checks))
-        .select_from(checked)
-        .where(checked.c.incident_id == ordered.c.incident_id)
-        .scalar_subquery()
-    )
-    select = sa.select(ordered.c.incident_id).where(passes).limit(limit)
-    return sorted(session.scalars(select), reverse=True)
+    the candidates found from the GIN index alone (a materialized CTE, sorted; slice by slice,
+    see SLICE), then each row checked in turn (a subplan on the primary key) until enough
+    have passed. OFFSET 0 keeps the checks from being pushed below the sort, where every
+    candidate would be read."""
+
+    def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
+        docs = documents.c
+        found = (
+            sa.select(docs.incident_id)
+            .where(*candidates, *within)
+            .cte("found")
+            .prefix_with("MATERIALIZED")
+        )
+        ordered = (
+            sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).offset(0).subquery()
+        )
+        checked = documents.alias("checked")
+        passes = (
+            sa.select(sa.and_(*checks))
+            .select_from(checked)
+            .where(checked.c.incident_id == ordered.c.incident_id)
+            .scalar_subquery()
+        )
+        select = sa.select(ordered.c.incident_id).where(passes).limit(wanted)
+        return sorted(session.scalars(select), reverse=True)
+
+    return _newest(session, find, limit)
 
 
 def pg_ranked(
