@@ -127,9 +127,10 @@ def pg_count(session: Session, pg: Pg, bound: int) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(hits)) or 0)
 
 
-# The newest candidates are looked for among the newest SLICE ids first, then in slices four
-# times wider: the GIN bitmap is then ANDed with a range of the primary key and only the
-# slice's matches are read from the heap (for their flags), not all of a common word's.
+# The newest candidates are looked for among the newest SLICE ids first, then in wider
+# slices (as wide as the first one's density says the rest needs): the GIN bitmap is then
+# ANDed with a range of the primary key, and only the slice's matches are read from the
+# heap (for their flags), not all of a common word's.
 SLICE = 4096
 
 Find = Callable[[list[ColumnElement[bool]], int], list[int]]
@@ -148,8 +149,13 @@ def _newest(session: Session, find: Find, limit: int) -> list[int]:
         within = [incident_id < sa.literal(high, literal_execute=True)]
         if low > 0:
             within.append(incident_id >= sa.literal(low, literal_execute=True))
-        found += find(within, limit - len(found))
-        high, span = low, span * 4
+        got = find(within, limit - len(found))
+        found += got
+        # The next slice as wide as this one's density says the rest needs, with a margin
+        # (at least twice as wide, eight times if this one had none).
+        wanted = limit - len(found)
+        span = max(2 * span, 3 * wanted * span // (2 * len(got))) if got else 8 * span
+        high = low
     return found
 
 
