@@ -266,7 +266,7 @@ class SearchResults:
 
     @property
     def counted(self) -> str:
-        """The total for people: "1,234", or "more than 10,000" past the bound."""
+        """The total for people: "123", or "more than 1,000" past the bound."""
         return f"more than {self.total:,}" if self.total_is_lower_bound else f"{self.total:,}"
 
     @property

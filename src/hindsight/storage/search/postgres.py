@@ -87,7 +87,7 @@ class Pg:
         self.conditions = [self.matches, *self.filters]
         self.head = _matching("head", to_websearch(SearchQuery(query.groups)), "head")
         # With a phrase, GIN only proposes rows and each one's `tsvector` is read to check the
-        # positions (from TOAST: ~5 microseconds a row). Candidates are then found by the
+        # positions (from TOAST: 5-13 microseconds a row). Candidates are then found by the
         # loosened query (the phrases' words, which GIN answers exactly) and checked one by
         # one, newest first, only until enough are found.
         self.phrases = has_phrases(query)
