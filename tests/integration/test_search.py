@@ -341,6 +341,7 @@ def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_
 
     monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
     monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "SLICE", 1)
     event = {"at": T0.isoformat(), "text": "A heron walked by", "kind": "note"}
     deep = [
         _incident(session, f"2024-08-0{n}-deep", f"Quiet day {n}", timeline=[event])
@@ -361,3 +362,67 @@ def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_
         seen += [hit.incident_id for hit in page.hits]
     assert sorted(seen) == sorted(deep + titled)
     assert search(session, parse_query("heron"), actor=people["owner"]).total == 6
+
+
+def _ranked(session: Session, query: str, actor: Actor | None = None, **options: Any) -> list:
+    results = search(session, parse_query(query), actor=actor, **options)
+    return [(hit.incident_id, hit.score) for hit in results.hits]
+
+
+def test_past_the_total_bound_the_total_is_a_lower_bound_and_the_first_pages_are_unchanged(
+    session: Session, monkeypatch: pytest.MonkeyPatch, people: dict[str, Actor]
+) -> None:
+    from hindsight.storage.search import postgres, sqlite
+
+    monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    event = {"at": T0.isoformat(), "text": "A puffin flew past", "kind": "note"}
+    for n in range(1, 4):
+        _incident(session, f"2024-09-0{n}-deep", f"Quiet day {n}", timeline=[event])
+    for n in range(4, 7):
+        _incident(session, f"2024-09-0{n}-head", f"Puffin colony {n}")
+    everything = _ranked(session, "puffin", people["outsider"], limit=6, total_bound=100)
+    for bound in (1, 2, 4, 6):
+        counted = search(
+            session, parse_query("puffin"), actor=people["outsider"], limit=2, total_bound=bound
+        )
+        assert (counted.total, counted.total_is_lower_bound) == (min(bound, 6), bound < 6)
+        assert [(h.incident_id, h.score) for h in counted.hits] == everything[: min(bound, 2)]
+        pages = [
+            _ranked(session, "puffin", people["outsider"], limit=2, offset=o, total_bound=bound)
+            for o in (0, 2, 4, 6)
+        ]
+        # Paged up to the bound, no further, and each page as it was without a bound.
+        assert [pair for page in pages for pair in page] == everything[:bound]
+
+
+def test_a_phrase_past_the_rank_window_ranks_only_phrase_matches_head_matches_first(
+    session: Session, monkeypatch: pytest.MonkeyPatch, people: dict[str, Actor]
+) -> None:
+    from hindsight.storage.search import postgres, sqlite
+
+    monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "SLICE", 1)  # the newest candidates looked for in slices
+    deep_event = {"at": T0.isoformat(), "text": "the node pool drained", "kind": "note"}
+    words_event = {"at": T0.isoformat(), "text": "a pool for every node", "kind": "note"}
+    deep = [
+        _incident(session, f"2024-10-0{n}-deep", f"Quiet {n}", timeline=[deep_event])
+        for n in (1, 2)
+    ]
+    apart = _incident(session, "2024-10-03-apart", "Pool of one node", timeline=[words_event])
+    head = [_incident(session, f"2024-10-0{n}-head", f"Node pool {n} full") for n in (4, 5, 6)]
+    excluded = _incident(session, "2024-10-07-head", "Node pool autoscaler full")
+    first = search(session, parse_query('"node pool"'), actor=people["outsider"], limit=2)
+    assert first.total == 6 and not first.total_is_lower_bound
+    assert {hit.incident_id for hit in first.hits} == {head[2], excluded}
+    seen = [
+        hit.incident_id
+        for offset in (0, 2, 4, 6)
+        for hit in search(
+            session, parse_query('"node pool"'), actor=people["outsider"], limit=2, offset=offset
+        ).hits
+    ]
+    assert sorted(seen) == sorted([*deep, *head, excluded]) and apart not in seen
+    without = search(session, parse_query('"node pool" -autoscaler'), actor=None, limit=2)
+    assert without.total == 5 and {hit.incident_id for hit in without.hits} == set(head[1:])

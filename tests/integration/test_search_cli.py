@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.integration.test_cli import Cli, cli  # noqa: F401 (the fixture)
 
 
@@ -44,3 +46,19 @@ def test_search_recurring_keeps_the_incidents_linked_as_a_recurrence(cli: Cli) -
     assert everything["facets"]["recurring"] == [{"value": "yes", "count": 2}]
     only = json.loads(cli("search", "heron", "--recurring", "--json").stdout)
     assert sorted(item["key"] for item in only["items"]) == sorted(keys)
+
+
+def test_search_says_more_than_the_bound_past_it(
+    cli: Cli,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hindsight.storage.search import results
+
+    for n in (1, 2, 3):
+        cli("new", "--title", f"Gannet dive {n}", "--severity", "SEV3", "--date", f"2024-0{n}-01")
+    monkeypatch.setattr(results, "TOTAL_BOUND", 2)
+    text = cli("search", "gannet", "--limit", "1").stdout
+    assert "1-1 of more than 2, page 1 of 2" in text
+    payload = json.loads(cli("search", "gannet", "--json").stdout)
+    assert payload["total"] == 2 and payload["total_is_lower_bound"] is True
+    assert len(payload["items"]) == 2

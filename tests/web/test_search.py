@@ -131,3 +131,30 @@ def test_the_api_and_the_page_filter_on_recurring(
     assert found["facets"]["recurring"] == [{"value": "yes", "count": 2}]
     page = browser_for("reader").page("/search?q=walrus")
     assert "Recurring" in page and "recurring=yes" in page
+
+
+def test_past_the_total_bound_the_page_and_the_api_say_more_than(
+    browser_for: Make, app_database: Database, incidents: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hindsight.storage.search import results
+
+    monkeypatch.setattr(results, "TOTAL_BOUND", 21)
+    monkeypatch.setattr(results, "FACET_WINDOW", 10)
+    page = browser_for("teammate").page("/search?q=walrus")
+    assert "More than 21 postmortems match" in page and "Page 1 of 2" in page
+    assert "Counts among the 10 best matches, not all of them." in page
+    body = browser_for(None).get(
+        "/api/v1/search?q=walrus&offset=20", headers=_token(app_database, "owner")
+    )
+    found = body.json()
+    assert found["total"] == 21 and found["total_is_lower_bound"] is True
+    assert len(found["items"]) == 1
+
+
+def test_the_api_pages_only_up_to_the_total_bound(
+    browser_for: Make, app_database: Database
+) -> None:
+    owner = _token(app_database, "owner")
+    response = browser_for(None).get("/api/v1/search?q=walrus&offset=1000", headers=owner)
+    assert response.status_code == 400
+    assert "paged up to the first 1,000" in response.json()["error"]["message"]

@@ -40,6 +40,7 @@ def _as_json(page: SearchPage) -> str:
     payload = {
         "query": page.query,
         "total": results.total,
+        "total_is_lower_bound": results.total_is_lower_bound,
         "limit": results.limit,
         "offset": results.offset,
         "items": [_hit_json(hit) for hit in results.hits],
@@ -79,13 +80,15 @@ def _print(page: SearchPage, number: int) -> None:
     last = results.offset + len(results.hits)
     pages = -(-results.total // results.limit)
     console.print(
-        Text(f"{results.offset + 1}-{last} of {results.total}, page {number} of {pages}", "dim")
+        Text(f"{results.offset + 1}-{last} of {results.counted}, page {number} of {pages}", "dim")
     )
     facets = "; ".join(
         f"{FACET_LABELS[name]}: " + ", ".join(f"{v} ({n})" for v, n in values[:5])
         for name, values in results.facets.items()
     )
     console.print(Text(facets, style="dim"))
+    if results.facets_are_a_sample:
+        console.print(Text(f"(facets among the {results.facets_over:,} best matches)", "dim"))
 
 
 def search(

@@ -161,6 +161,26 @@ def to_websearch(query: SearchQuery) -> str:
     return " ".join(parts)
 
 
+def loosened(query: SearchQuery) -> SearchQuery:
+    """A query that matches every incident `query` matches, with positions to check for
+    none of its words where possible: a phrase that is a group of its own becomes a group
+    for each of its words, and the excluded terms are dropped (a phrase within OR stays)."""
+    groups: list[tuple[Term, ...]] = []
+    for group in query.groups:
+        if len(group) == 1 and group[0].is_phrase:
+            groups += [(Term((word,)),) for word in group[0].words]
+        else:
+            groups.append(group)
+    return SearchQuery(tuple(groups))
+
+
+def has_phrases(query: SearchQuery) -> bool:
+    """Whether `query` has a phrase (looked for or excluded): matching it needs the words'
+    positions, which PostgreSQL's GIN index does not hold (each row it proposes is checked)."""
+    terms = [*(term for group in query.groups for term in group), *query.excluded]
+    return any(term.is_phrase for term in terms)
+
+
 def to_text(query: SearchQuery) -> str:
     """The query written back in the syntax people type (for links and suggestions)."""
     return to_websearch(query)
@@ -232,8 +252,9 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """A page of hits, how many matched in all, and facet counts over the best `facets_over`
-    of them (all of them unless there are very many)."""
+    """A page of hits, how many matched in all (or, if `total_is_lower_bound`, that more
+    than `total` matched: hits are counted up to a bound), and facet counts over the best
+    `facets_over` of them (all of them unless there are very many)."""
 
     hits: list[SearchHit]
     total: int
@@ -241,3 +262,14 @@ class SearchResults:
     offset: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     facets_over: int = 0
+    total_is_lower_bound: bool = False
+
+    @property
+    def counted(self) -> str:
+        """The total for people: "123", or "more than 1,000" past the bound."""
+        return f"more than {self.total:,}" if self.total_is_lower_bound else f"{self.total:,}"
+
+    @property
+    def facets_are_a_sample(self) -> bool:
+        """Whether the facet counts cover only the best-ranked hits, not every hit."""
+        return self.total_is_lower_bound or self.facets_over < self.total

@@ -21,6 +21,7 @@ from hindsight.errors import InvalidInputError
 from hindsight.storage import search as engine
 
 MAX_LIMIT = 100
+TOTAL_BOUND = engine.TOTAL_BOUND  # hits counted exactly, and paged, up to this many
 FACET_LABELS = {
     "service": "Service",
     "severity": "Severity",
@@ -123,6 +124,11 @@ def search_postmortems(
         raise InvalidInputError(f"limit: must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidInputError(f"offset: must be zero or more, not {offset}")
+    if offset >= TOTAL_BOUND:
+        raise InvalidInputError(
+            f"offset: results are paged up to the first {TOTAL_BOUND:,}, not from "
+            f"{offset:,}; narrow the query or add filters to reach the others"
+        )
     parsed = read_query(query)
     checked = check_filters(filters or {})
     results = engine.search(

@@ -4,7 +4,8 @@ index, `websearch_to_tsquery`, `ts_rank_cd` and `ts_headline`.
 
 Queries arrive parsed (domain/search.py) and are rendered here for the engine, as bound
 parameters: no text a person typed reaches FTS5 MATCH or a tsquery unparsed. Visibility is
-storage/visibility.py's rule, applied to hits, totals and facet counts alike.
+storage/visibility.py's rule, applied to hits, totals and facet counts alike. Hits are
+counted up to TOTAL_BOUND and paged no further (past it the total is a lower bound).
 
 Modules: `results` (a page of results: the steps of one search), `sqlite` and `postgres` (the
 matching, counting and ranking of each engine), `snippets`, `facets`, `similar` (`match_ids`
@@ -13,7 +14,7 @@ for similar-incident lookups) and `access` (who may see which hit, in the index'
 
 from __future__ import annotations
 
-from hindsight.storage.search.results import search
+from hindsight.storage.search.results import TOTAL_BOUND, search
 from hindsight.storage.search.similar import match_ids
 
-__all__ = ["match_ids", "search"]
+__all__ = ["TOTAL_BOUND", "match_ids", "search"]

@@ -5,14 +5,14 @@ hits past it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from hindsight.domain.search import SearchQuery, to_websearch
+from hindsight.domain.search import SearchQuery, has_phrases, loosened, to_websearch
 from hindsight.storage.search.access import Access, among, exact_recurring, not_among
 from hindsight.storage.search_index import facets
 from hindsight.storage.visibility import linked_to_visible
@@ -36,7 +36,9 @@ def _tsquery(value: str, name: str) -> ColumnElement[Any]:
     )
 
 
-def _matching(column: str, value: str, name: str, *, planned: bool = True) -> ColumnElement[bool]:
+def _matching(
+    column: str, value: str, name: str, *, planned: bool = True, table: str = "search_documents"
+) -> ColumnElement[bool]:
     """`column @@ tsquery`, the tsquery as a scalar subquery: the planner then cannot read how
     many rows a word is in and takes the GIN index for every query. Given the tsquery itself,
     it chooses a sequential scan for a word in most rows (the heap is narrow, see
@@ -47,7 +49,7 @@ def _matching(column: str, value: str, name: str, *, planned: bool = True) -> Co
     tsquery = (
         sa.select(_tsquery(value, name)).scalar_subquery() if planned else _tsquery(value, name)
     )
-    return sa.literal_column(f"search_documents.{column}").bool_op("@@")(tsquery)
+    return sa.literal_column(f"{table}.{column}").bool_op("@@")(tsquery)
 
 
 class Pg:
@@ -84,6 +86,27 @@ class Pg:
             self.filters.append(docs.incident_id.in_(linked_to_visible(access.actor)))
         self.conditions = [self.matches, *self.filters]
         self.head = _matching("head", to_websearch(SearchQuery(query.groups)), "head")
+        # With a phrase, GIN only proposes rows and each one's `tsvector` is read to check the
+        # positions (from TOAST: 5-13 microseconds a row). Candidates are then found by the
+        # loosened query (the phrases' words, which GIN answers exactly) and checked one by
+        # one, newest first, only until enough are found.
+        self.phrases = has_phrases(query)
+        if self.phrases:
+            loose = to_websearch(loosened(query))
+            self.loose = _matching("document", loose, "loose")
+            self.loose_head = _matching("head", loose, "loose_head")
+            self.checks = {
+                "head": [
+                    _matching(
+                        "head",
+                        to_websearch(SearchQuery(query.groups)),
+                        "check_head",
+                        table="checked",
+                    ),
+                    *([] if self.head_is_a_match else [_checked(query)]),
+                ],
+                "document": [_checked(query)],
+            }
         self.score = sa.func.ts_rank_cd(
             sa.literal_column("search_documents.document"),
             _tsquery(to_websearch(query), "score_match"),
@@ -92,20 +115,105 @@ class Pg:
         ).label("score")
 
 
-def pg_count(session: Session, pg: Pg) -> int:
-    counted = sa.select(sa.func.count()).select_from(documents).where(*pg.conditions)
-    return int(session.scalar(counted) or 0)
+def _checked(query: SearchQuery) -> ColumnElement[bool]:
+    return _matching("document", to_websearch(query), "check", table="checked")
+
+
+def pg_count(session: Session, pg: Pg, bound: int) -> int:
+    """How many hits the reader may see, counted up to `bound` (past it, `bound` + 1): the
+    bitmap from the GIN index is built whole, but only rows up to the limit are read from the
+    heap for their flags (and, for a phrase, their `tsvector` for its positions)."""
+    hits = sa.select(documents.c.incident_id).where(*pg.conditions).limit(bound + 1).subquery()
+    return int(session.scalar(sa.select(sa.func.count()).select_from(hits)) or 0)
+
+
+# The newest candidates are looked for among the newest SLICE ids first, then in wider
+# slices (as wide as the first one's density says the rest needs): the GIN bitmap is then
+# ANDed with a range of the primary key, and only the slice's matches are read from the
+# heap (for their flags), not all of a common word's.
+SLICE = 4096
+
+Find = Callable[[list[ColumnElement[bool]], int], list[int]]
+
+
+def _newest(session: Session, find: Find, limit: int) -> list[int]:
+    """The `limit` newest ids `find` gives (newest first, given the range conditions of a
+    slice of ids and how many are still wanted), slice by slice from the newest."""
+    incident_id = documents.c.incident_id
+    top = session.scalar(sa.select(sa.func.max(incident_id)))
+    found: list[int] = []
+    high, span = (top or 0) + 1, SLICE
+    while len(found) < limit and high > 0:
+        # Bounds as literals: a prepared statement's generic plan cannot see them.
+        low = high - span
+        within = [incident_id < sa.literal(high, literal_execute=True)]
+        if low > 0:
+            within.append(incident_id >= sa.literal(low, literal_execute=True))
+        got = find(within, limit - len(found))
+        found += got
+        # The next slice as wide as this one's density says the rest needs, with a margin
+        # (at least twice as wide, eight times if this one had none).
+        wanted = limit - len(found)
+        span = max(2 * span, 3 * wanted * span // (2 * len(got))) if got else 8 * span
+        high = low
+    return found
 
 
 def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
     """Newest first, without reading a `tsvector` from TOAST: the matches found from the GIN
-    index in a materialized CTE, then sorted. Asked for directly, with its ORDER BY and LIMIT,
-    the generic plan of the prepared statement (psycopg prepares a statement run five times)
-    walks the primary key backwards testing each row's `tsvector` (2 s for "rollback")."""
-    docs = documents.c
-    found = sa.select(docs.incident_id).where(*conditions).cte("found").prefix_with("MATERIALIZED")
-    select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(limit)
-    return list(session.scalars(select))
+    index in a materialized CTE, then sorted (slice by slice, see SLICE). Asked for directly,
+    with its ORDER BY and LIMIT, the generic plan of the prepared statement (psycopg prepares
+    a statement run five times) walks the primary key backwards testing each row's `tsvector`
+    (2 s for "rollback")."""
+
+    def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
+        docs = documents.c
+        found = (
+            sa.select(docs.incident_id)
+            .where(*conditions, *within)
+            .cte("found")
+            .prefix_with("MATERIALIZED")
+        )
+        select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(wanted)
+        return list(session.scalars(select))
+
+    return _newest(session, find, limit)
+
+
+def _pg_checked_ids(
+    session: Session,
+    candidates: list[ColumnElement[bool]],
+    checks: list[ColumnElement[bool]],
+    limit: int,
+) -> list[int]:
+    """Newest first, the `limit` newest of the rows `candidates` select that pass `checks`:
+    the candidates found from the GIN index alone (a materialized CTE, sorted; slice by slice,
+    see SLICE), then each row checked in turn (a subplan on the primary key) until enough
+    have passed. OFFSET 0 keeps the checks from being pushed below the sort, where every
+    candidate would be read."""
+
+    def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
+        docs = documents.c
+        found = (
+            sa.select(docs.incident_id)
+            .where(*candidates, *within)
+            .cte("found")
+            .prefix_with("MATERIALIZED")
+        )
+        ordered = (
+            sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).offset(0).subquery()
+        )
+        checked = documents.alias("checked")
+        passes = (
+            sa.select(sa.and_(*checks))
+            .select_from(checked)
+            .where(checked.c.incident_id == ordered.c.incident_id)
+            .scalar_subquery()
+        )
+        select = sa.select(ordered.c.incident_id).where(passes).limit(wanted)
+        return sorted(session.scalars(select), reverse=True)
+
+    return _newest(session, find, limit)
 
 
 def pg_ranked(
@@ -119,15 +227,20 @@ def pg_ranked(
         select = sa.select(docs.incident_id, pg.score).where(*pg.conditions)
         rows = session.execute(select.order_by(*order).limit(max(window, bound))).all()
         return [(int(i), float(s)) for i, s in rows], {int(i) for i, _ in rows}
-    head = [pg.head, *pg.filters] if pg.head_is_a_match else [pg.head, *pg.conditions]
-    ids = _pg_ids(session, head, bound)
+    if pg.phrases:
+        ids = _pg_checked_ids(session, [pg.loose_head, *pg.filters], pg.checks["head"], bound)
+    else:
+        head = [pg.head, *pg.filters] if pg.head_is_a_match else [pg.head, *pg.conditions]
+        ids = _pg_ids(session, head, bound)
     if len(ids) < bound:
         # Fewer head matches than the bound: `ids` holds them all, so the others are the
         # matches not among them (no `head` read for every match).
-        others = (
-            [*pg.conditions, not_among(session, docs.incident_id, ids)] if ids else pg.conditions
-        )
-        ids += _pg_ids(session, others, bound - len(ids))
+        left_out = [not_among(session, docs.incident_id, ids)] if ids else []
+        if pg.phrases:
+            candidates = [pg.loose, *pg.filters, *left_out]
+            ids += _pg_checked_ids(session, candidates, pg.checks["document"], bound - len(ids))
+        else:
+            ids += _pg_ids(session, [*pg.conditions, *left_out], bound - len(ids))
     select = sa.select(docs.incident_id, pg.score).where(among(session, docs.incident_id, ids))
     rows = session.execute(select.order_by(*order)).all()
     return [(int(i), float(s)) for i, s in rows], set(ids)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor
 from hindsight.domain.search import SearchHit, SearchQuery, SearchResults
 from hindsight.storage.models import IncidentRow
+from hindsight.storage.search import postgres, sqlite
 from hindsight.storage.search.access import Access, is_sqlite
 from hindsight.storage.search.facets import count_facets
 from hindsight.storage.search.postgres import Pg, pg_count, pg_ranked, pg_rest
@@ -21,6 +22,11 @@ from hindsight.storage.search.sqlite import Fts, fts_count, sqlite_ranked, sqlit
 # Facets count every hit up to this many; past it, the best this many by rank (counting tens
 # of thousands of hits' facet rows costs more than the whole rest of a search).
 FACET_WINDOW = 1000
+# Hits are counted exactly up to this many; past it the total says "more than TOTAL_BOUND"
+# (`total_is_lower_bound`) and pages reach no further, as Elasticsearch's track_total_hits
+# and max_result_window do. Counting every hit of a common word, or checking a phrase's
+# positions in every incident that has its words, cost more than the rest of a search.
+TOTAL_BOUND = 1_000
 
 
 def _details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
@@ -48,16 +54,22 @@ def _ranked(
     access: Access,
     filters: Mapping[str, Sequence[str]],
     window: int,
+    bound: int,
 ) -> tuple[int, list[tuple[int, float]], set[int], Rest]:
-    """The total, the ranked candidates best first and their ids, and how to read the rest."""
+    """The total counted up to `bound` (`bound` + 1 past it), the ranked candidates best
+    first and their ids, and how to read the rest. The count also tells whether all the hits
+    fit the engine's RANK_WINDOW, so it is taken up to that at least: the ranking never
+    depends on `bound`."""
     if is_sqlite(session):
         fts = Fts(query, access, filters)
-        total, member = fts_count(session, fts)
-        ranked, ids = sqlite_ranked(session, fts, total, member) if total else ([], set())
+        public, member = fts_count(session, fts, max(bound, sqlite.RANK_WINDOW))
+        total = min(public + len(member), bound + 1)
+        ranked, ids = sqlite_ranked(session, fts, public, member) if total else ([], set())
         return total, ranked, ids, partial(sqlite_rest, session, fts)
     pg = Pg(query, access, filters)
-    total = pg_count(session, pg)
-    ranked, ids = pg_ranked(session, pg, total, window) if total else ([], set())
+    counted = pg_count(session, pg, max(bound, postgres.RANK_WINDOW))
+    total = min(counted, bound + 1)
+    ranked, ids = pg_ranked(session, pg, counted, window) if total else ([], set())
     return total, ranked, ids, partial(pg_rest, session, pg)
 
 
@@ -71,22 +83,29 @@ def search(
     offset: int = 0,
     include_archived: bool = False,
     facet_limit: int = 10,
+    total_bound: int | None = None,
 ) -> SearchResults:
     """A ranked page of the incidents `actor` may see that match `query` and the facet
     `filters` (facet name → accepted values), with the total and facet counts.
 
-    Steps: count the hits the reader may see (from the index alone); rank them all, or past
-    the engine's RANK_WINDOW a bounded candidate set (see sqlite.RANK_WINDOW); the page from
-    the ranked hits, or past them from the rest newest first; the page's details and marked
-    snippets; facet counts over the best FACET_WINDOW ranked hits (fewer, on PostgreSQL,
-    past its RANK_WINDOW)."""
+    Steps: count the hits the reader may see (from the index alone), up to `total_bound`
+    (TOTAL_BOUND unless given; past it the total is the bound, and a lower bound); rank them
+    all, or past the engine's RANK_WINDOW a bounded candidate set (see sqlite.RANK_WINDOW);
+    the page from the ranked hits, or past them from the rest newest first, never past the
+    bound; the page's details and marked snippets; facet counts over the best FACET_WINDOW
+    ranked hits (fewer, on PostgreSQL, past its RANK_WINDOW)."""
     access = Access.of(actor, include_archived=include_archived)
-    window = max(FACET_WINDOW, offset + limit)
-    total, ranked, ids, rest = _ranked(session, query, access, filters or {}, window)
-    page = ranked[offset : offset + limit]
-    if len(page) < limit and offset + len(page) < total:
+    total_bound = TOTAL_BOUND if total_bound is None else total_bound
+    end = min(offset + limit, total_bound)
+    window = max(FACET_WINDOW, end)
+    total, ranked, ids, rest = _ranked(session, query, access, filters or {}, window, total_bound)
+    is_lower_bound = total > total_bound
+    total = min(total, total_bound)
+    page = ranked[offset:end]
+    if offset + len(page) < min(end, total):
         # Past the ranked candidates: the rest, newest first.
-        page += rest(ids, max(0, offset - len(ranked)), limit - len(page))
+        wanted = min(end, total) - offset - len(page)
+        page += rest(ids, max(0, offset - len(ranked)), wanted)
     details = _details(session, [i for i, _ in page])
     marked = snippets(session, query, [i for i, _ in page])
     hits = [
@@ -114,6 +133,7 @@ def search(
     return SearchResults(
         hits=hits,
         total=total,
+        total_is_lower_bound=is_lower_bound,
         limit=limit,
         offset=offset,
         facets=counts,

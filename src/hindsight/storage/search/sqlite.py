@@ -121,17 +121,20 @@ def fts_member_rows(session: Session, fts: Fts) -> list[tuple[int, float]]:
     return fts_rows(session, fts.member, within=[fts.access.members(), *fts.within])
 
 
-def fts_count(session: Session, fts: Fts) -> tuple[int, list[tuple[int, float]]]:
-    """How many hits the reader may see, and the scored hits of the member part: FTS5 counts
-    the public ones from its index alone (unless a filter needs a check in SQL, on the few
+def fts_count(session: Session, fts: Fts, bound: int) -> tuple[int, list[tuple[int, float]]]:
+    """How many public hits the reader may see, counted up to `bound` (past it, `bound` + 1:
+    FTS5 stops reading there), and the scored hits of the member part: FTS5 counts the
+    public ones from its index alone (unless a filter needs a check in SQL, on the few
     incidents its token already found)."""
     if fts.within:
-        total = len(fts_rows(session, fts.public, within=fts.within, scored=False))
+        total = min(bound + 1, len(fts_rows(session, fts.public, within=fts.within, scored=False)))
     else:
-        count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"
-        total = int(session.scalar(sa.text(count), {"match": fts.public}) or 0)
-    member = fts_member_rows(session, fts)
-    return total + len(member), member
+        count = (
+            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
+            "LIMIT :limit)"
+        )
+        total = int(session.scalar(sa.text(count), {"match": fts.public, "limit": bound + 1}) or 0)
+    return total, fts_member_rows(session, fts)
 
 
 def _newest_others(
@@ -159,11 +162,12 @@ def _newest_others(
 
 
 def sqlite_ranked(
-    session: Session, fts: Fts, total: int, member: list[tuple[int, float]]
+    session: Session, fts: Fts, public_count: int, member: list[tuple[int, float]]
 ) -> tuple[list[tuple[int, float]], set[int]]:
-    """The ranked candidates, best first, and their ids (see RANK_WINDOW)."""
+    """The ranked candidates, best first, and their ids (see RANK_WINDOW); `public_count` is
+    the number of public hits, exact up to RANK_WINDOW."""
     bound = RANK_WINDOW
-    if total - len(member) <= bound:
+    if public_count <= bound:
         public = fts_rows(session, fts.public, within=fts.within)
     else:
         newest = f" ORDER BY rowid DESC LIMIT {bound}"
@@ -177,9 +181,11 @@ def sqlite_ranked(
 def sqlite_rest(
     session: Session, fts: Fts, ranked: set[int], skip: int, count: int
 ) -> list[tuple[int, float]]:
-    """Hits past the ranked candidates, newest first (no score): `count` after `skip`."""
+    """Hits past the ranked candidates, newest first (no score): `count` after `skip`, read
+    newest first and stopped there."""
+    read = "" if fts.within else f" LIMIT {skip + count + len(ranked)}"
     rows = fts_rows(
-        session, fts.public, within=fts.within, tail=" ORDER BY rowid DESC", scored=False
+        session, fts.public, within=fts.within, tail=" ORDER BY rowid DESC" + read, scored=False
     )
     rest = [pair for pair in rows if pair[0] not in ranked]
     return rest[skip : skip + count]

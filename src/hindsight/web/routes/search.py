@@ -15,7 +15,12 @@ from hindsight.domain.access import Actor
 from hindsight.domain.search import FACETS, SearchHit
 from hindsight.errors import HindsightError
 from hindsight.services.database import Session
-from hindsight.services.search import FACET_LABELS, SearchPage, search_postmortems
+from hindsight.services.search import (
+    FACET_LABELS,
+    TOTAL_BOUND,
+    SearchPage,
+    search_postmortems,
+)
 from hindsight.web.deps import SESSION, page_actor, render
 from hindsight.web.routes.api import ACTOR, ERRORS
 
@@ -128,7 +133,14 @@ class FacetValueRead(BaseModel):
 
 class SearchRead(BaseModel):
     query: str = Field(description="The query as it was read (words, phrases, OR, -excluded).")
-    total: int
+    total: int = Field(
+        description="How many postmortems match; if `total_is_lower_bound`, more than this "
+        f"many (hits are counted up to {TOTAL_BOUND:,}, and pages reach that far)."
+    )
+    total_is_lower_bound: bool = Field(
+        description="True when more hits match than were counted: `total` is then the bound "
+        f'({TOTAL_BOUND:,}), as Elasticsearch\'s `total.relation` "gte".'
+    )
     limit: int
     offset: int
     items: list[SearchHitRead]
@@ -138,7 +150,7 @@ class SearchRead(BaseModel):
     )
     facets_over: int = Field(
         description="How many hits the facet counts cover: all of them (= total) up to "
-        "1,000, else the 1,000 best ranked."
+        "1,000, else the 1,000 best ranked (a sample: say so when showing them)."
     )
     suggestions: list[str] = Field(description="When nothing matched: what might.")
 
@@ -168,6 +180,7 @@ def search_read(page: SearchPage) -> SearchRead:
     return SearchRead(
         query=page.query,
         total=results.total,
+        total_is_lower_bound=results.total_is_lower_bound,
         limit=results.limit,
         offset=results.offset,
         items=[_hit(hit) for hit in results.hits],
@@ -188,7 +201,12 @@ async def search_api(
         description='Words (all must match), "quoted phrases", OR, and -excluded words.',
     ),
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0, le=10_000_000),
+    offset: int = Query(
+        0,
+        ge=0,
+        le=10_000_000,
+        description=f"Results are paged up to the first {TOTAL_BOUND:,}: from there, a 400.",
+    ),
     archived: bool = Query(False, description="Include archived incidents."),
     service: list[str] = Query([]),
     severity: list[str] = Query([]),
