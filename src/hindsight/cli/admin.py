@@ -64,7 +64,7 @@ def serve(
     import uvicorn
 
     from hindsight.web.access_log import send_access_log_to
-    from hindsight.web.app import create_app, prepare_database
+    from hindsight.web.app import create_app, freeze_start_up_objects, prepare_database
 
     current = state(ctx)
     send_access_log_to(sys.stderr)  # one line per request (HINDSIGHT_ACCESS_LOG=false: none)
@@ -81,6 +81,7 @@ def serve(
     console.print(f"Hindsight is serving on http://{host}:{port}  (Ctrl+C to stop)")
     if workers == 1:
         app = create_app(current.settings, current.open())
+        freeze_start_up_objects()
         # The app believes X-Forwarded-For only from `forwarded_allow_ips` (none by default);
         # uvicorn's own handling would trust 127.0.0.1.
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -59,7 +59,11 @@ def bucket_of(value: float) -> int:
 class Histogram:
     """Counts and sums per bucket of a set of non-negative values."""
 
-    buckets: dict[int, list[float]] = field(default_factory=dict)  # bucket -> [count, sum]
+    # bucket -> count, and bucket -> sum: two maps of numbers rather than a list per bucket,
+    # so that a dashboard's tens of thousands of buckets are not as many objects for the
+    # garbage collector to visit.
+    counts: dict[int, float] = field(default_factory=dict)
+    totals: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, values: Iterable[float]) -> Histogram:
@@ -75,24 +79,23 @@ class Histogram:
 
     def add_bucket(self, bucket: int, count: float, total: float) -> None:
         """Count `count` values summing to `total` in `bucket` (negative counts subtract)."""
-        found = self.buckets.setdefault(bucket, [0.0, 0.0])
-        found[0] += count
-        found[1] += total
+        self.counts[bucket] = self.counts.get(bucket, 0.0) + count
+        self.totals[bucket] = self.totals.get(bucket, 0.0) + total
 
     def merge(self, other: Histogram) -> None:
         """Add another histogram's values to this one."""
-        for bucket, (count, total) in other.buckets.items():
-            self.add_bucket(bucket, count, total)
+        for bucket, count in other.counts.items():
+            self.add_bucket(bucket, count, other.totals[bucket])
 
     @property
     def count(self) -> int:
         """How many values it holds."""
-        return round(sum(count for count, _ in self.buckets.values()))
+        return round(sum(self.counts.values()))
 
     def _means(self) -> Iterator[tuple[int, float]]:
         """(count, estimate) per non-empty bucket, lowest first."""
-        for bucket in sorted(self.buckets):
-            count, total = self.buckets[bucket]
+        for bucket in sorted(self.counts):
+            count, total = self.counts[bucket], self.totals[bucket]
             whole = round(count)
             if whole > 0:
                 yield whole, (0.0 if bucket == ZERO_BUCKET else total / count)
