@@ -40,6 +40,7 @@ from hindsight.services.database import Database, open_database
 from hindsight.services.incidents import list_postmortems
 from hindsight.services.search import search_postmortems
 from hindsight.storage.search import match_ids
+from hindsight.web.app import freeze_start_up_objects
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 QUERIES: list[tuple[str, dict[str, list[str]]]] = [
@@ -225,6 +226,11 @@ def _measure(
     seeded = time.perf_counter() - began
     database = open_database(url)
     try:
+        if args.as_served:
+            # As a server is by then: warm (one untimed round), its start-up objects frozen
+            # out of the collector's full passes (web/app.freeze_start_up_objects).
+            in_process(database, 1)
+            freeze_start_up_objects()
         times = in_process(database, args.repeats)
         totals = _totals(database)
     finally:
@@ -258,6 +264,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument(
+        "--as-served",
+        action="store_true",
+        help="time in-process after one untimed round and with start-up objects frozen, as "
+        "`hindsight serve` runs (without: from cold, the collector visiting everything)",
+    )
     parser.add_argument("--url", help="a database seeded before, measured as it is")
     parser.add_argument("--size", type=int, default=0, help="how many incidents --url holds")
     args = parser.parse_args(argv)

@@ -25,6 +25,16 @@ def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+def plan_each_search(session: Session) -> None:
+    """PostgreSQL: plan each of this transaction's statements for its own values. psycopg
+    prepares a statement run five times and PostgreSQL may then keep one generic plan, but
+    the best plan of a search depends on how many incidents hold its words: with the generic
+    plan "rollback" took 317 ms a search against 89 ms planned each time (the 14 bench
+    queries interleaved at 100,000 incidents: p95 311 → 90 ms). Nothing on SQLite."""
+    if not is_sqlite(session):
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 @dataclass(frozen=True)
 class Access:
     """Which index flags hide a hit: `never` from this reader, `unless_member` unless the

@@ -13,7 +13,7 @@ from hindsight.domain.access import Actor
 from hindsight.domain.search import SearchHit, SearchQuery, SearchResults
 from hindsight.storage.models import IncidentRow
 from hindsight.storage.search import postgres, sqlite
-from hindsight.storage.search.access import Access, is_sqlite
+from hindsight.storage.search.access import Access, is_sqlite, plan_each_search
 from hindsight.storage.search.facets import count_facets
 from hindsight.storage.search.postgres import Pg, pg_count, pg_ranked, pg_rest
 from hindsight.storage.search.snippets import snippets
@@ -94,6 +94,7 @@ def search(
     the page from the ranked hits, or past them from the rest newest first, never past the
     bound; the page's details and marked snippets; facet counts over the best FACET_WINDOW
     ranked hits (fewer, on PostgreSQL, past its RANK_WINDOW)."""
+    plan_each_search(session)
     access = Access.of(actor, include_archived=include_archived)
     total_bound = TOTAL_BOUND if total_bound is None else total_bound
     end = min(offset + limit, total_bound)
