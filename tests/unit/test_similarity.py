@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from hindsight.analysis.recurrence import Earlier, recurrence_findings, summarize_actions
 from hindsight.analysis.similarity import (
@@ -20,7 +21,7 @@ from hindsight.analysis.similarity import (
     score_candidates,
     tokenize,
 )
-from hindsight.analysis.similarity_index import Parts, SimilarityIndex
+from hindsight.analysis.similarity_index import Parts, SimilarityIndex, one_blas_thread
 from hindsight.domain.actions import ActionItem
 from hindsight.services import embeddings
 from hindsight.services.embeddings import decode_vector, default_embedder, encode_vector
@@ -106,6 +107,32 @@ def test_a_ranking_explained_later_matches_one_explained_at_once() -> None:
     assert explained[0].why.terms and explained[0].why.tags == ("tls",)
     with pytest.raises(AssertionError):
         explain_match(index, at_once, query, at_once.matches[0])
+
+
+def test_an_incident_without_a_vector_has_no_cosine_and_the_others_are_unchanged() -> None:
+    query = _profile(0, "ingress certificate expired", [1.0, 0.0, 0.1])
+    pool = [
+        _profile(1, "the ingress certificate expired", [0.9, 0.1, 0.1]),
+        _profile(2, "certificate renewal failed", None),
+        _profile(3, "disk full", [-1.0, 0.2, 0.0]),
+    ]
+    parts = SimilarityIndex([*pool, query]).parts(query)
+    assert np.isnan(parts.semantic[1]) and not np.isnan(parts.semantic[[0, 2, 3]]).any()
+    assert parts.semantic[0] > parts.semantic[2] and parts.semantic.dtype == np.float64
+    assert parts.semantic[3] == pytest.approx(1.0)
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_runs_on_one_thread_while_any_lookup_holds_it_then_as_before() -> None:
+    before = _blas_threads()
+    with one_blas_thread():
+        with one_blas_thread():
+            assert all(n == 1 for n in _blas_threads())
+        assert all(n == 1 for n in _blas_threads())  # the outer holder still has it
+    assert _blas_threads() == before
 
 
 def _item(title: str, kind: str, status: str = "open", reason: str = "") -> ActionItem:

@@ -6,18 +6,26 @@ values; services/similar_index.py keeps one per process in step with the databas
 
 Every query is answered by whole-array operations, so the cost grows with the archive only as
 fast as numpy walks arrays (a matrix-vector product, a few bincounts), never as Python loops.
+The matrix-vector product runs on one BLAS thread (`one_blas_thread`): it is bound by memory,
+not arithmetic (100 MB read at 100,000 incidents), and on a busy machine a second thread mostly
+waits to be scheduled (docs/benchmarks.md: about 5 ms on one thread, 8-16 ms on two).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -77,6 +85,35 @@ class _Vocabulary(dict[str, int]):
 
 def _stamp(at: dt.datetime) -> float:
     return at.timestamp()
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None  # threadpoolctl's limiter while any lookup holds one thread
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with BLAS on one thread. The thread count is process-wide, so it is
+    counted: the first of concurrent lookups sets it, the last one restores it."""
+    global _blas_users, _blas_limit
+    with _BLAS_LOCK:
+        if _blas_users == 0:
+            _blas_limit = _blas().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 class SimilarityIndex:
@@ -154,11 +191,12 @@ class SimilarityIndex:
         with its length norm, so a query only multiplies by idf."""
         self.lengths = lengths
         self.avgdl = float(lengths.mean()) if len(lengths) and lengths.mean() else 1.0
-        docs = [np.full(len(t), n, dtype=np.int32) for n, t in enumerate(terms)]
+        sizes = np.fromiter(map(len, terms), np.int64, count=len(terms))
+        docs = np.repeat(np.arange(len(terms), dtype=np.int32), sizes)
         term_of = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32)
         order = np.argsort(term_of, kind="stable")  # documents stay in order within a term
         term_of = term_of[order]
-        doc_of = (np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32))[order]
+        doc_of = docs[order]
         tf = (np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))[order]
         tf = tf.astype(np.float64)
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[doc_of] / self.avgdl)
@@ -187,6 +225,7 @@ class SimilarityIndex:
         )
         matrix -= self.center
         matrix[~self.has_vector] = 0.0
+        self._without_vector = np.flatnonzero(~self.has_vector)  # few or none: cheap to mask
         norms = np.linalg.norm(matrix, axis=1)
         self._vectors = matrix / np.where(norms == 0, 1.0, norms)[:, None]
 
@@ -234,8 +273,9 @@ class SimilarityIndex:
         if has_vector and size:
             target = np.asarray(query.vector, dtype=np.float32) - self.center
             target /= float(np.linalg.norm(target)) or 1.0
-            cosines = self._vectors @ target
-            semantic[self.has_vector] = cosines[self.has_vector]
+            with one_blas_thread():
+                semantic = (self._vectors @ target).astype(np.float64)
+            semantic[self._without_vector] = np.nan
         return Parts(
             lexical, semantic, self._structured(query), self_score, weights, bool(has_vector)
         )

@@ -67,10 +67,13 @@ def clear_indexes() -> None:
 
 def _version(session: Session) -> tuple[Any, ...]:
     """This process's change counter and the newest change of profiles and of incidents: two
-    look-ups at the end of an index each. (A deleted incident is not noticed here; the
-    lookup's check against the database drops it from the results.)"""
-    profiles = session.scalar(select(func.max(IncidentProfileRow.updated_at)))
-    incidents = session.scalar(select(func.max(IncidentRow.updated_at)))
+    look-ups at the end of an index each, in one statement. (A deleted incident is not noticed
+    here; the lookup's check against the database drops it from the results.)"""
+    newest = select(
+        select(func.max(IncidentProfileRow.updated_at)).scalar_subquery(),
+        select(func.max(IncidentRow.updated_at)).scalar_subquery(),
+    )
+    profiles, incidents = session.execute(newest).one()
     return (_CHANGES, profiles, incidents)
 
 
