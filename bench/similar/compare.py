@@ -9,14 +9,17 @@ with `git archive` into a temporary folder), the other from this checkout. Steps
    worker, the two taking turns on each incident (who goes first alternates), so both see the
    same machine load; p50 and p95 of each, and their ratio.
 Usage (timed: hold the bench lock; the incidents are those bench/similar/latency.py picks):
-    .venv/bin/python bench/similar/compare.py DATABASE_URL [REV] [QUERIES] [CHECK]
-REV defaults to where this branch left main; QUERIES to 100, CHECK to 200. Wall time and the
-worker's CPU time are both reported: on a shared machine the CPU time moves less with the load.
-REV's code may migrate the database to its own head: run it on a copy.
+    .venv/bin/python bench/similar/compare.py DATABASE_URL [--old REV] [--new REV]
+        [--queries 100] [--check 200]
+--old defaults to where HEAD left main, --new to this checkout's src/ as it is (a revision
+there makes sure the code measured is the code committed). Wall time and the worker's CPU time
+are both reported: on a shared machine the CPU time moves less with the load. Either revision
+may migrate the database to its own head: run it on a copy.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
@@ -101,9 +104,10 @@ def _merge_base() -> str:
     return found.stdout.strip()[:12]
 
 
-def _old_source(rev: str, folder: Path) -> Path:
+def _source(rev: str, folder: Path) -> Path:
     """REV's src/ extracted into `folder`."""
-    archive = folder / "old.tar"
+    folder.mkdir()
+    archive = folder / "src.tar"
     subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, "src"], check=True)
     with tarfile.open(archive) as tar:
         tar.extractall(folder, filter="data")
@@ -134,15 +138,20 @@ def _sample(url: str, queries: int, check: int) -> tuple[str, list[str], list[st
 
 
 def main() -> None:
-    url = sys.argv[1]
-    rev = sys.argv[2] if len(sys.argv) > 2 else _merge_base()
-    queries = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-    check = int(sys.argv[4]) if len(sys.argv) > 4 else 200
-    first, timed, checked = _sample(url, queries, check)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("url")
+    parser.add_argument("--old", help="the revision to compare (default: where HEAD left main)")
+    parser.add_argument("--new", help="a revision instead of this checkout's src/ as it is")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--check", type=int, default=200)
+    args = parser.parse_args()
+    url, old = args.url, args.old or _merge_base()
+    first, timed, checked = _sample(url, args.queries, args.check)
     with tempfile.TemporaryDirectory() as folder:
+        new_src = _source(args.new, Path(folder) / "new") if args.new else ROOT / "src"
         workers = [
-            Worker(rev, _old_source(rev, Path(folder)), url),
-            Worker("new", ROOT / "src", url),
+            Worker(old, _source(old, Path(folder) / "old"), url),
+            Worker(f"new ({args.new or 'checkout'})", new_src, url),
         ]
         for worker in workers:
             print(f"{worker.name}: Hindsight from {worker.source}")
@@ -175,10 +184,12 @@ def main() -> None:
             f"CPU p50 {statistics.median(cpu[name]) * 1000:6.1f} ms   "
             f"p95 {_percentile(cpu[name], 0.95) * 1000:6.1f} ms"
         )
-    old_values, new_values = timings[rev], timings["new"]
+    (old_values, old_cpu), (new_values, new_cpu) = ((timings[w.name], cpu[w.name]) for w in workers)
     print(
-        f"new / {rev}: p50 {statistics.median(new_values) / statistics.median(old_values):.2f}x, "
-        f"p95 {_percentile(new_values, 0.95) / _percentile(old_values, 0.95):.2f}x"
+        f"new / old: p50 {statistics.median(new_values) / statistics.median(old_values):.2f}x, "
+        f"p95 {_percentile(new_values, 0.95) / _percentile(old_values, 0.95):.2f}x; CPU p50 "
+        f"{statistics.median(new_cpu) / statistics.median(old_cpu):.2f}x, "
+        f"p95 {_percentile(new_cpu, 0.95) / _percentile(old_cpu, 0.95):.2f}x"
     )
 
 
