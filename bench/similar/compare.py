@@ -2,7 +2,8 @@
 
 Two worker processes serve one database: one imports Hindsight from REV (its `src/`, taken
 with `git archive` into a temporary folder), the other from this checkout. Steps:
-1. each worker's first lookup loads its similarity index (timed, one worker after the other);
+1. each worker loads its similarity index (timed, one after the other; `--loads` times each,
+   who goes first alternating);
 2. the same CHECK incidents are asked of both with `find_similar(limit=15)`: the JSON of the
    answers (keys, scores, parts, whys, suggestion, links) must be identical;
 3. QUERIES lookups (`find_similar`, limit 5, what "Seen before" asks) are timed in each
@@ -10,7 +11,7 @@ with `git archive` into a temporary folder), the other from this checkout. Steps
    same machine load; p50 and p95 of each, and their ratio.
 Usage (timed: hold the bench lock; the incidents are those bench/similar/latency.py picks):
     .venv/bin/python bench/similar/compare.py DATABASE_URL [--old REV] [--new REV]
-        [--queries 100] [--check 200]
+        [--queries 100] [--check 200] [--loads 1]
 --old defaults to where HEAD left main, --new to this checkout's src/ as it is (a revision
 there makes sure the code measured is the code committed). Wall time and the worker's CPU time
 are both reported: on a shared machine the CPU time moves less with the load. Either revision
@@ -35,17 +36,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _worker(url: str) -> None:
-    """Answer the driver's commands, one JSON line each: `first KEY`, `top KEY`, `time KEY`."""
+    """Answer the driver's commands, one JSON line each: `load KEY` (forget the index, then a
+    lookup), `top KEY`, `time KEY`."""
     import hindsight
     from hindsight.services.database import open_database
     from hindsight.services.embeddings import WordLlamaEmbedder
     from hindsight.services.similar import find_similar, similar_to_dict
+    from hindsight.services.similar_index import clear_indexes
 
     database = open_database(url)
     embedder = WordLlamaEmbedder()
     print(json.dumps({"source": str(Path(hindsight.__file__).parents[1])}), flush=True)
     for line in sys.stdin:
         command, key = line.split()
+        if command == "load":
+            clear_indexes()
         with database.reading() as session:
             start, cpu = time.perf_counter(), time.process_time()
             found = find_similar(
@@ -144,6 +149,7 @@ def main() -> None:
     parser.add_argument("--new", help="a revision instead of this checkout's src/ as it is")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--check", type=int, default=200)
+    parser.add_argument("--loads", type=int, default=1, help="index loads timed per worker")
     args = parser.parse_args()
     url, old = args.url, args.old or _merge_base()
     first, timed, checked = _sample(url, args.queries, args.check)
@@ -155,9 +161,14 @@ def main() -> None:
         ]
         for worker in workers:
             print(f"{worker.name}: Hindsight from {worker.source}")
-        for worker in workers:
-            seconds = worker.ask("first", first)["seconds"]
-            print(f"{worker.name}: first lookup (loads the index) {seconds:.1f} s", flush=True)
+        for turn in range(args.loads):  # old, new, new, old, …
+            for worker in workers if turn % 2 == 0 else workers[::-1]:
+                answer = worker.ask("load", first)
+                print(
+                    f"{worker.name}: a lookup that loads the index {answer['seconds']:.1f} s "
+                    f"(CPU {answer['cpu']:.1f} s)",
+                    flush=True,
+                )
         differ = 0
         for key in checked:
             old, new = (w.ask("top", key)["result"] for w in workers)
