@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def _worker(url: str) -> None:
                 session, key=key, embedder=embedder, limit=15 if command == "top" else 5
             )
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        answer: dict[str, Any] = {"seconds": seconds, "cpu": cpu}
+        memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        answer: dict[str, Any] = {"seconds": seconds, "cpu": cpu, "max_rss_mb": memory}
         if command == "top":
             answer["result"] = similar_to_dict(found)
         print(json.dumps(answer), flush=True)
@@ -166,7 +168,7 @@ def main() -> None:
                 answer = worker.ask("load", first)
                 print(
                     f"{worker.name}: a lookup that loads the index {answer['seconds']:.1f} s "
-                    f"(CPU {answer['cpu']:.1f} s)",
+                    f"(CPU {answer['cpu']:.1f} s), max RSS {answer['max_rss_mb']} MB",
                     flush=True,
                 )
         differ = 0
