@@ -8,7 +8,7 @@ Every query is answered by whole-array operations, so the cost grows with the ar
 fast as numpy walks arrays (a matrix-vector product, a few bincounts), never as Python loops.
 The matrix-vector product runs on one BLAS thread (`one_blas_thread`): it is bound by memory,
 not arithmetic (100 MB read at 100,000 incidents), and on a busy machine a second thread mostly
-waits to be scheduled (docs/benchmarks.md: about 5 ms on one thread, 8-16 ms on two).
+waits to be scheduled (docs/benchmarks.md: 5-7 ms on one thread, 8 ms or more on two).
 """
 
 from __future__ import annotations
