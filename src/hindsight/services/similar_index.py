@@ -260,9 +260,7 @@ def _patched(
             restricted[row.id] = row.visibility == "restricted"
             archived[row.id] = row.archived_at is not None
     index = loaded.index.with_changes(profiles)
-    stored = session.scalar(
-        select(func.count()).select_from(IncidentProfileRow).join(IncidentRow)
-    )
+    stored = session.scalar(select(func.count()).select_from(IncidentProfileRow).join(IncidentRow))
     if index is None or stored != len(index):
         return None
     grown = np.zeros(len(index) - len(loaded.index), dtype=np.bool_)
