@@ -312,3 +312,56 @@ def test_a_large_index_is_rebuilt_in_the_background_and_kept_until_then(
     with fresh_database.transaction() as session:
         seen = {i.key for i in find_similar(session, key="second-cert").items}
     assert seen == {"first-cert", "third-cert"}
+
+
+def _wait_for_the_rebuild() -> None:
+    for _ in range(200):
+        if not similar_index.rebuilding():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the background rebuild did not end")
+
+
+def test_a_large_index_is_patched_with_what_changed_and_answers_as_a_full_load(
+    fresh_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(similar_index, "BACKGROUND_AT", 1)
+    loads: list[int] = []
+    load = similar_index._load
+    monkeypatch.setattr(similar_index, "_load", lambda *args: loads.append(1) or load(*args))
+    now = dt.datetime.now(dt.UTC)  # patches look for changes by time: stored ones are recent
+    with fresh_database.transaction() as session:
+        _store(session, _cert("first-cert", "Certificate expired on ingress"), now - 3 * DAY)
+        _store(session, _cert("second-cert", "TLS certificate expired again"), now - DAY)
+        _store(session, make_postmortem(key="disk-full", title="Disk full"), now - 2 * DAY)
+    with fresh_database.transaction() as session:
+        assert find_similar(session, key="second-cert").items[0].key == "first-cert"
+    with fresh_database.transaction() as session:  # an edit, a new incident, a restriction
+        update_postmortem(
+            session,
+            key="disk-full",
+            change=lambda pm: replace(pm, title="Certificate expired, disk full", tags=["tls"]),
+            author="test",
+        )
+        _store(session, _cert("third-cert", "Certificate expired a third time"), now - 2 * DAY)
+        update_postmortem(
+            session,
+            key="first-cert",
+            change=lambda pm: replace(pm, visibility="restricted"),
+            author="test",
+        )
+    with fresh_database.transaction() as session:
+        outsider = create_user(
+            session, username="someone", password="correct horse battery", role=Role.EDITOR
+        )
+        find_similar(session, key="second-cert")  # starts the update in the background
+    _wait_for_the_rebuild()
+    with fresh_database.reading() as session:
+        patched = [find_similar(session, key="second-cert", actor=a) for a in (None, outsider)]
+    assert loads == [1]  # patched, not loaded again
+    assert {i.key for i in patched[0].items} == {"first-cert", "third-cert", "disk-full"}
+    assert "first-cert" not in {i.key for i in patched[1].items}
+    similar_index.clear_indexes()
+    with fresh_database.reading() as session:
+        loaded = [find_similar(session, key="second-cert", actor=a) for a in (None, outsider)]
+    assert loaded == patched and loads == [1, 1]

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from hindsight.analysis.recurrence import Earlier, recurrence_findings, summarize_actions
 from hindsight.analysis.similarity import (
@@ -20,7 +21,7 @@ from hindsight.analysis.similarity import (
     score_candidates,
     tokenize,
 )
-from hindsight.analysis.similarity_index import Parts, SimilarityIndex
+from hindsight.analysis.similarity_index import Parts, SimilarityIndex, one_blas_thread
 from hindsight.domain.actions import ActionItem
 from hindsight.services import embeddings
 from hindsight.services.embeddings import decode_vector, default_embedder, encode_vector
@@ -106,6 +107,109 @@ def test_a_ranking_explained_later_matches_one_explained_at_once() -> None:
     assert explained[0].why.terms and explained[0].why.tags == ("tls",)
     with pytest.raises(AssertionError):
         explain_match(index, at_once, query, at_once.matches[0])
+
+
+def test_an_incident_without_a_vector_has_no_cosine_and_the_others_are_unchanged() -> None:
+    query = _profile(0, "ingress certificate expired", [1.0, 0.0, 0.1])
+    pool = [
+        _profile(1, "the ingress certificate expired", [0.9, 0.1, 0.1]),
+        _profile(2, "certificate renewal failed", None),
+        _profile(3, "disk full", [-1.0, 0.2, 0.0]),
+    ]
+    parts = SimilarityIndex([*pool, query]).parts(query)
+    assert np.isnan(parts.semantic[1]) and not np.isnan(parts.semantic[[0, 2, 3]]).any()
+    assert parts.semantic[0] > parts.semantic[2] and parts.semantic.dtype == np.float64
+    assert parts.semantic[3] == pytest.approx(1.0)
+
+
+_WORDS = [
+    "certificate",
+    "expired",
+    "ingress",
+    "disk",
+    "full",
+    "queue",
+    "backlog",
+    "dns",
+    "timeout",
+    "deploy",
+    "rollback",
+]
+
+
+def _pool(seed: int, ids: range) -> list[Profile]:
+    rng = np.random.default_rng(seed)
+    return [
+        _profile(
+            n,
+            " ".join(rng.choice(_WORDS, size=int(rng.integers(2, 9)))),
+            None if n % 7 == 3 else rng.standard_normal(4).tolist(),
+            services=frozenset(rng.choice(["api", "db", "web"], size=int(rng.integers(0, 3)))),
+            tags=frozenset(rng.choice(["tls", "ops"], size=int(rng.integers(0, 2)))),
+        )
+        for n in ids
+    ]
+
+
+def _same_answers(patched: SimilarityIndex, fresh: SimilarityIndex) -> None:
+    assert patched.ids_list == fresh.ids_list and patched.keys == fresh.keys
+    for position in range(len(fresh)):
+        query = replace(_pool(99, range(1))[0], id=-1, terms=(_WORDS[position % 11], "dns"))
+        query = replace(query, services=frozenset({"api"}), happened_at=T + 100 * DAY)
+        a, b = patched.parts(query), fresh.parts(query)
+        for name in ("lexical", "semantic", "structured"):
+            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+        assert a.self_score == b.self_score
+        eligible = fresh.earlier_than(query)
+        assert np.array_equal(patched.earlier_than(query), eligible)
+        assert rank(patched, query, eligible, limit=10) == rank(fresh, query, eligible, limit=10)
+
+
+DAY = dt.timedelta(days=1)
+
+
+def test_a_patched_index_answers_as_one_built_again_from_the_whole_pool() -> None:
+    pool = _pool(1, range(1, 31))
+    changes = [
+        replace(_pool(2, range(4, 5))[0], id=4),  # new words, vector and fields
+        replace(pool[9], vector=None, terms=("brand-new-word", "disk")),  # loses its vector
+        replace(pool[19], terms=(), services=frozenset()),  # loses every word and field
+        *_pool(3, range(40, 42)),  # new incidents, after every indexed one
+    ]
+    by_id = {p.id: p for p in pool} | {p.id: p for p in changes}
+    fresh = SimilarityIndex(by_id[i] for i in sorted(by_id))
+    patched = SimilarityIndex(pool).with_changes(changes)
+    assert patched is not None
+    _same_answers(patched, fresh)
+    # Patched again (and the first index left as it was for lookups still using it).
+    again = patched.with_changes([replace(by_id[40], terms=("queue",))])
+    assert again is not None
+    _same_answers(
+        again,
+        SimilarityIndex(
+            replace(by_id[i], terms=("queue",)) if i == 40 else by_id[i] for i in sorted(by_id)
+        ),
+    )
+    _same_answers(SimilarityIndex(pool).with_changes([]) or fresh, SimilarityIndex(pool))
+
+
+def test_a_patch_that_cannot_keep_the_order_or_the_vector_size_asks_for_a_rebuild() -> None:
+    index = SimilarityIndex(_pool(1, range(10, 20)))
+    assert index.with_changes(_pool(2, range(5, 6))) is None  # below the largest indexed id
+    assert index.with_changes([replace(_pool(2, range(12, 13))[0], vector=[1.0, 2.0])]) is None
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_runs_on_one_thread_while_any_lookup_holds_it_then_as_before() -> None:
+    before = _blas_threads()
+    with one_blas_thread():
+        with one_blas_thread():
+            assert all(n == 1 for n in _blas_threads())
+        assert all(n == 1 for n in _blas_threads())  # the outer holder still has it
+    assert _blas_threads() == before
 
 
 def _item(title: str, kind: str, status: str = "open", reason: str = "") -> ActionItem:

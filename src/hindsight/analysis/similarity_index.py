@@ -6,18 +6,27 @@ values; services/similar_index.py keeps one per process in step with the databas
 
 Every query is answered by whole-array operations, so the cost grows with the archive only as
 fast as numpy walks arrays (a matrix-vector product, a few bincounts), never as Python loops.
+The matrix-vector product runs on one BLAS thread (`one_blas_thread`): it is bound by memory,
+not arithmetic (100 MB read at 100,000 incidents), and on a busy machine a second thread mostly
+waits to be scheduled (docs/benchmarks.md: 5-7 ms on one thread, 8 ms or more on two).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import math
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -79,6 +88,35 @@ def _stamp(at: dt.datetime) -> float:
     return at.timestamp()
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None  # threadpoolctl's limiter while any lookup holds one thread
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with BLAS on one thread. The thread count is process-wide, so it is
+    counted: the first of concurrent lookups sets it, the last one restores it."""
+    global _blas_users, _blas_limit
+    with _BLAS_LOCK:
+        if _blas_users == 0:
+            _blas_limit = _blas().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
 class SimilarityIndex:
     """Profiles of a pool of incidents, for BM25, cosine and shared-field look-ups."""
 
@@ -133,6 +171,111 @@ class SimilarityIndex:
         """Where an incident is in the arrays, or None when it is not indexed."""
         return self._position.get(incident_id)
 
+    def with_changes(self, profiles: Iterable[Profile]) -> SimilarityIndex | None:
+        """A new index, with `profiles` in place of the indexed ones of the same ids and the
+        others (ids past every indexed one) added at the end: the same answers as an index
+        built again from the whole pool, in a fraction of the time (this one is not changed:
+        lookups may be using it). None when it cannot be patched so (an unindexed id below
+        the largest indexed one, a vector of another size than the index's): build it again.
+
+        Steps: copy the per-incident lists and put the changes in; drop the changed
+        incidents' postings and insert their new ones in (term, document) order; weigh every
+        posting again (the mean length changes); centre every vector again (the mean vector
+        changes); move the changed incidents in the structured fields' postings."""
+        changed = {p.id: p for p in profiles}
+        if not changed:
+            return self
+        top = self.ids_list[-1] if self.ids_list else -1
+        added = sorted(i for i in changed if i not in self._position)
+        dims = self._raw.shape[1]
+        if (added and added[0] <= top) or any(
+            p.vector is not None and len(p.vector) != dims for p in changed.values()
+        ):
+            return None
+        new = copy.copy(self)
+        new._patch_rows(changed, added)
+        positions = [new._position[i] for i in sorted(changed, key=new._position.__getitem__)]
+        replaced = np.array([n for n in positions if n < len(self)], dtype=np.int64)
+        new._patch_postings([changed[new.ids_list[n]] for n in positions], positions, replaced)
+        new._patch_vectors([changed[new.ids_list[n]] for n in positions], positions)
+        new._patch_fields([changed[new.ids_list[n]] for n in positions], replaced)
+        return new
+
+    def _patch_rows(self, changed: dict[int, Profile], added: list[int]) -> None:
+        self.ids_list, self.keys = list(self.ids_list), list(self.keys)
+        self.titles, self.created = list(self.titles), list(self.created)
+        self._position = dict(self._position)
+        for incident_id in added:
+            self._position[incident_id] = len(self.ids_list)
+            self.ids_list.append(incident_id)
+            self.keys.append("")
+            self.titles.append("")
+            self.created.append(changed[incident_id].created_at)
+        happened = np.concatenate([self.happened, np.zeros(len(added))])
+        for incident_id, profile in changed.items():
+            n = self._position[incident_id]
+            self.keys[n], self.titles[n], self.created[n] = (
+                profile.key,
+                profile.title,
+                profile.created_at,
+            )
+            happened[n] = _stamp(profile.happened)
+        self.ids = np.array(self.ids_list, dtype=np.int64)
+        self.happened = happened
+        self.created_stamps = np.array([_stamp(c) for c in self.created], dtype=np.float64)
+
+    def _patch_postings(
+        self, profiles: list[Profile], positions: list[int], replaced: npt.NDArray[np.int64]
+    ) -> None:
+        self.vocabulary = _Vocabulary(self.vocabulary)
+        term_of = np.repeat(np.arange(len(self.df), dtype=np.int32), np.diff(self._starts))
+        keep = ~np.isin(self._docs, replaced)
+        term_of, doc_of, tf = term_of[keep], self._docs[keep], self._tf[keep]
+        lengths = np.concatenate([self.lengths, np.zeros(len(self) - len(self.lengths))])
+        terms, docs, counts = [], [], []
+        for n, profile in zip(positions, profiles, strict=True):
+            unique, count = self._term_counts(profile.terms)
+            terms.append(unique)
+            counts.append(count.astype(np.int32))
+            docs.append(np.full(len(unique), n, dtype=np.int32))
+            lengths[n] = len(profile.terms)
+        new_terms, new_docs = np.concatenate(terms), np.concatenate(docs)
+        new_key = (new_terms.astype(np.int64) << 32) | new_docs
+        order = np.argsort(new_key, kind="stable")
+        at = np.searchsorted((term_of.astype(np.int64) << 32) | doc_of, new_key[order])
+        self._set_postings(
+            np.insert(term_of, at, new_terms[order]),
+            np.insert(doc_of, at, new_docs[order]),
+            np.insert(tf, at, np.concatenate(counts)[order]),
+            lengths,
+        )
+
+    def _patch_vectors(self, profiles: list[Profile], positions: list[int]) -> None:
+        grown = len(self) - len(self._raw)
+        raw = np.concatenate([self._raw, np.zeros((grown, self._raw.shape[1]), np.float32)])
+        has_vector = np.concatenate([self.has_vector, np.zeros(grown, dtype=np.bool_)])
+        for n, profile in zip(positions, profiles, strict=True):
+            has_vector[n] = profile.vector is not None
+            raw[n] = 0.0 if profile.vector is None else np.asarray(profile.vector, np.float32)
+        self._set_vectors(raw, has_vector)
+
+    def _patch_fields(self, profiles: list[Profile], replaced: npt.NDArray[np.int64]) -> None:
+        fields: dict[str, dict[str, npt.NDArray[np.int64]]] = {}
+        for name, found in self._fields.items():
+            moved: dict[str, list[int]] = defaultdict(list)
+            for profile in profiles:
+                for value in getattr(profile, name):
+                    moved[value].append(self._position[profile.id])
+            kept = {
+                value: docs[~np.isin(docs, replaced)] if len(replaced) else docs
+                for value, docs in found.items()
+            }
+            for value, docs in moved.items():
+                before = kept.get(value, np.zeros(0, dtype=np.int64))
+                kept[value] = np.union1d(before, np.array(docs, dtype=np.int64))
+            fields[name] = {value: docs for value, docs in kept.items() if len(docs)}
+        self._fields = fields
+
     # -- building ---------------------------------------------------------------------------
 
     def _term_counts(
@@ -150,20 +293,33 @@ class SimilarityIndex:
         counts: list[npt.NDArray[np.int64]],
         lengths: Floats,
     ) -> None:
-        """One (document, weight) array pair sorted by term: the BM25 term-frequency part
-        with its length norm, so a query only multiplies by idf."""
+        """The (term, document, count) of every posting, sorted by term then document."""
+        sizes = np.fromiter(map(len, terms), np.int64, count=len(terms))
+        docs = np.repeat(np.arange(len(terms), dtype=np.int32), sizes)
+        term_of = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32)
+        # Stable, so documents stay in order within a term; numpy sorts 16-bit keys by radix
+        # (a fifth of the time for 20 million postings), so a vocabulary that fits uses them.
+        keys = term_of.astype(np.uint16) if len(self.vocabulary) <= 1 << 16 else term_of
+        order = np.argsort(keys, kind="stable")
+        tf = (np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))[order]
+        self._set_postings(term_of[order], docs[order], tf.astype(np.int32), lengths)
+
+    def _set_postings(
+        self,
+        term_of: npt.NDArray[np.int32],
+        doc_of: npt.NDArray[np.int32],
+        tf: npt.NDArray[np.int32],
+        lengths: Floats,
+    ) -> None:
+        """Weigh the postings: the BM25 term-frequency part with its length norm, so that a
+        query only multiplies by idf; one slice of `_docs` and `_weights` per term."""
         self.lengths = lengths
         self.avgdl = float(lengths.mean()) if len(lengths) and lengths.mean() else 1.0
-        docs = [np.full(len(t), n, dtype=np.int32) for n, t in enumerate(terms)]
-        term_of = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32)
-        order = np.argsort(term_of, kind="stable")  # documents stay in order within a term
-        term_of = term_of[order]
-        doc_of = (np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32))[order]
-        tf = (np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))[order]
-        tf = tf.astype(np.float64)
+        counts = tf.astype(np.float64)
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[doc_of] / self.avgdl)
-        self._weights = (tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float32)
+        self._weights = (counts * (BM25_K1 + 1) / (counts + norm)).astype(np.float32)
         self._docs = doc_of
+        self._tf = tf  # kept for `with_changes`, which weighs every posting again
         size = len(self.vocabulary)
         self._words = list(self.vocabulary)  # term ids are insertion order
         self._starts = np.searchsorted(term_of, np.arange(size + 1)).astype(np.int64)
@@ -171,22 +327,28 @@ class SimilarityIndex:
 
     def _build_vectors(self, vectors: list[Vector | None]) -> None:
         dims = next((len(v) for v in vectors if v is not None), 0)
-        self.has_vector = np.array(
-            [v is not None and len(v) == dims for v in vectors], dtype=np.bool_
-        )
-        matrix = np.zeros((len(vectors), dims), dtype=np.float32)
+        has_vector = np.array([v is not None and len(v) == dims for v in vectors], dtype=np.bool_)
+        raw = np.zeros((len(vectors), dims), dtype=np.float32)
         for n, vector in enumerate(vectors):
-            if self.has_vector[n]:
-                matrix[n] = np.asarray(vector, dtype=np.float32)
+            if has_vector[n]:
+                raw[n] = np.asarray(vector, dtype=np.float32)
+        self._set_vectors(raw, has_vector)
+
+    def _set_vectors(self, raw: npt.NDArray[np.float32], has_vector: Mask) -> None:
+        """Centre the vectors on their mean and scale each to unit length (`raw` is kept for
+        `with_changes`, which centres them again on the new mean)."""
+        self._raw = raw
+        self.has_vector = has_vector
         # Static embeddings of long texts share a common direction; without it the cosine
         # compares what is particular to each incident.
         self.center = (
-            matrix[self.has_vector].mean(axis=0)
-            if self.has_vector.sum() > 1
-            else np.zeros(dims, dtype=np.float32)
+            raw[has_vector].mean(axis=0)
+            if has_vector.sum() > 1
+            else np.zeros(raw.shape[1], dtype=np.float32)
         )
-        matrix -= self.center
-        matrix[~self.has_vector] = 0.0
+        matrix = raw - self.center
+        matrix[~has_vector] = 0.0
+        self._without_vector = np.flatnonzero(~has_vector)  # few or none: cheap to mask
         norms = np.linalg.norm(matrix, axis=1)
         self._vectors = matrix / np.where(norms == 0, 1.0, norms)[:, None]
 
@@ -234,8 +396,9 @@ class SimilarityIndex:
         if has_vector and size:
             target = np.asarray(query.vector, dtype=np.float32) - self.center
             target /= float(np.linalg.norm(target)) or 1.0
-            cosines = self._vectors @ target
-            semantic[self.has_vector] = cosines[self.has_vector]
+            with one_blas_thread():
+                semantic = (self._vectors @ target).astype(np.float64)
+            semantic[self._without_vector] = np.nan
         return Parts(
             lexical, semantic, self._structured(query), self_score, weights, bool(has_vector)
         )

@@ -66,7 +66,7 @@ def refresh_profile(
     values["happened_at"] = happened_at(postmortem)
     _store(session, row, incident_id, values)
     session.flush()
-    note_profile_change()
+    note_profile_change([incident_id])
     return True
 
 
@@ -83,7 +83,7 @@ def refresh_profiles_of(
     hundreds of MB for long reports."""
     model = resolve(embedder)
     ids = sorted(postmortems)
-    changed = 0
+    changed: list[int] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = {
@@ -100,11 +100,11 @@ def refresh_profiles_of(
             values = _values(text, categories, fingerprint, model, now)
             values["happened_at"] = happened_at(postmortems[incident_id])
             _store(session, row, incident_id, values)
-            changed += 1
+            changed.append(incident_id)
     session.flush()
     if changed:
-        note_profile_change()
-    return changed
+        note_profile_change(changed)
+    return len(changed)
 
 
 def _identity(postmortem: Postmortem, model: Embedder | None) -> tuple[str, list[str], str]:

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, select
+from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hindsight.analysis.recurrence import summarize_actions
@@ -120,17 +120,41 @@ def _eligible(
     return eligible
 
 
+@dataclass(frozen=True)
+class _Current:
+    """What the database says now of a match: its key, title and creation time, and whether
+    the reader's incident has dismissed it as a recurrence."""
+
+    key: str
+    title: str
+    created_at: dt.datetime
+    dismissed: bool
+
+
 def _still_visible(
-    session: Session, matches: Sequence[Match], actor: Actor | None
-) -> dict[int, tuple[str, str, dt.datetime]]:
-    """Key, title and creation time of the matches `actor` may see now, from the database:
-    the index may predate an archive, a deletion or a change of visibility."""
+    session: Session, row_id: int, matches: Sequence[Match], actor: Actor | None
+) -> dict[int, _Current]:
+    """The matches `actor` may see now, from the database in one statement: the index may
+    predate an archive, a deletion or a change of visibility (or of a title)."""
+    dismissed = (
+        select(RecurrenceDismissalRow.id)
+        .where(
+            RecurrenceDismissalRow.incident_id == row_id,
+            RecurrenceDismissalRow.other_id == IncidentRow.id,
+        )
+        .exists()
+    )
     columns = cast(
         Select[Any],
-        select(IncidentRow.id, IncidentRow.key, IncidentRow.title, IncidentRow.created_at),
+        select(
+            IncidentRow.id, IncidentRow.key, IncidentRow.title, IncidentRow.created_at, dismissed
+        ),
     )
     query = visible_to(columns, actor).where(IncidentRow.id.in_([m.id for m in matches]))
-    return {id_: (key, title, at) for id_, key, title, at in session.execute(query)}
+    return {
+        id_: _Current(key, title, at, bool(gone))
+        for id_, key, title, at, gone in session.execute(query)
+    }
 
 
 def _links(session: Session, row_id: int, actor: Actor | None) -> list[LinkedIncident]:
@@ -145,13 +169,6 @@ def _links(session: Session, row_id: int, actor: Actor | None) -> list[LinkedInc
         LinkedIncident(key, title, at, earlier)
         for key, title, at, earlier in session.execute(visible_to(query, actor, archived=None))
     ]
-
-
-def _dismissed(session: Session, row_id: int) -> set[int]:
-    query = select(RecurrenceDismissalRow.other_id).where(
-        RecurrenceDismissalRow.incident_id == row_id
-    )
-    return set(session.scalars(query))
 
 
 def find_similar(
@@ -179,27 +196,27 @@ def find_similar(
         use_semantic=model is not None,
         explain=False,
     )
-    visible = _still_visible(session, ranking.matches, actor)
+    visible = _still_visible(session, row_id, ranking.matches, actor)
     shown = [m for m in ranking.matches if m.id in visible][:limit]
     matches = [explain_match(loaded.index, ranking, query, m) for m in shown]
     links = _links(session, row_id, actor)
     linked = {link.key for link in links}
     items = [
         SimilarIncident(
-            key=visible[m.id][0],
-            title=visible[m.id][1],
-            created_at=visible[m.id][2],
+            key=visible[m.id].key,
+            title=visible[m.id].title,
+            created_at=visible[m.id].created_at,
             score=round(m.score, 3),
             lexical=round(m.lexical, 3),
             semantic=None if m.semantic is None else round(m.semantic, 3),
             structured=round(m.structured, 3),
             why=m.why,
-            linked=visible[m.id][0] in linked,
+            linked=visible[m.id].key in linked,
             recurrence=round(m.recurrence, 3),
         )
         for m in matches
     ]
-    dismissed = _dismissed(session, row_id)
+    dismissed = {m.id for m in shown if visible[m.id].dismissed}
     suggestion = _suggestion(session, loaded, matches, linked, dismissed, threshold)
     note = "" if model is not None else NO_MODEL_NOTE
     return SimilarIncidents(items, ranking.mode, note, suggestion, links)
@@ -256,8 +273,7 @@ def _query_profile(session: Session, row_id: int, key: str, model: Embedder | No
         return make_profile(
             pm, id=row_id, created_at=created, vector=vector, happened_at=happened_at(pm)
         )
-    services = session.scalars(select(ServiceRow.name).where(ServiceRow.incident_id == row_id))
-    tags = session.scalars(select(TagRow.name).where(TagRow.incident_id == row_id))
+    services, tags = _names_of(session, row_id)
     return Profile(
         id=row_id,
         key=key,
@@ -270,6 +286,18 @@ def _query_profile(session: Session, row_id: int, key: str, model: Embedder | No
         vector=decode_vector(stored.vector) if model is not None else None,
         happened_at=stored.happened_at,
     )
+
+
+def _names_of(session: Session, row_id: int) -> tuple[set[str], set[str]]:
+    """The incident's services and tags, in one statement."""
+    services = select(literal("service").label("kind"), ServiceRow.name).where(
+        ServiceRow.incident_id == row_id
+    )
+    tags = select(literal("tag").label("kind"), TagRow.name).where(TagRow.incident_id == row_id)
+    found: dict[str, set[str]] = {"service": set(), "tag": set()}
+    for kind, name in session.execute(union_all(services, tags)):
+        found[kind].add(name)
+    return found["service"], found["tag"]
 
 
 def similar_to_dict(result: SimilarIncidents) -> dict[str, Any]:
