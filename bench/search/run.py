@@ -3,9 +3,9 @@
 For each database (SQLite file, PostgreSQL) and size: seed with bench/web/seed.py
 (`realistic=True`: lines of the real reports in ../shared/data/postmortems), then
 1. in-process: every query of QUERIES through services/search.search_postmortems (one page of
-   20, facets, snippets) as an editor who is a member of 1 % of the restricted incidents, and
-   storage/search.match_ids with a 30-word text (what similar incidents will ask), REPEATS
-   times each, with the incident list's first page (list_postmortems) as the baseline;
+   20, facets, snippets) as an editor who is a member of 1 % of the restricted incidents,
+   REPEATS times each, with the incident list's first page (list_postmortems) as the
+   baseline (similar incidents have their own bench: bench/similar);
 2. under load: `hindsight serve --workers 2` driven by wrk with 20 connections over the search
    page and the search API, with /healthz (the framework's ceiling) in the same run.
 p50/p95/p99 in ms, and each p95 as a ratio of its baseline's. Usage:
@@ -39,7 +39,6 @@ from hindsight.services.accounts import create_token, list_users
 from hindsight.services.database import Database, open_database
 from hindsight.services.incidents import list_postmortems
 from hindsight.services.search import search_postmortems
-from hindsight.storage.search import match_ids
 from hindsight.web.app import freeze_start_up_objects
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -59,11 +58,6 @@ QUERIES: list[tuple[str, dict[str, list[str]]]] = [
     ("outage", {"severity": ["SEV1"]}),
     ("users", {"service": ["checkout"], "open_actions": ["yes"]}),
 ]
-SIMILAR_TEXT = (
-    "The ingress controller pods ran out of memory after a deploy and users could not "
-    "launch their notebooks; we rolled back the helm chart and raised the memory limits "
-    "while the certificate renewal kept failing"
-)
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -107,7 +101,7 @@ def _bench_actor(database: Database) -> Actor:
 def in_process(database: Database, repeats: int) -> dict[str, list[float]]:
     """Wall times (ms) of each operation, every query interleaved with the baseline."""
     actor = _bench_actor(database)
-    times: dict[str, list[float]] = {"baseline: list page 1": [], "search": [], "match_ids": []}
+    times: dict[str, list[float]] = {"baseline: list page 1": [], "search": []}
     per_query: dict[str, list[float]] = {}
     for _round in range(repeats):
         times["baseline: list page 1"] += _timed(
@@ -121,9 +115,6 @@ def in_process(database: Database, repeats: int) -> dict[str, list[float]]:
             took = _timed(database, run, 1)
             times["search"] += took
             per_query.setdefault(query, []).extend(took)
-        times["match_ids"] += _timed(
-            database, lambda s: match_ids(s, SIMILAR_TEXT, actor=actor, limit=50), 1
-        )
     slowest = max(per_query, key=lambda q: _percentiles(per_query[q])[1])
     times[f"search, slowest query ({slowest})"] = per_query[slowest]
     return times

@@ -24,7 +24,7 @@ from hindsight.services.incidents import create_postmortem, update_postmortem
 from hindsight.services.reviews import add_comment
 from hindsight.storage.db import downgrade_database, upgrade_database
 from hindsight.storage.models import IncidentMemberRow, UserRow
-from hindsight.storage.search import match_ids, search
+from hindsight.storage.search import search
 from tests.factories import T0, make_incident, make_postmortem
 
 
@@ -148,23 +148,7 @@ def test_restricted_incidents_never_show_or_count_for_people_who_may_not_see_the
         assert results.total == len(keys), name
         assert ("hush" in dict(results.facets.get("tag", []))) == (len(keys) == 2), name
         assert sum(n for _, n in results.facets["service"]) == len(keys), name
-        ids = match_ids(session, "payroll", actor=people[name], limit=10)
-        assert len(ids) == len(keys), name
     assert search(session, parse_query("hush"), actor=people["outsider"]).total == 0
-
-
-def test_match_ids_ors_the_words_ranks_and_leaves_out_what_is_asked(session: Session) -> None:
-    both = _incident(session, "2024-01-01-a", "Disk full on the database host")
-    one = _incident(session, "2024-01-02-b", "Disk latency")
-    _incident(session, "2024-01-03-c", "Printer on fire")
-    found = match_ids(session, "database disk!", actor=None, limit=10)
-    assert [i for i, _ in found] == [both, one]
-    assert found[0][1] > found[1][1] > 0
-    assert match_ids(session, "database disk", actor=None, limit=1)[0][0] == both
-    assert match_ids(session, "disk", actor=None, limit=10, exclude_ids=[both]) == [
-        (one, pytest.approx(found[1][1], rel=0.5))
-    ]
-    assert match_ids(session, "  !!  ", actor=None, limit=10) == []
 
 
 def test_the_index_follows_edits_comments_archive_and_delete(
@@ -191,7 +175,6 @@ def test_the_index_follows_edits_comments_archive_and_delete(
     assert _find(session, "zookeeper", people["outsider"], include_archived=True) == []
     session.add(IncidentMemberRow(incident_id=hit.incident_id, user_id=people["outsider"].id))
     assert _find(session, "zookeeper", people["outsider"], include_archived=True) == [key]
-    assert match_ids(session, "zookeeper", actor=None, limit=5) == []
     unarchive_incident(session, key=key, author="tester")
     assert _find(session, "zookeeper") == [key]
     delete_incident(session, key=key)
@@ -318,20 +301,6 @@ def test_engine_syntax_in_the_box_is_only_words_to_both_engines(
     results = search(session, parse_query(text), actor=None)
     assert results.total in (0, 1)
     assert session.scalar(text_sql("SELECT count(*) FROM incidents")) == 1
-
-
-def test_match_ids_of_a_long_text_keeps_the_words_fewest_incidents_have(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from hindsight.storage.search import similar
-
-    monkeypatch.setattr(similar, "SIMILAR_TERMS", 2)
-    common = [_incident(session, f"2024-07-0{n}-c", f"Otter incident {n}") for n in range(1, 4)]
-    beaver = _incident(session, "2024-07-05-b", "Beaver dam")
-    found = match_ids(session, "otter beaver dam", actor=None, limit=10)
-    # "otter" is in three incidents, "beaver" and "dam" in one: the rare two are kept.
-    assert [i for i, _ in found] == [beaver]
-    assert set(common).isdisjoint(i for i, _ in found)
 
 
 def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_once(

@@ -14,7 +14,6 @@ from hindsight.domain.search import (
     QuerySyntaxError,
     Segment,
     Term,
-    any_of_words,
     parse_query,
     split_marked,
     to_fts5,
@@ -78,13 +77,6 @@ def test_any_text_is_a_query_or_our_own_error_and_renders_only_safe_characters(
         assert re.fullmatch(r"[\w ]+", quoted)
     outside = re.sub(r'"[^"]*"', "", to_fts5(query))
     assert re.fullmatch(r"[()\sANDORT]*", outside)
-
-
-def test_any_of_words_ors_each_word_once() -> None:
-    query = any_of_words("Disk full, disk slow!")
-    assert query is not None
-    assert to_fts5(query) == '("disk" OR "full" OR "slow")'
-    assert any_of_words("!!!") is None
 
 
 def test_marked_snippets_split_into_matched_and_plain_segments() -> None:

@@ -130,12 +130,6 @@ def parse_query(text: str) -> SearchQuery:
     return SearchQuery(tuple(tuple(g) for g in groups), tuple(excluded))
 
 
-def any_of_words(text: str) -> SearchQuery | None:
-    """A query matching any word of `text` (for 'similar' lookups), or None if it has none."""
-    words = list(dict.fromkeys(_words(text)))[:MAX_TERMS]
-    return SearchQuery((tuple(Term((word,)) for word in words),)) if words else None
-
-
 def _fts5_term(term: Term) -> str:
     # Words hold only \w characters, so a double-quoted FTS5 string needs no escaping.
     return '"' + " ".join(term.words) + '"'

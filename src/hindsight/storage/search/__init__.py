@@ -8,13 +8,13 @@ storage/visibility.py's rule, applied to hits, totals and facet counts alike. Hi
 counted up to TOTAL_BOUND and paged no further (past it the total is a lower bound).
 
 Modules: `results` (a page of results: the steps of one search), `sqlite` and `postgres` (the
-matching, counting and ranking of each engine), `snippets`, `facets`, `similar` (`match_ids`
-for similar-incident lookups) and `access` (who may see which hit, in the index's terms).
+matching, counting and ranking of each engine), `snippets`, `facets` and `access` (who may
+see which hit, in the index's terms). Similar incidents rank from their own in-process index
+(analysis/similarity_index.py), not from here.
 """
 
 from __future__ import annotations
 
 from hindsight.storage.search.results import TOTAL_BOUND, search
-from hindsight.storage.search.similar import match_ids
 
-__all__ = ["TOTAL_BOUND", "match_ids", "search"]
+__all__ = ["TOTAL_BOUND", "search"]

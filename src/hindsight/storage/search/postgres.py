@@ -37,7 +37,7 @@ def _tsquery(value: str, name: str) -> ColumnElement[Any]:
 
 
 def _matching(
-    column: str, value: str, name: str, *, planned: bool = True, table: str = "search_documents"
+    column: str, value: str, name: str, *, table: str = "search_documents"
 ) -> ColumnElement[bool]:
     """`column @@ tsquery`, the tsquery as a scalar subquery: the planner then cannot read how
     many rows a word is in and takes the GIN index for every query. Given the tsquery itself,
@@ -46,9 +46,7 @@ def _matching(
     count "deploy" at 100,000 incidents); and to find the newest head matches it walks the
     primary key backwards testing each row. Both are wrong here, as GIN answers a query of
     words exactly (no recheck) and a bitmap of 60,000 rows costs a few ms."""
-    tsquery = (
-        sa.select(_tsquery(value, name)).scalar_subquery() if planned else _tsquery(value, name)
-    )
+    tsquery = sa.select(_tsquery(value, name)).scalar_subquery()
     return sa.literal_column(f"{table}.{column}").bool_op("@@")(tsquery)
 
 
@@ -60,13 +58,9 @@ class Pg:
         query: SearchQuery,
         access: Access,
         filters: Mapping[str, Sequence[str]],
-        *,
-        planned: bool = True,
     ) -> None:
         docs = documents.c
-        # planned=False: the tsquery as it is, for a statement that scores every match anyway
-        # (similar.match_ids), where the planner's own choice is the faster.
-        self.matches = _matching("document", to_websearch(query), "match", planned=planned)
+        self.matches = _matching("document", to_websearch(query), "match")
         # The filters other than the words; a head match of a query without excluded words
         # is a match (`head` is the first parts of `document`, at the same positions).
         self.filters: list[ColumnElement[bool]] = []
