@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, literal, select
+from sqlalchemy import Select, case, false, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from hindsight.analysis.insights import (
@@ -299,26 +299,24 @@ def _tally_items(
     today: dt.date,
 ) -> None:
     """The part's incidents' items opened, closed and overdue per month, per team now, and
-    the close times by kind and priority: grouped passes over the items' facts."""
+    the close times by kind and priority: one grouped pass over the items' facts for the
+    counts, one read of the close times."""
     items = _narrow(select(Items.incident_id), Items, filters, actor, part)
-    keys = (Items.opened_month, Items.closed_month, Items.team)
-    for (opened, closed_in, team), count in _grouped(session, items, *keys).items():
+    # Overdue in the month of the due date: open items past it (only open items keep a due
+    # date), and items closed after it (their late month).
+    overdue = case((Items.due < today, month_of_date(Items.due)), else_=None)
+    keys = (Items.opened_month, Items.closed_month, Items.team, overdue, Items.late_month)
+    grouped = _grouped(session, items, *keys)
+    for (opened, closed_in, team, overdue_in, late_in), count in grouped.items():
         tallies.opened[opened] += count
         if closed_in:
             tallies.closed[closed_in] += count
             _add_team(tallies, team, closed=count)
         else:
-            _add_team(tallies, team, open_=count)
-    # Overdue in the month of the due date: open items past it, and those closed after it.
-    still_open = items.where(Items.due < today)
-    for (month, team), count in _grouped(
-        session, still_open, month_of_date(Items.due), Items.team
-    ).items():
-        tallies.overdue[month] += count
-        _add_team(tallies, team, late=count)
-    late = items.where(Items.late_month.is_not(None))
-    for (month,), count in _grouped(session, late, Items.late_month).items():
-        tallies.overdue[month] += count
+            _add_team(tallies, team, open_=count, late=count if overdue_in else 0)
+        for month in (overdue_in, late_in):
+            if month:
+                tallies.overdue[month] += count
     times = select(Items.kind, Items.priority, Items.close_s).where(Items.close_s.is_not(None))
     for kind, priority, seconds in _rows(session, _narrow(times, Items, filters, actor, part)):
         tallies.add_close(kind, priority, max(0.0, seconds))
