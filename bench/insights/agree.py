@@ -15,6 +15,7 @@ from typing import Any
 
 from hindsight.services import insights
 from hindsight.services.database import open_database
+from hindsight.services.insight_plan import every_incident_part
 from hindsight.services.insights import InsightFilter, gather_insights, insights_as_dict
 
 TODAY = dt.date(2026, 12, 3)
@@ -44,11 +45,11 @@ def main() -> None:
         "one service, 12 months": {**window, "service": "checkout"},
         "one team, SEV1-SEV2, 2025": {**year, "team": "team-3", "severities": ["SEV1", "SEV2"]},
     }
-    planned = insights._plan
+    planned = insights.plan
 
     def gathered(filters: InsightFilter, facts_only: bool) -> tuple[dict[str, Any], float]:
-        insights._plan = (  # type: ignore[assignment]
-            (lambda f, _: (None, [insights._everything(f)])) if facts_only else planned
+        insights.plan = (  # type: ignore[assignment]
+            (lambda f, _: (None, [every_incident_part(f)])) if facts_only else planned
         )
         try:
             best = float("inf")
@@ -59,7 +60,7 @@ def main() -> None:
                     best = min(best, time.perf_counter() - began)
             return insights_as_dict(found), best * 1000
         finally:
-            insights._plan = planned  # type: ignore[assignment]
+            insights.plan = planned  # type: ignore[assignment]
 
     print("| Filter | incidents | items | largest difference | rollups ms | facts only ms |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -17,6 +17,7 @@ from hindsight.domain.access import Actor
 from hindsight.services import insights
 from hindsight.services.database import Database, open_database
 from hindsight.services.incidents import create_postmortem, utc_now
+from hindsight.services.insight_plan import every_incident_part, plan
 from hindsight.services.insights import InsightFilter, gather_insights, insights_as_dict
 from hindsight.storage.insight_rows import InsightRollupRow
 from tests.integration.test_insights import incident, seed
@@ -100,7 +101,7 @@ FILTERS = [
 def _both(session: Any, filters: InsightFilter, actor: Actor, monkeypatch: Any) -> Any:
     with_rollups = insights_as_dict(gather_insights(session, filters=filters, actor=actor))
     with monkeypatch.context() as patch:
-        patch.setattr(insights, "_plan", lambda f, _: (None, [insights._everything(f)]))
+        patch.setattr(insights, "plan", lambda f, _: (None, [every_incident_part(f)]))
         from_facts = insights_as_dict(gather_insights(session, filters=filters, actor=actor))
     return with_rollups, from_facts
 
@@ -114,7 +115,7 @@ def test_the_rollups_give_the_numbers_of_the_facts_for_every_filter(
         assert session.scalar(select(InsightRollupRow.n).limit(1)) is not None
         # All but the pair (service and team) and the two ranges without a whole month in
         # them use the rollups.
-        used = [insights._plan(InsightFilter(**f), people[who])[0] for f in FILTERS]
+        used = [plan(InsightFilter(**f), people[who])[0] for f in FILTERS]
         assert sum(months is not None for months in used) == 12
         for values in FILTERS:
             filters = InsightFilter(**values)

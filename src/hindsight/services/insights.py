@@ -11,8 +11,9 @@ or analysis JSON:
   incidents the reader may see (membership is checked for those few only), the
   unrestricted ones of a month the range cuts in two, and everything when a service and a
   team are both asked for (no rollup has the pair).
-Both add into the same tallies, with the same histograms, so a number does not depend on
-which answered. Archived incidents are left out as they are from the list.
+Which part answers for what is services/insight_plan.py's `plan`. Both add into the same
+tallies, with the same histograms, so a number does not depend on which answered. Archived
+incidents are left out as they are from the list.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, case, false, func, literal, select
@@ -37,15 +37,21 @@ from hindsight.analysis.insights import (
 from hindsight.analysis.insights import month_of as month_of
 from hindsight.domain.access import Actor
 from hindsight.domain.histograms import SERIOUS, Histogram
-from hindsight.domain.incidents import Severity
-from hindsight.errors import InvalidInputError
 from hindsight.services.incidents import utc_now
+from hindsight.services.insight_plan import (
+    InsightFilter as InsightFilter,
+)
+from hindsight.services.insight_plan import (
+    Months,
+    Part,
+    check_filter,
+    every_incident_part,
+    month_start,
+    plan,
+)
 from hindsight.storage.insight_rollups import (
     ANY_SEVERITY,
-    EVERY_INCIDENT,
     MEASURES,
-    service_scope,
-    team_scope,
 )
 from hindsight.storage.insight_rows import (
     METRIC_COLUMNS,
@@ -70,101 +76,12 @@ Facts = InsightIncidentRow
 Items = InsightItemRow
 
 
-@dataclass(frozen=True)
-class InsightFilter:
-    """Incidents created from `start` to `end` (both included), of a service, with a
-    participant of a team, of some severities; empty values do not filter."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    service: str | None = None
-    team: str | None = None
-    severities: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class _Part:
-    """A slice of the facts to read: incidents with these values of `restricted`, created
-    from `start` (included) to `end` (excluded); None does not bound."""
-
-    restricted: tuple[bool, ...]
-    start: dt.datetime | None
-    end: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class _Months:
-    """The whole months the rollups answer for: from `first` to `last` (None: unbounded), of
-    one scope, for incidents with these values of `restricted`."""
-
-    scope: str
-    first: str | None
-    last: str | None
-    restricted: tuple[bool, ...] = (False,)
-
-
-def _first_of(month: dt.date) -> dt.datetime:
-    return dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
-
-
-def _next_month(moment: dt.datetime) -> dt.datetime:
-    year, month = divmod(moment.year * 12 + moment.month, 12)
-    return dt.datetime(year, month + 1, 1, tzinfo=dt.UTC)
-
-
-def _everything(filters: InsightFilter) -> _Part:
-    """Every incident of the filter's range, restricted or not."""
-    low = dt.datetime.combine(filters.start, dt.time(), dt.UTC) if filters.start else None
-    high = (
-        dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), dt.UTC)
-        if filters.end
-        else None
-    )
-    return _Part((False, True), low, high)
-
-
-def _plan(filters: InsightFilter, actor: Actor | None) -> tuple[_Months | None, list[_Part]]:
-    """Which whole months the rollups answer for (in one scope; restricted incidents too for
-    those who see every incident), and which slices the facts answer for: the restricted
-    incidents others may see (by membership), the days of a month the range cuts, everything
-    when no scope fits."""
-    everything = [_everything(filters)]
-    low, high = everything[0].start, everything[0].end
-    if filters.service and filters.team:
-        return None, everything
-    scope = (
-        service_scope(filters.service)
-        if filters.service
-        else team_scope(filters.team)
-        if filters.team
-        else EVERY_INCIDENT
-    )
-    # Whole months: from the first month starting at or after `low` to the last one ending
-    # at or before `high`.
-    whole_low = None if low is None else low if low.day == 1 else _next_month(low)
-    whole_high = None if high is None else _first_of(high.date())
-    if whole_low is not None and whole_high is not None and whole_low >= whole_high:
-        return None, everything
-    every = sees_everything(actor)
-    restricted = (False, True) if every else (False,)
-    parts = [] if every else [_Part((True,), low, high)]
-    if low is not None and whole_low is not None and low < whole_low:
-        parts.append(_Part(restricted, low, whole_low))
-    if high is not None and whole_high is not None and whole_high < high:
-        parts.append(_Part(restricted, whole_high, high))
-    last = None
-    if whole_high is not None:
-        last = month_of(whole_high - dt.timedelta(days=1))
-    first = month_of(whole_low) if whole_low else None
-    return _Months(scope, first, last, restricted), parts
-
-
 def _narrow(
     query: Select[*tuple[Any, ...]],
     table: type[InsightIncidentRow | InsightFactorRow | InsightItemRow],
     filters: InsightFilter,
     actor: Actor | None,
-    part: _Part,
+    part: Part,
 ) -> Select[*tuple[Any, ...]]:
     """`query` of a facts table narrowed to the chosen incidents of `part` `actor` may see."""
     # The values of `restricted` spelled out, so that the index is searched on the range of
@@ -201,17 +118,6 @@ def _narrow(
     return query
 
 
-def _check(filters: InsightFilter) -> None:
-    known = [s.value for s in Severity]
-    for value in filters.severities:
-        if value not in known:
-            raise InvalidInputError(f"severity: {value!r} is not one of {', '.join(known)}")
-    if filters.start and filters.end and filters.start > filters.end:
-        raise InvalidInputError(
-            f"from: {filters.start} is after to: {filters.end}; swap them or widen the range"
-        )
-
-
 def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> Any:
     """The rows of a query of columns, through the session's connection: plain tuples with no
     ORM loading step (a tenth of the time per row over tens of thousands of rows)."""
@@ -232,7 +138,7 @@ def _grouped(
 
 
 def _tally_incidents(
-    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None, part: _Part
+    session: Session, tallies: Tallies, filters: InsightFilter, actor: Actor | None, part: Part
 ) -> None:
     """Incidents per month and severity, their response times, the serious ones and their
     seconds to publish: one pass over the part's incidents' facts (a covering index); then
@@ -279,7 +185,7 @@ def _tally_recurrences(
         .where(Facts.incident_id.in_(recurring))
         .group_by(Facts.month)
     )
-    every = _everything(filters)
+    every = every_incident_part(filters)
     tallies.recurrences.update(_counts(session, _narrow(query, Facts, filters, actor, every)))
 
 
@@ -295,7 +201,7 @@ def _tally_items(
     tallies: Tallies,
     filters: InsightFilter,
     actor: Actor | None,
-    part: _Part,
+    part: Part,
     today: dt.date,
 ) -> None:
     """The part's incidents' items opened, closed and overdue per month, per team now, and
@@ -364,18 +270,10 @@ def _tally_rollup(
             _add_team(tallies, team, late=n)
 
 
-def _month_start(month: str | None, *, after: bool = False) -> dt.datetime | None:
-    """The first moment of a 'YYYY-MM' month (`after`: of the month after it)."""
-    if month is None:
-        return None
-    start = dt.datetime(int(month[:4]), int(month[5:]), 1, tzinfo=dt.UTC)
-    return _next_month(start) if after else start
-
-
 def _tally_rollups(
     session: Session,
     tallies: Tallies,
-    months: _Months,
+    months: Months,
     filters: InsightFilter,
     today: dt.date,
 ) -> None:
@@ -425,8 +323,8 @@ def _tally_rollups(
             _tally_rollup(tallies, kind, name, month, key, bucket, n, this_month)
     # Open items due earlier this month are overdue since their day: from the items' facts
     # (an index on the due date), as the rollups count by month.
-    start, end = _month_start(months.first), _month_start(months.last, after=True)
-    part = _Part(months.restricted, start, end)
+    start, end = month_start(months.first), month_start(months.last, after=True)
+    part = Part(months.restricted, start, end)
     due = select(Items.team, func.count()).where(
         Items.due >= today.replace(day=1), Items.due < today
     )
@@ -445,11 +343,11 @@ def gather_insights(
     """The dashboard's numbers over the incidents `actor` may see that match `filters`, and
     their action items, from the insights' facts."""
     filters = filters or InsightFilter()
-    _check(filters)
+    check_filter(filters)
     today = today or utc_now().date()
     plan_without_jit(session)
     tallies = Tallies()
-    months, parts = _plan(filters, actor)
+    months, parts = plan(filters, actor)
     if months is not None:
         _tally_rollups(session, tallies, months, filters, today)
     for part in parts:
