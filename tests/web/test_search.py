@@ -48,6 +48,11 @@ def test_every_page_has_a_labelled_search_box_that_slash_focuses(browser_for: Ma
     script = client.get("/static/hindsight.js").text
     assert 'event.key !== "/"' in script and "data-search-box" in script
     assert "Type a word" in client.page("/search")  # the empty state
+    # The page's own form is a <search> landmark, laid out one field under the other (Pico
+    # lays a role=search form out as one row, too narrow on a phone).
+    assert '<search><form method="get" action="/search" class="search-form">' in client.page(
+        "/search?q=payroll"
+    )
 
 
 def test_results_are_ranked_marked_escaped_and_paged(browser_for: Make, incidents: None) -> None:
