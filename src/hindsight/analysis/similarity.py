@@ -24,12 +24,11 @@ from hindsight.analysis.similarity_index import (
     BM25_B,
     BM25_K1,
     QUERY_TERMS,
-    Mask,
     Parts,
     Profile,
     SimilarityIndex,
-    Vector,
 )
+from hindsight.analysis.similarity_values import Mask, Vector
 from hindsight.domain.incidents import Postmortem
 
 __all__ = [

@@ -15,106 +15,23 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import functools
 import math
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import ThreadpoolController
+
+from hindsight.analysis.blas import one_blas_thread as one_blas_thread
+from hindsight.analysis.similarity_values import Floats, Mask, Vector, Vocabulary, stamp
+from hindsight.analysis.similarity_values import Parts as Parts
+from hindsight.analysis.similarity_values import Profile as Profile
 
 BM25_K1 = 1.2
 BM25_B = 0.75
 # The query is a whole report; like Lucene's "more like this", only its most telling terms
 # (highest tf-idf in the pool) are searched for.
 QUERY_TERMS = 25
-
-# An embedding: a sequence of floats or a float32 array.
-Vector = Sequence[float] | npt.NDArray[np.float32]
-Floats = npt.NDArray[np.float64]
-Mask = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What the scorer knows about one incident; `happened_at` orders "earlier" (when the
-    incident started), `created_at` is when it was written down."""
-
-    id: int
-    key: str
-    title: str
-    created_at: dt.datetime
-    terms: tuple[str, ...]
-    services: frozenset[str] = frozenset()
-    categories: frozenset[str] = frozenset()
-    tags: frozenset[str] = frozenset()
-    vector: Vector | None = None
-    happened_at: dt.datetime | None = None
-
-    @property
-    def happened(self) -> dt.datetime:
-        return self.happened_at or self.created_at
-
-
-@dataclass(frozen=True)
-class Parts:
-    """The three similarity parts of every indexed incident for one query, pool-wide arrays
-    (position i is `SimilarityIndex.ids[i]`): raw BM25, centred cosine (NaN without a vector),
-    share of the query's structured fields (0 when the query has none); `self_score` is the
-    BM25 the query gives itself, `terms` its telling terms with their weights."""
-
-    lexical: Floats
-    semantic: Floats
-    structured: Floats
-    self_score: float
-    terms: dict[int, float]
-    has_vector: bool
-
-
-class _Vocabulary(dict[str, int]):
-    """Term ids in order of first sight."""
-
-    def __missing__(self, term: str) -> int:
-        self[term] = number = len(self)
-        return number
-
-
-def _stamp(at: dt.datetime) -> float:
-    return at.timestamp()
-
-
-@functools.cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-_BLAS_LOCK = threading.Lock()
-_blas_users = 0
-_blas_limit: Any = None  # threadpoolctl's limiter while any lookup holds one thread
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run the block with BLAS on one thread. The thread count is process-wide, so it is
-    counted: the first of concurrent lookups sets it, the last one restores it."""
-    global _blas_users, _blas_limit
-    with _BLAS_LOCK:
-        if _blas_users == 0:
-            _blas_limit = _blas().limit(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None
 
 
 class SimilarityIndex:
@@ -127,7 +44,7 @@ class SimilarityIndex:
         self.titles: list[str] = []
         self.created: list[dt.datetime] = []
         happened: list[float] = []
-        self.vocabulary: dict[str, int] = _Vocabulary()
+        self.vocabulary: dict[str, int] = Vocabulary()
         terms: list[npt.NDArray[np.int32]] = []
         counts: list[npt.NDArray[np.int64]] = []
         lengths: list[int] = []
@@ -140,7 +57,7 @@ class SimilarityIndex:
             self.keys.append(profile.key)
             self.titles.append(profile.title)
             self.created.append(profile.created_at)
-            happened.append(_stamp(profile.happened))
+            happened.append(stamp(profile.happened))
             unique, tf = self._term_counts(profile.terms)
             terms.append(unique)
             counts.append(tf)
@@ -155,7 +72,7 @@ class SimilarityIndex:
                     fields[name][value].append(n)
         self.ids = np.array(self.ids_list, dtype=np.int64)
         self.happened = np.array(happened, dtype=np.float64)
-        self.created_stamps = np.array([_stamp(c) for c in self.created], dtype=np.float64)
+        self.created_stamps = np.array([stamp(c) for c in self.created], dtype=np.float64)
         self._position = {i: n for n, i in enumerate(self.ids_list)}
         self._build_postings(terms, counts, np.array(lengths, dtype=np.float64))
         self._build_vectors(vectors)
@@ -219,15 +136,15 @@ class SimilarityIndex:
                 profile.title,
                 profile.created_at,
             )
-            happened[n] = _stamp(profile.happened)
+            happened[n] = stamp(profile.happened)
         self.ids = np.array(self.ids_list, dtype=np.int64)
         self.happened = happened
-        self.created_stamps = np.array([_stamp(c) for c in self.created], dtype=np.float64)
+        self.created_stamps = np.array([stamp(c) for c in self.created], dtype=np.float64)
 
     def _patch_postings(
         self, profiles: list[Profile], positions: list[int], replaced: npt.NDArray[np.int64]
     ) -> None:
-        self.vocabulary = _Vocabulary(self.vocabulary)
+        self.vocabulary = Vocabulary(self.vocabulary)
         term_of = np.repeat(np.arange(len(self.df), dtype=np.int32), np.diff(self._starts))
         keep = ~np.isin(self._docs, replaced)
         term_of, doc_of, tf = term_of[keep], self._docs[keep], self._tf[keep]
@@ -460,7 +377,7 @@ class SimilarityIndex:
     def earlier_than(self, query: Profile) -> Mask:
         """Incidents that happened before `query` (ties: those written down first, then those
         stored first), itself excluded."""
-        when, written = _stamp(query.happened), _stamp(query.created_at)
+        when, written = stamp(query.happened), stamp(query.created_at)
         same = self.happened == when
         tie = (self.created_stamps < written) | (
             (self.created_stamps == written) & (self.ids < query.id)
