@@ -153,6 +153,13 @@ def _newest(session: Session, find: Find, limit: int) -> list[int]:
     return found
 
 
+def _found(*conditions: ColumnElement[bool]) -> Any:
+    """The ids of the documents matching `conditions`, as a materialized CTE: found from the
+    GIN index alone, whatever order is asked of them after."""
+    docs = documents.c
+    return sa.select(docs.incident_id).where(*conditions).cte("found").prefix_with("MATERIALIZED")
+
+
 def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
     """Newest first, without reading a `tsvector` from TOAST: the matches found from the GIN
     index in a materialized CTE, then sorted (slice by slice, see SLICE). Asked for directly,
@@ -161,13 +168,7 @@ def _pg_ids(session: Session, conditions: list[ColumnElement[bool]], limit: int)
     (2 s for "rollback")."""
 
     def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
-        docs = documents.c
-        found = (
-            sa.select(docs.incident_id)
-            .where(*conditions, *within)
-            .cte("found")
-            .prefix_with("MATERIALIZED")
-        )
+        found = _found(*conditions, *within)
         select = sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).limit(wanted)
         return list(session.scalars(select))
 
@@ -187,13 +188,7 @@ def _pg_checked_ids(
     candidate would be read."""
 
     def find(within: list[ColumnElement[bool]], wanted: int) -> list[int]:
-        docs = documents.c
-        found = (
-            sa.select(docs.incident_id)
-            .where(*candidates, *within)
-            .cte("found")
-            .prefix_with("MATERIALIZED")
-        )
+        found = _found(*candidates, *within)
         ordered = (
             sa.select(found.c.incident_id).order_by(found.c.incident_id.desc()).offset(0).subquery()
         )
