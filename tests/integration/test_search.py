@@ -333,6 +333,43 @@ def test_past_the_rank_window_head_matches_come_first_and_pages_cover_every_hit_
     assert search(session, parse_query("heron"), actor=people["owner"]).total == 6
 
 
+def test_past_the_rank_window_sqlite_ranks_the_newest_hits_postgresql_head_matches_first(
+    session: Session, monkeypatch: pytest.MonkeyPatch, people: dict[str, Actor]
+) -> None:
+    from hindsight.storage.search import postgres, sqlite
+
+    monkeypatch.setattr(sqlite, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 2)
+    monkeypatch.setattr(postgres, "SLICE", 1)
+    titled = _incident(session, "2024-07-01-head", "Egret landing")
+    event = {"at": T0.isoformat(), "text": "An egret walked by", "kind": "note"}
+    deep = [
+        _incident(session, f"2024-07-0{n}-deep", f"Quiet day {n}", timeline=[event])
+        for n in (2, 3, 4)
+    ]
+    secret = make_postmortem(key="2024-07-05-secret", title="Egret", visibility="restricted")
+    create_postmortem(session, postmortem=secret, author="owner", actor=people["owner"])
+    hidden = session.scalar(text("SELECT id FROM incidents WHERE key = '2024-07-05-secret'"))
+    first = search(session, parse_query("egret"), actor=people["outsider"], limit=2)
+    ranked = {hit.incident_id for hit in first.hits}
+    if session.get_bind().dialect.name == "sqlite":
+        # One scan newest first: the newest hits the reader may see are ranked.
+        assert ranked == {deep[1], deep[2]}
+    else:
+        assert ranked == {titled, deep[2]}
+    seen = [
+        hit.incident_id
+        for offset in (0, 2)
+        for hit in search(
+            session, parse_query("egret"), actor=people["outsider"], limit=2, offset=offset
+        ).hits
+    ]
+    assert first.total == 4 and sorted(seen) == sorted([titled, *deep])
+    # A member's restricted hit is one of the hits like any other: the newest, so ranked.
+    mine = search(session, parse_query("egret"), actor=people["owner"], limit=5)
+    assert mine.total == 5 and hidden in {hit.incident_id for hit in mine.hits[:2]}
+
+
 def _ranked(session: Session, query: str, actor: Actor | None = None, **options: Any) -> list:
     results = search(session, parse_query(query), actor=actor, **options)
     return [(hit.incident_id, hit.score) for hit in results.hits]

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from hindsight.domain.access import Actor
 from hindsight.domain.search import SearchHit, SearchQuery, SearchResults
 from hindsight.storage.models import IncidentRow
-from hindsight.storage.search import postgres, sqlite
+from hindsight.storage.search import postgres
 from hindsight.storage.search.access import Access, is_sqlite, plan_each_search
 from hindsight.storage.search.facets import count_facets
 from hindsight.storage.search.postgres import Pg, pg_count, pg_ranked, pg_rest
 from hindsight.storage.search.snippets import snippets
-from hindsight.storage.search.sqlite import Fts, fts_count, sqlite_ranked, sqlite_rest
+from hindsight.storage.search.sqlite import Fts, sqlite_ranked
 
 # Facets count every hit up to this many; past it, the best this many by rank (counting tens
 # of thousands of hits' facet rows costs more than the whole rest of a search).
@@ -61,11 +61,8 @@ def _ranked(
     fit the engine's RANK_WINDOW, so it is taken up to that at least: the ranking never
     depends on `bound`."""
     if is_sqlite(session):
-        fts = Fts(query, access, filters)
-        public, member = fts_count(session, fts, max(bound, sqlite.RANK_WINDOW))
-        total = min(public + len(member), bound + 1)
-        ranked, ids = sqlite_ranked(session, fts, public, member) if total else ([], set())
-        return total, ranked, ids, partial(sqlite_rest, session, fts)
+        total, ranked, rest = sqlite_ranked(session, Fts(query, access, filters), bound)
+        return total, ranked, {i for i, _ in ranked}, rest
     pg = Pg(query, access, filters)
     counted = pg_count(session, pg, max(bound, postgres.RANK_WINDOW))
     total = min(counted, bound + 1)

@@ -1,33 +1,32 @@
-"""SQLite's side of search: FTS5 MATCH expressions (the words only in the parts' columns,
-visibility and facet filters as words of the `tokens` column, storage/search_index.py), the
-count, bm25 over a bounded candidate set, and the hits past it."""
+"""SQLite's side of search: the FTS5 MATCH expression (the words only in the parts' columns,
+visibility and facet filters as words of the `tokens` column, storage/search_index.py) and one
+scan of its hits newest first, which counts them, scores the newest RANK_WINDOW with bm25 and
+reads the hits past them."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from hindsight.domain.search import SearchQuery, to_fts5
 from hindsight.storage.search.access import FLAG_TOKENS, Access, exact_recurring
-from hindsight.storage.search_index import HEAD_PARTS, PART_NAMES, PARTS, facet_token
+from hindsight.storage.search_index import PART_NAMES, PARTS, facet_token
 from hindsight.storage.visibility import linked_to_visible
 
 BM25 = (
     "bm25(search_fts, " + ", ".join(str(weight) for _, weight, _ in PARTS) + ", 0.0)"
 )  # the tokens column (filters, not words) weighs nothing
-# Hits ranked by score: a query with more hits ranks this many candidates, drawn newest first
-# from the hits that match in the parts that weigh most (HEAD_PARTS; then from the others if
-# there are too few), and lists the rest after them, newest first. Scoring costs ~2.5
-# microseconds a hit: at 100,000 incidents a common word has 50,000 hits.
+# Hits ranked by score: a query with more hits ranks its newest this many and lists the rest
+# after them, newest first. Scoring costs ~3-5 microseconds a hit (bm25 reads each row's
+# column sizes), and for a phrase bm25 first counts the phrase's hits in the whole index, once
+# a statement: at 100,000 incidents a common word has 50,000 hits.
 RANK_WINDOW = 2000
 PARTS_COLUMNS = "{" + " ".join(PART_NAMES) + "}"
-_HEAD_COLUMNS = "{" + " ".join(HEAD_PARTS) + "}"
 _TOKEN_LIKE = re.compile(r"f[0-9a-f]{16}")
 
 
@@ -59,7 +58,9 @@ def words_match(query: SearchQuery, columns: str = PARTS_COLUMNS) -> str:
 
 
 class Fts:
-    """The MATCH expressions of one search, so each count or scan is FTS5's alone."""
+    """The MATCH expression of one search and what it cannot say: the hits it finds that
+    this reader may not see (flagged and not a member), so one FTS5 scan answers the count,
+    the ranking and the pages alike."""
 
     def __init__(
         self, query: SearchQuery, access: Access, filters: Mapping[str, Sequence[str]]
@@ -69,92 +70,78 @@ class Fts:
             for facet, values in sorted(filters.items())
             if values
         )
-        hidden = [FLAG_TOKENS[f] for f in (*access.never, *access.unless_member)]
-        only = [FLAG_TOKENS[f] for f in access.unless_member]
         never = [FLAG_TOKENS[f] for f in access.never]
-
-        def public(words: str) -> str:
-            return f"({words}{narrowed}) NOT {_any_token(hidden)}" if hidden else words + narrowed
-
-        self.public = public(words_match(query))
-        self.member = ""
-        if access.unless_member:
-            member = f"({words_match(query)}{narrowed}) AND {_any_token(only)}"
-            self.member = f"({member}) NOT {_any_token(never)}" if never else member
-        # Both the words and the head match (bm25 scores every phrase of the expression, so
-        # asking for the head match alone would rank differently).
-        head = words_match(SearchQuery(query.groups), _HEAD_COLUMNS)
-        self.head = f"({self.public}) AND {head}"
+        words = words_match(query) + narrowed
+        # Hits flagged restricted (or archived, when asked for) are found too, and the ones
+        # of incidents the reader is not a member of are dropped by id (`hidden`).
+        self.match = f"({words}) NOT {_any_token(never)}" if never else words
+        flagged = [FLAG_TOKENS[f] for f in access.unless_member]
+        self.flagged = _any_token(flagged) if flagged else ""
         self.access = access
         # What the tokens cannot say for this reader: "recurring" means linked to an incident
         # the reader may see, checked in SQL on the incidents whose token says "linked".
         self.within = [linked_to_visible(access.actor)] if exact_recurring(access, filters) else []
 
 
-def fts_rows(
-    session: Session,
-    match: str,
-    *,
-    within: Sequence[Select[Any]] = (),
-    tail: str = "",
-    scored: bool = True,
-) -> list[tuple[int, float]]:
-    """(rowid, score) of the FTS5 matches of `match`, with `tail` (ORDER BY, LIMIT) after;
-    of those, only the ids each of `within` selects.
+@dataclass(frozen=True)
+class Seen:
+    """Which of the MATCH's hits the reader may see: none of `hidden`, and (when `kept` is
+    given) only those in it."""
 
-    `within` is applied here, not in SQL: SQLite hands `rowid IN (…)` to FTS5, which then
-    runs the whole MATCH once per id (seconds for a reader who is a member of 1,000
-    incidents), while each of these id sets is small."""
-    score = f"-{BM25}" if scored else "0.0"
-    sql = f"SELECT rowid, {score} AS score FROM search_fts WHERE search_fts MATCH :match{tail}"
-    rows = [(int(i), float(score)) for i, score in session.execute(sa.text(sql), {"match": match})]
-    for ids in within:
-        kept = set(session.scalars(ids))
-        rows = [row for row in rows if row[0] in kept]
-    return rows
+    hidden: frozenset[int]
+    kept: frozenset[int] | None
+
+    def __call__(self, rowid: int) -> bool:
+        return rowid not in self.hidden and (self.kept is None or rowid in self.kept)
 
 
-def fts_member_rows(session: Session, fts: Fts) -> list[tuple[int, float]]:
-    """The scored hits only members may see, of the incidents the reader is a member of."""
-    if not fts.member:
-        return []
-    return fts_rows(session, fts.member, within=[fts.access.members(), *fts.within])
-
-
-def fts_count(session: Session, fts: Fts, bound: int) -> tuple[int, list[tuple[int, float]]]:
-    """How many public hits the reader may see, counted up to `bound` (past it, `bound` + 1:
-    FTS5 stops reading there), and the scored hits of the member part: FTS5 counts the
-    public ones from its index alone (unless a filter needs a check in SQL, on the few
-    incidents its token already found)."""
-    if fts.within:
-        total = min(bound + 1, len(fts_rows(session, fts.public, within=fts.within, scored=False)))
-    else:
-        count = (
-            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
-            "LIMIT :limit)"
+def seen_by(session: Session, fts: Fts) -> Seen:
+    """The ids a search must drop for its reader: the flagged incidents (a few thousand ids,
+    read from their token) the reader is not a member of; and the ids `within` allows. Read
+    here rather than in the MATCH: SQLite hands `rowid IN (…)` to FTS5, which then runs the
+    whole MATCH once per id (seconds for a reader who is a member of 1,000 incidents)."""
+    hidden: frozenset[int] = frozenset()
+    if fts.flagged:
+        flagged = session.scalars(
+            sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match"),
+            {"match": fts.flagged},
         )
-        total = int(session.scalar(sa.text(count), {"match": fts.public, "limit": bound + 1}) or 0)
-    return total, fts_member_rows(session, fts)
+        members = session.scalars(fts.access.members()) if fts.access.actor else ()
+        hidden = frozenset(flagged) - frozenset(members)
+    kept: frozenset[int] | None = None
+    for ids in fts.within:
+        found = frozenset(session.scalars(ids))
+        kept = found if kept is None else kept & found
+    return Seen(hidden, kept)
 
 
-def _newest_others(
-    session: Session, fts: Fts, head: set[int], count: int
+def newest_hits(
+    session: Session,
+    fts: Fts,
+    seen: Seen,
+    limit: int,
+    *,
+    scored: bool = True,
+    before: int | None = None,
 ) -> list[tuple[int, float]]:
-    """The `count` newest scored matches not in `head`, which holds every head match (fewer
-    than the bound): read newest first and stopped there, rather than asking FTS5 for the
-    matches that are NOT head matches (a second pass over the query's terms). With `within`
-    (which `head` was narrowed by), the latter, as before."""
-    if fts.within:
-        rest = f" ORDER BY rowid DESC LIMIT {count}"
-        return fts_rows(session, f"({fts.public}) NOT {fts.head}", within=fts.within, tail=rest)
-    sql = f"SELECT rowid, -{BM25} FROM search_fts WHERE search_fts MATCH :match ORDER BY rowid DESC"
+    """The `limit` newest hits the reader may see, (rowid, score) newest first (older than
+    `before` if given): FTS5 reads its matches newest first and the scan stops there, so
+    bm25 is computed for those rows only."""
+    score = f"-{BM25}" if scored else "0.0"
+    older = " AND rowid < :before" if before is not None else ""
+    sql = (
+        f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH :match{older} "
+        "ORDER BY rowid DESC"
+    )
     found: list[tuple[int, float]] = []
-    result = session.execute(sa.text(sql), {"match": fts.public})
+    if limit <= 0:
+        return found
+    result = session.execute(sa.text(sql), {"match": fts.match, "before": before})
     try:
-        for i, score in result:
-            if i not in head:
-                found.append((int(i), float(score)))
-                if len(found) == count:
+        for rowid, value in result:
+            if seen(rowid):
+                found.append((int(rowid), float(value)))
+                if len(found) == limit:
                     break
     finally:
         result.close()
@@ -162,30 +149,23 @@ def _newest_others(
 
 
 def sqlite_ranked(
-    session: Session, fts: Fts, public_count: int, member: list[tuple[int, float]]
-) -> tuple[list[tuple[int, float]], set[int]]:
-    """The ranked candidates, best first, and their ids (see RANK_WINDOW); `public_count` is
-    the number of public hits, exact up to RANK_WINDOW."""
-    bound = RANK_WINDOW
-    if public_count <= bound:
-        public = fts_rows(session, fts.public, within=fts.within)
-    else:
-        newest = f" ORDER BY rowid DESC LIMIT {bound}"
-        public = fts_rows(session, fts.head, within=fts.within, tail=newest)
-        if len(public) < bound:
-            public += _newest_others(session, fts, {i for i, _ in public}, bound - len(public))
-    ranked = sorted(public + member, key=lambda pair: (-pair[1], -pair[0]))
-    return ranked, {i for i, _ in public + member}
+    session: Session, fts: Fts, bound: int
+) -> tuple[int, list[tuple[int, float]], Callable[[set[int], int, int], list[tuple[int, float]]]]:
+    """The hits counted up to `bound` (`bound` + 1 past it), the ranked candidates best first
+    (every hit up to RANK_WINDOW, past it the newest RANK_WINDOW), and how to read the hits
+    past them: one scan newest first, scored as it goes."""
+    seen = seen_by(session, fts)
+    hits = newest_hits(session, fts, seen, max(bound, RANK_WINDOW) + 1)
+    candidates = hits[:RANK_WINDOW]
+    ranked = sorted(candidates, key=lambda pair: (-pair[1], -pair[0]))
+    oldest = candidates[-1][0] if candidates else None
 
+    def rest(_ranked: set[int], skip: int, count: int) -> list[tuple[int, float]]:
+        """Hits past the ranked ones (all older than them), newest first, without a score:
+        `count` after `skip`."""
+        if oldest is None:
+            return []
+        older = newest_hits(session, fts, seen, skip + count, scored=False, before=oldest)
+        return older[skip:]
 
-def sqlite_rest(
-    session: Session, fts: Fts, ranked: set[int], skip: int, count: int
-) -> list[tuple[int, float]]:
-    """Hits past the ranked candidates, newest first (no score): `count` after `skip`, read
-    newest first and stopped there."""
-    read = "" if fts.within else f" LIMIT {skip + count + len(ranked)}"
-    rows = fts_rows(
-        session, fts.public, within=fts.within, tail=" ORDER BY rowid DESC" + read, scored=False
-    )
-    rest = [pair for pair in rows if pair[0] not in ranked]
-    return rest[skip : skip + count]
+    return min(len(hits), bound + 1), ranked, rest
