@@ -59,16 +59,22 @@ def _holds_nul(parameters: Any) -> bool:
     return False
 
 
+def refuse_nul(parameters: Any) -> None:
+    """InvalidInputError if a statement's parameters hold the NUL character."""
+    if _holds_nul(parameters):
+        raise InvalidInputError(
+            "text may not contain the NUL character (\\x00); remove it and try again"
+        )
+
+
 def _refuse_nul_characters(engine: Engine) -> None:
     """PostgreSQL cannot store NUL in text and SQLite would; refuse it the same way on both,
-    as bad input, before it reaches the driver."""
+    as bad input, before it reaches the driver (a statement run on the driver's own cursor
+    calls `refuse_nul` itself)."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _check(_conn: Any, _cursor: Any, _sql: str, parameters: Any, *_: Any) -> None:
-        if _holds_nul(parameters):
-            raise InvalidInputError(
-                "text may not contain the NUL character (\\x00); remove it and try again"
-            )
+        refuse_nul(parameters)
 
 
 # Connections one process may hold (the web bounds its requests by it: web/slots.py). Two
