@@ -3,6 +3,7 @@ PostgreSQL, around the first query word of each part that matched."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,17 +70,17 @@ def _fts_snippets(session: Session, query: SearchQuery, ids: Sequence[int]) -> l
     parts = ", ".join(
         f"snippet(search_fts, {n}, :start, :end, '…', 16)" for n in range(len(PART_NAMES))
     )
-    # One row a branch: FTS5 looks `rowid = ?` up directly, while `rowid IN (…)` walks every
-    # match of the query first; one statement, as each costs more to run from Python than
-    # FTS5 takes to find its row.
-    sql = " UNION ALL ".join(
-        f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match AND rowid = :id{n}"
-        for n in range(len(ids))
+    # One scan of the matches between the page's lowest and highest id, the page's ids kept
+    # by a filter FTS5 is not given (`+rowid`: handed `rowid IN (…)`, FTS5 would run the
+    # MATCH once per id), so snippet() runs for the page only: half the time of a statement
+    # of one `rowid = ?` branch a hit (each branch opens a cursor of its own).
+    sql = (
+        f"SELECT rowid, {parts} FROM search_fts WHERE search_fts MATCH :match "
+        "AND rowid BETWEEN :low AND :high AND +rowid IN (SELECT value FROM json_each(:ids))"
     )
     marks = {"match": words_match(query), "start": MATCH_START, "end": MATCH_END}
-    return list(
-        session.execute(sa.text(sql), {**marks, **{f"id{n}": i for n, i in enumerate(ids)}})
-    )
+    page = {"ids": json.dumps(list(ids)), "low": min(ids), "high": max(ids)}
+    return list(session.execute(sa.text(sql), {**marks, **page}))
 
 
 def snippets(
