@@ -249,6 +249,36 @@ def test_migration_0010_fills_the_index_for_existing_incidents_and_drops_it(
         assert session.scalar(select(func.count()).select_from(text("search_facets"))) > 0
 
 
+def test_migration_0024_fills_the_facet_words_and_back_down_empties_them(
+    fresh_database: Database,
+) -> None:
+    with fresh_database.transaction() as session:
+        make_incident(session, key="2024-04-02-one", title="Ledger drift", severity="SEV1")
+        make_incident(session, key="2024-04-03-two", title="Ledger lag", severity="SEV3")
+    engine = fresh_database.engine
+    postgres = engine.dialect.name == "postgresql"
+    tokens_sql = text("SELECT tokens FROM search_documents ORDER BY incident_id")
+    indexes = text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_search_documents_tokens'")
+    with fresh_database.reading() as session:
+        written = list(session.scalars(tokens_sql))  # as each save wrote them
+    assert all(written)
+    downgrade_database(engine, "0023")
+    with fresh_database.reading() as session:
+        assert list(session.scalars(tokens_sql)) == ([""] * 2 if postgres else written)
+        assert not postgres or session.scalar(indexes) == 0
+    upgrade_database(engine)
+    with fresh_database.reading() as session:
+        assert list(session.scalars(tokens_sql)) == written
+        assert not postgres or session.scalar(indexes) == 1
+        assert _find(session, "ledger", filters={"severity": ["SEV1"]}) == ["2024-04-02-one"]
+        both = {"severity": ["SEV1", "SEV3"]}
+        assert sorted(_find(session, "ledger", filters=both)) == [
+            "2024-04-02-one",
+            "2024-04-03-two",
+        ]
+        assert _find(session, "ledger", filters={"severity": ["SEV2"]}) == []
+
+
 def test_stop_words_or_punctuation_alone_find_nothing_rather_than_fail(session: Session) -> None:
     _incident(session, "2024-01-01-a", "The outage")
     results = search(session, parse_query("zzzzunknownword"), actor=None)

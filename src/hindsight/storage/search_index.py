@@ -11,8 +11,9 @@ Each document also holds what search filters on, so a hit is never joined to its
 `incidents` row (migration 0020): `restricted` and `archived` flags (membership is read live
 from `incident_members`), and on SQLite `tokens`, one opaque word per facet value and flag
 (`facet_token`), which FTS5 indexes in a column of its own so that visibility and facet
-filters are part of the MATCH expression, answered from the index alone (PostgreSQL filters
-on the flags and `search_facets` in SQL and leaves `tokens` empty). PostgreSQL also keeps
+filters are part of the MATCH expression, answered from the index alone. PostgreSQL filters
+on the flags in SQL and, since migration 0024, on facet values through a GIN index of
+`to_tsvector('simple', tokens)` (storage/search/tokens.py). PostgreSQL also keeps
 `head`, a small weighted `tsvector` of the parts that weigh most (title, summary, analysis,
 lessons), with a GIN index of its own: search ranks a bounded candidate set drawn first from
 the hits that match there (storage/search/).
@@ -127,6 +128,12 @@ RESTRICTED_TOKEN = facet_token("access", "restricted")
 ARCHIVED_TOKEN = facet_token("access", "archived")
 
 
+def document_tokens(restricted: bool, archived: bool, values: Iterable[tuple[str, str]]) -> str:
+    """The `tokens` of a document: its flags' words, then a word per facet value, sorted."""
+    flags = [RESTRICTED_TOKEN] * restricted + [ARCHIVED_TOKEN] * archived
+    return " ".join([*flags, *sorted(facet_token(f, v) for f, v in values)])
+
+
 def _join(values: Iterable[Any]) -> str:
     return "\n".join(strip_marks(str(v)) for v in values if v)
 
@@ -219,10 +226,7 @@ def _documents(
             "archived": incident.archived_at is not None,
         }
         values = _facet_rows(incident, children)
-        flags = [RESTRICTED_TOKEN] * document["restricted"] + [ARCHIVED_TOKEN] * document[
-            "archived"
-        ]
-        document["tokens"] = " ".join([*flags, *sorted(facet_token(f, v) for f, v in values)])
+        document["tokens"] = document_tokens(document["restricted"], document["archived"], values)
         yield document, values
 
 
@@ -237,8 +241,6 @@ def reindex_incidents(connection: Connection, ids: Sequence[int], *, links: bool
         connection.execute(facets.delete().where(facets.c.incident_id.in_(batch)))
         rows, facet_rows = [], []
         for document, values in _documents(connection, batch, links):
-            if connection.dialect.name == "postgresql":
-                document["tokens"] = ""  # filters there are SQL on search_facets
             rows.append(document)
             facet_rows += [
                 {"incident_id": document["incident_id"], "facet": f, "value": v}
