@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from hindsight.storage.search_index import add_search_filters, remove_search_filters
+from hindsight.storage.search_filters_migration import add_search_filters, remove_search_filters
 
 revision = "0020"
 down_revision = "0019"
