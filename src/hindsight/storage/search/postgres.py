@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hindsight.domain.search import SearchQuery, has_phrases, loosened, to_websearch
 from hindsight.storage.search.access import Access, among, exact_recurring, not_among
+from hindsight.storage.search.pairs import Decided, has_pairs
 from hindsight.storage.search.tokens import any_value
 from hindsight.storage.search_index import facets
 from hindsight.storage.visibility import linked_to_visible
@@ -59,12 +60,19 @@ class Pg:
         query: SearchQuery,
         access: Access,
         filters: Mapping[str, Sequence[str]],
+        decided: Decided | None = None,
     ) -> None:
         docs = documents.c
-        self.matches = _matching("document", to_websearch(query), "match")
+        # The query the documents are matched with: its two-word phrases, where a pair
+        # decides them (storage/search/pairs.py), as their words and their pairs.
+        decided = decided or Decided(query)
+        exact = decided.query
+        self.matches = _matching("document", to_websearch(exact), "match")
         # The filters other than the words; a head match of a query without excluded words
         # is a match (`head` is the first parts of `document`, at the same positions).
-        self.filters: list[ColumnElement[bool]] = []
+        self.filters: list[ColumnElement[bool]] = (
+            [has_pairs(decided.pairs)] if decided.pairs else []
+        )
         self.head_is_a_match = not query.excluded
         if access.never:
             self.filters.append(sa.not_(docs.archived))
@@ -94,13 +102,15 @@ class Pg:
         self.head = _matching("head", to_websearch(SearchQuery(query.groups)), "head")
         # With a phrase, GIN only proposes rows and each one's `tsvector` is read to check the
         # positions (from TOAST: 5-13 microseconds a row). Candidates are then found by the
-        # loosened query (the phrases' words, which GIN answers exactly) and checked one by
-        # one, newest first, only until enough are found.
+        # loosened query (the phrases' words, which GIN answers exactly, and the decided
+        # phrases' pairs, among the filters) and checked one by one, newest first, only until
+        # enough are found: in `head` for every phrase (the pairs are the whole document's),
+        # in the document for the phrases no pair decides.
         self.phrases = has_phrases(query)
+        self.document_phrases = has_phrases(exact)
         if self.phrases:
-            loose = to_websearch(loosened(query))
-            self.loose = _matching("document", loose, "loose")
-            self.loose_head = _matching("head", loose, "loose_head")
+            self.loose_head = _matching("head", to_websearch(loosened(query)), "loose_head")
+            self.loose = _matching("document", to_websearch(loosened(exact)), "loose")
             self.checks = {
                 "head": [
                     _matching(
@@ -109,9 +119,9 @@ class Pg:
                         "check_head",
                         table="checked",
                     ),
-                    *([] if self.head_is_a_match else [_checked(query)]),
+                    *([] if self.head_is_a_match else [_checked(exact)]),
                 ],
-                "document": [_checked(query)],
+                "document": [_checked(exact)],
             }
         self.score = sa.func.ts_rank_cd(
             sa.literal_column("search_documents.document"),
@@ -237,7 +247,7 @@ def pg_ranked(
         # Fewer head matches than the bound: `ids` holds them all, so the others are the
         # matches not among them (no `head` read for every match).
         left_out = [not_among(session, docs.incident_id, ids)] if ids else []
-        if pg.phrases:
+        if pg.document_phrases:
             candidates = [pg.loose, *pg.filters, *left_out]
             ids += _pg_checked_ids(session, candidates, pg.checks["document"], bound - len(ids))
         else:

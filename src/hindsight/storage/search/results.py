@@ -15,6 +15,7 @@ from hindsight.storage.models import IncidentRow
 from hindsight.storage.search import postgres
 from hindsight.storage.search.access import Access, is_sqlite, plan_each_search
 from hindsight.storage.search.facets import count_facets
+from hindsight.storage.search.pairs import decide_phrases
 from hindsight.storage.search.postgres import Pg, pg_count, pg_ranked, pg_rest
 from hindsight.storage.search.snippets import snippets
 from hindsight.storage.search.sqlite import Fts, sqlite_ranked
@@ -63,7 +64,7 @@ def _ranked(
     if is_sqlite(session):
         total, ranked, rest = sqlite_ranked(session, Fts(query, access, filters), bound)
         return total, ranked, {i for i, _ in ranked}, rest
-    pg = Pg(query, access, filters)
+    pg = Pg(query, access, filters, decide_phrases(session, query))
     counted = pg_count(session, pg, max(bound, postgres.RANK_WINDOW))
     total = min(counted, bound + 1)
     ranked, ids = pg_ranked(session, pg, counted, window) if total else ([], set())
