@@ -10,7 +10,8 @@ For each database (SQLite file, PostgreSQL) and size: seed with bench/web/seed.p
    page and the search API, with /healthz (the framework's ceiling) in the same run.
 p50/p95/p99 in ms, and each p95 as a ratio of its baseline's. Usage:
     python bench/search/run.py [--sizes 10000,100000] [--databases sqlite,postgresql]
-        [--duration 10] [--repeats 15] [--no-load] [--url DATABASE_URL --size N]
+        [--duration 10] [--repeats 15] [--no-load] [--per-query] [--as-served]
+        [--url DATABASE_URL --size N]
 `--url` measures a database seeded before (by bench/web/seed.py --realistic, then migrated
 to head) instead of seeding a new one; it is left as it was.
 """
@@ -98,8 +99,11 @@ def _bench_actor(database: Database) -> Actor:
         return next(actor for actor, _ in list_users(session) if actor.username == "bench")
 
 
-def in_process(database: Database, repeats: int) -> dict[str, list[float]]:
-    """Wall times (ms) of each operation, every query interleaved with the baseline."""
+def in_process(
+    database: Database, repeats: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall times (ms) of each operation, every query interleaved with the baseline, and
+    each query's own."""
     actor = _bench_actor(database)
     times: dict[str, list[float]] = {"baseline: list page 1": [], "search": []}
     per_query: dict[str, list[float]] = {}
@@ -117,7 +121,7 @@ def in_process(database: Database, repeats: int) -> dict[str, list[float]]:
             per_query.setdefault(query, []).extend(took)
     slowest = max(per_query, key=lambda q: _percentiles(per_query[q])[1])
     times[f"search, slowest query ({slowest})"] = per_query[slowest]
-    return times
+    return times, per_query
 
 
 def _totals(database: Database) -> str:
@@ -222,7 +226,7 @@ def _measure(
             # out of the collector's full passes (web/app.freeze_start_up_objects).
             in_process(database, 1)
             freeze_start_up_objects()
-        times = in_process(database, args.repeats)
+        times, per_query = in_process(database, args.repeats)
         totals = _totals(database)
     finally:
         database.dispose()
@@ -234,6 +238,12 @@ def _measure(
             f"{p95 / base_p95:.2f} | |",
             flush=True,
         )
+    if args.per_query:
+        print("| Query | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|")
+        for (query, filters), values in zip(QUERIES, per_query.values(), strict=True):
+            p50, p95, _ = _percentiles(values)
+            shown = query + "".join(f" {k}={'|'.join(v)}" for k, v in filters.items())
+            print(f"| {shown} | {p50:.1f} | {p95:.1f} | {max(values):.1f} |", flush=True)
     if not args.no_load:
         load = under_load(url, folder, token, args.duration)
         healthz = float(load["baseline: /healthz"]["p95"])
@@ -255,6 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument(
+        "--per-query", action="store_true", help="also each query's p50, p95 and slowest run"
+    )
     parser.add_argument(
         "--as-served",
         action="store_true",

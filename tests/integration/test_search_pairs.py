@@ -70,10 +70,19 @@ def _answer(session: Session, query: str) -> tuple[int, list[tuple[str, float]],
     return found.total, scored, found.facets
 
 
+@pytest.mark.parametrize("past_the_window", [False, True], ids=["ranked", "candidates"])
 @pytest.mark.parametrize("query", _QUERIES)
 def test_a_phrase_decided_by_its_pair_finds_what_checking_positions_finds(
-    corpus: Session, query: str, monkeypatch: pytest.MonkeyPatch
+    corpus: Session, query: str, past_the_window: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if past_the_window:
+        # Every hit past the rank window: the head candidates, then the document's, are
+        # looked for newest first in slices of one id (storage/search/postgres.py).
+        from hindsight.storage.search import postgres, sqlite
+
+        monkeypatch.setattr(sqlite, "RANK_WINDOW", 1)
+        monkeypatch.setattr(postgres, "RANK_WINDOW", 1)
+        monkeypatch.setattr(postgres, "SLICE", 1)
     decided = _answer(corpus, query)
     monkeypatch.setattr(results, "decide_phrases", lambda _session, parsed: pairs.Decided(parsed))
     assert decided == _answer(corpus, query)
@@ -111,13 +120,13 @@ def test_only_a_phrase_of_two_adjacent_lexemes_alone_in_its_group_is_decided(
 def test_the_index_answers_a_phrase_on_postgresql(corpus: Session) -> None:
     if corpus.get_bind().dialect.name != "postgresql":
         return
-    statement = text(
-        "EXPLAIN SELECT count(*) FROM search_documents WHERE "
-        "search_pairs(document) @> (SELECT ARRAY['node pool'])"
-    )
     corpus.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(corpus.scalars(statement))
-    assert "ix_search_documents_pairs" in plan
+    for column, index in pairs.INDEXES.items():
+        statement = text(
+            "EXPLAIN SELECT count(*) FROM search_documents WHERE "
+            f"search_pairs({column}) @> (SELECT ARRAY['node pool'])"
+        )
+        assert index in "\n".join(corpus.scalars(statement))
     counted = corpus.scalar(
         text(
             "SELECT count(*) FROM search_documents "
@@ -139,18 +148,18 @@ def test_migration_0025_adds_and_drops_the_pairs_index_and_phrases_work_either_w
     engine = fresh_database.engine
     postgres = engine.dialect.name == "postgresql"
     objects = text(
-        "SELECT (SELECT count(*) FROM pg_indexes WHERE indexname = :index) "
+        "SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN (:document, :head)) "
         "+ (SELECT count(*) FROM pg_proc WHERE proname = :function)"
     )
-    names = {"index": pairs.INDEX, "function": pairs.FUNCTION}
+    names = {**pairs.INDEXES, "function": pairs.FUNCTION}
     with fresh_database.reading() as session:
         before = _answer(session, '"node pool"')
         assert [key for key, _ in before[1]] and before[0] == 3
-        assert not postgres or session.scalar(objects, names) == 2
+        assert not postgres or session.scalar(objects, names) == 3
     downgrade_database(engine, "0024")
     with fresh_database.reading() as session:
         assert not postgres or session.scalar(objects, names) == 0
     upgrade_database(engine)
     with fresh_database.reading() as session:
-        assert not postgres or session.scalar(objects, names) == 2
+        assert not postgres or session.scalar(objects, names) == 3
         assert _answer(session, '"node pool"') == before

@@ -6,7 +6,9 @@ rows holding its words, each read from TOAST to check where they stand: "node po
 adjacent positions matches exactly the documents whose pairs hold that pair, computed from
 the same `tsvector` (positions past 16,383 and the 256 kept per lexeme included), so such a
 phrase becomes its words (exact in GIN) and its pair (exact in GIN): no row is read to count
-it. Longer phrases, or ones with a stop word inside ('a' <2> 'b'), are checked as before."""
+it. A second index, of `search_pairs(head)`, finds the ranking's head candidates the same way
+(the phrase in the title, summary, analysis or lessons). Longer phrases, or ones with a stop
+word inside ('a' <2> 'b'), are checked as before."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from sqlalchemy.orm import Session
 from hindsight.domain.search import SearchQuery, Term
 
 FUNCTION = "search_pairs"
-INDEX = "ix_search_documents_pairs"
+# The pairs of the whole document, and of `head` (the first parts, where the ranking's
+# candidates are looked for first).
+INDEXES = {"document": "ix_search_documents_pairs", "head": "ix_search_documents_head_pairs"}
 # Each lexeme and position, in position order, beside the next one: a pair where the next
 # position is this one plus one. Lexemes never hold a space (the parser splits on it).
 _BODY = """
@@ -50,26 +54,30 @@ def create_pairs_index(connection: Connection) -> None:
             f"LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $${_BODY}$$"
         )
     )
-    connection.execute(
-        sa.text(f"CREATE INDEX {INDEX} ON search_documents USING GIN ({FUNCTION}(document))")
-    )
+    for column, index in INDEXES.items():
+        connection.execute(
+            sa.text(f"CREATE INDEX {index} ON search_documents USING GIN ({FUNCTION}({column}))")
+        )
 
 
 def drop_pairs_index(connection: Connection) -> None:
     """Migration 0025's downgrade."""
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(sa.text(f"DROP INDEX IF EXISTS {INDEX}"))
+    for index in INDEXES.values():
+        connection.execute(sa.text(f"DROP INDEX IF EXISTS {index}"))
     connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {FUNCTION}(tsvector)"))
 
 
 @dataclass(frozen=True)
 class Decided:
     """The query with each two-word phrase that is a group of its own written as its words
-    (`query`), and the pairs those phrases need (`pairs`, one a phrase)."""
+    (`query`), the pairs those phrases need (`pairs`, one a phrase), and whether those
+    phrases were all the query had to match (`only_pairs`: then the pairs alone decide)."""
 
     query: SearchQuery
     pairs: tuple[str, ...] = ()
+    only_pairs: bool = False
 
 
 def _alone(query: SearchQuery) -> list[Term]:
@@ -102,20 +110,23 @@ def decide_phrases(session: Session, query: SearchQuery) -> Decided:
     if not decided:
         return Decided(query)
     groups: list[tuple[Term, ...]] = []
+    others = 0
     for group in query.groups:
         text = " ".join(group[0].words)
         if len(group) == 1 and group[0].is_phrase and text in decided:
             groups += [(Term((word,)),) for word in group[0].words]
         else:
             groups.append(group)
-    return Decided(SearchQuery(tuple(groups), query.excluded), tuple(decided.values()))
+            others += 1
+    rewritten = SearchQuery(tuple(groups), query.excluded)
+    return Decided(rewritten, tuple(decided.values()), only_pairs=not others)
 
 
-def has_pairs(pairs: Sequence[str]) -> ColumnElement[bool]:
-    """The documents holding every one of `pairs`: the array as a scalar subquery, so that
-    the planner, which keeps statistics of the indexed expression, never chooses to compute
-    it for every row instead of reading the index."""
-    value: Any = sa.bindparam("pairs", list(pairs), ARRAY(sa.Text))
+def has_pairs(pairs: Sequence[str], column: str) -> ColumnElement[bool]:
+    """The rows whose `column` ("document" or "head") holds every one of `pairs`: the array
+    as a scalar subquery, so that the planner, which keeps statistics of the indexed
+    expression, never chooses to compute it for every row instead of reading the index."""
+    value: Any = sa.bindparam(f"pairs_{column}", list(pairs), ARRAY(sa.Text))
     needed = sa.select(value).scalar_subquery()
-    document: Any = sa.literal_column("search_documents.document")
-    return sa.func.search_pairs(document).op("@>")(needed)
+    vector: Any = sa.literal_column(f"search_documents.{column}")
+    return sa.func.search_pairs(vector).op("@>")(needed)

@@ -1,8 +1,8 @@
 """PostgreSQL's two-word phrases from the index: `search_pairs(document)`, the pairs of
-lexemes at adjacent positions, and a GIN index of it (storage/search/pairs.py), so that a
-phrase of two words is counted and found without reading each candidate's `tsvector` from
-TOAST. Nothing is stored in the rows; nothing changes on SQLite. The downgrade drops the index
-and the function.
+lexemes at adjacent positions, and GIN indexes of it for `document` and `head`
+(storage/search/pairs.py), so that a phrase of two words is counted and found without reading
+each candidate's `tsvector` from TOAST. Nothing is stored in the rows; nothing changes on
+SQLite. 90 s at 100,000 incidents. The downgrade drops the indexes and the function.
 
 Revision ID: 0025
 Revises: 0024
