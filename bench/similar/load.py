@@ -1,8 +1,9 @@
 """Similar incidents under load: `hindsight serve --workers 2` on a database that
 bench/similar/latency.py has prepared (seeded, profiled), driven by wrk with 20 connections
 (bench/web/run.py's harness): the API's "Seen before" next to the API postmortem of the same
-incidents, each endpoint for DURATION seconds after every path was asked once (which also
-loads each worker's similarity index). Usage:
+incidents and `/healthz` (the framework's ceiling), each endpoint for DURATION seconds after
+every path was asked once (which also loads each worker's similarity index), each p95 also
+as a ratio of `/healthz`'s. Usage:
     .venv/bin/python bench/similar/load.py DATABASE_URL COUNT [DURATION]
 """
 
@@ -61,16 +62,24 @@ def main() -> None:
                     time.sleep(0.2)
             auth = f"Bearer {token}"
             endpoints = {
+                "baseline: /healthz": ["/healthz"],
                 "baseline: API postmortem": [f"/api/v1/incidents/{key}" for key in keys],
                 "API similar": [f"/api/v1/incidents/{key}/similar" for key in keys],
             }
             began = time.perf_counter()
             web._warm(base, endpoints["API similar"][:4], "", auth)  # both workers load the index
             print(f"first requests (index loads) took {time.perf_counter() - began:.0f} s")
+            healthz = 0.0
             for name, paths in endpoints.items():
                 web._warm(base, paths, "", auth)
                 result = web._wrk(base, paths, "", auth, duration)
-                print(f"| {size:,} | 20 connections | {name} | {result} |", flush=True)
+                p95 = float(dict(item.split("=") for item in result.split())["p95"])
+                healthz = healthz or p95
+                print(
+                    f"| {size:,} | 20 connections | {name} | {result} | "
+                    f"p95 ÷ /healthz {p95 / healthz:.2f} |",
+                    flush=True,
+                )
         finally:
             server.terminate()
             try:
