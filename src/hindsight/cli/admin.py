@@ -65,8 +65,11 @@ def serve(
 
     from hindsight.web.access_log import send_access_log_to
     from hindsight.web.app import create_app, freeze_start_up_objects, prepare_database
+    from hindsight.web.listening import check_port, spreads_connections
 
     current = state(ctx)
+    if workers > 1 and spreads_connections():
+        check_port(host, port)  # the workers bind their own sockets: refuse a taken port first
     send_access_log_to(sys.stderr)  # one line per request (HINDSIGHT_ACCESS_LOG=false: none)
     # Migrate and make the first admin once, before any worker starts.
     generated = prepare_database(current.settings, current.open())
@@ -92,14 +95,19 @@ def serve(
 
 
 def _serve_workers(host: str, port: int, workers: int) -> None:
-    """uvicorn's multi-process mode, with one fix: its shared listening socket is made with
-    protocol 0, so asyncio never enables TCP_NODELAY on the connections workers accept, and
-    every response then waits ~40 ms for the client's delayed ACK (measured in bench/web).
-    Accepted sockets inherit the option from the listener on Linux, so it is set there."""
+    """uvicorn's multi-process mode with sockets of our own. On Linux each worker listens on
+    a socket of its own (web/listening.py: the kernel spreads new connections over them; a
+    shared socket let one worker take a whole burst). Elsewhere one socket is shared, made
+    with TCP_NODELAY: uvicorn makes it with protocol 0, so asyncio never enables the option
+    on the connections workers accept, and every response then waits ~40 ms for the
+    client's delayed ACK (measured in bench/web). Accepted sockets inherit it on Linux."""
     import socket
+    from typing import Any
 
     from uvicorn import Config
     from uvicorn.supervisors import Multiprocess
+
+    from hindsight.web.listening import WorkerSocket, spreads_connections
 
     config = Config(
         "hindsight.web.app:app_from_environment",
@@ -110,9 +118,14 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         log_level="warning",
         proxy_headers=False,
     )
-    sock = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[sock]).run()
+    sockets: list[Any]
+    if spreads_connections():
+        sockets = [WorkerSocket(host, port, config.backlog)]  # bound in each worker
+    else:
+        shared = config.bind_socket()
+        shared.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sockets = [shared]
+    Multiprocess(config, sockets=sockets).run()
 
 
 taxonomy_app = typer.Typer(help="Categories of contributing factors.", no_args_is_help=True)
