@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from hindsight.domain.search import strip_marks
+from hindsight.storage.search_words import split_sql
 
 # Parts, in the order of the FTS5 columns, with their weights: FTS5 bm25 column weights and
 # PostgreSQL setweight letters (A counts most).
@@ -276,12 +277,16 @@ def rebuild_search_index(connection: Connection) -> int:
     return len(ids)
 
 
-def _weighted_tsvector(parts: Sequence[str] = PART_NAMES) -> str:
-    return " || ".join(
-        f"setweight(to_tsvector('english'::regconfig, coalesce({name}, '')), '{letter}')"
-        for name, _, letter in PARTS
-        if name in parts
-    )
+def weighted_tsvector(parts: Sequence[str] = PART_NAMES, *, split: bool = True) -> str:
+    """The SQL of the weighted `tsvector` of `parts`; `split`: hosts, URLs, paths, versions
+    as their words (storage/search_words.py, migration 0026)."""
+    vectors = []
+    for name, _, letter in PARTS:
+        if name in parts:
+            text = f"coalesce({name}, '')"
+            text = split_sql(text) if split else text
+            vectors.append(f"setweight(to_tsvector('english'::regconfig, {text}), '{letter}')")
+    return " || ".join(vectors)
 
 
 FTS_COLUMNS = (*PART_NAMES, "tokens")
@@ -324,7 +329,7 @@ def _add_head(connection: Connection) -> None:
     connection.execute(
         sa.text(
             f"ALTER TABLE search_documents ADD COLUMN head tsvector "
-            f"GENERATED ALWAYS AS ({_weighted_tsvector(HEAD_PARTS)}) STORED"
+            f"GENERATED ALWAYS AS ({weighted_tsvector(HEAD_PARTS)}) STORED"
         )
     )
     connection.execute(
@@ -347,7 +352,7 @@ def create_search_index(connection: Connection) -> None:
         connection.execute(
             sa.text(
                 f"ALTER TABLE search_documents ADD COLUMN document tsvector "
-                f"GENERATED ALWAYS AS ({_weighted_tsvector()}) STORED"
+                f"GENERATED ALWAYS AS ({weighted_tsvector()}) STORED"
             )
         )
         connection.execute(

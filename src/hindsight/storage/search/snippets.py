@@ -23,6 +23,7 @@ from hindsight.storage.search.access import is_sqlite
 from hindsight.storage.search.postgres import TSQUERY
 from hindsight.storage.search.sqlite import words_match
 from hindsight.storage.search_index import PART_NAMES
+from hindsight.storage.search_words import HEADLINE_SEPARATOR, split_sql
 
 MAX_SNIPPETS = 3
 _HEADLINE_OPTIONS = (
@@ -54,9 +55,14 @@ def _pg_headlines(session: Session, query: SearchQuery, ids: Sequence[int]) -> l
             f"substr({name}, greatest(1, least({found}) - {_HEADLINE_AROUND}), "
             f"{2 * _HEADLINE_AROUND})"
         )
+        # Split as the vector was (storage/search_words.py), the separators taken out below.
+        text = split_sql(
+            f"replace({around}, '<', '<' || chr({ord(NOT_A_TAG)}))",
+            f"chr({ord(HEADLINE_SEPARATOR)})",
+        )
         parts.append(
             f"CASE WHEN least({found}) IS NOT NULL THEN ts_headline('english'::regconfig, "
-            f"replace({around}, '<', '<' || chr({ord(NOT_A_TAG)})), q, :options) END"
+            f"{text}, q, :options) END"
         )
     sql = (
         f"SELECT incident_id, {', '.join(parts)} FROM search_documents, {TSQUERY} AS q "
@@ -83,6 +89,10 @@ def _fts_snippets(session: Session, query: SearchQuery, ids: Sequence[int]) -> l
     return list(session.execute(sa.text(sql), {**marks, **page}))
 
 
+def _unmarked(text: str) -> str:
+    return text.replace(NOT_A_TAG, "").replace(HEADLINE_SEPARATOR, "")
+
+
 def snippets(
     session: Session, query: SearchQuery, ids: Sequence[int]
 ) -> dict[int, tuple[Snippet, ...]]:
@@ -97,7 +107,7 @@ def snippets(
     found: dict[int, tuple[Snippet, ...]] = {}
     for row in rows:
         marked = [
-            Snippet(name, split_marked(text.replace(NOT_A_TAG, "").strip()))
+            Snippet(name, split_marked(_unmarked(text).strip()))
             for name, text in zip(PART_NAMES, row[1:], strict=True)
             if text and MATCH_START in text
         ]
