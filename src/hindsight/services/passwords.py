@@ -21,7 +21,17 @@ COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
 
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so that answer takes as long as a real one.
-_DUMMY_HASH = _HASHER.hash("no account has this password")
+# Made on first use (the web server makes it as it starts): hashing at import cost every
+# command ~150 ms to start.
+_DUMMY_HASH: str | None = None
+
+
+def dummy_hash() -> str:
+    """The hash an unknown account's password is checked against."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("no account has this password")
+    return _DUMMY_HASH
 
 
 class PasswordPolicyError(HindsightError):
@@ -66,7 +76,7 @@ def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches the stored hash; with no hash (unknown account) a dummy one
     is checked, so both answers cost the same time."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _HASHER.verify(password_hash or dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

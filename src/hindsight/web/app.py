@@ -26,6 +26,7 @@ from hindsight.services.accounts import ensure_first_admin, signing_secret
 from hindsight.services.database import OUTAGE_ERRORS, Database, open_database
 from hindsight.services.import_jobs import upload_dir
 from hindsight.services.jobs import JobQueue
+from hindsight.services.passwords import dummy_hash
 from hindsight.web.access_log import AccessLogMiddleware, send_access_log_to
 from hindsight.web.api_errors import RETRY_AFTER_OUTAGE, error_response, http_error_headers
 from hindsight.web.deps import CsrfError, LoginRequiredError, render
@@ -165,6 +166,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         )
     with db.transaction() as session:
         secret = signing_secret(session)
+    dummy_hash()  # now, so that the first sign-in of an unknown name takes as long as any
 
     uploads = upload_dir(settings)  # the workers read archive uploads here too
     app = FastAPI(
