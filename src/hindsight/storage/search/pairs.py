@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from hindsight.domain.search import SearchQuery, Term
+from hindsight.storage.search.access import is_sqlite
 
 FUNCTION = "search_pairs"
 # The pairs of the whole document, and of `head` (the first parts, where the ranking's
@@ -90,7 +91,7 @@ def decide_phrases(session: Session, query: SearchQuery) -> Decided:
     statement for all of them; none without such a phrase). Nothing on SQLite, whose FTS5
     index keeps positions."""
     phrases = _alone(query)
-    if not phrases or session.get_bind().dialect.name != "postgresql":
+    if not phrases or is_sqlite(session):
         return Decided(query)
     texts = [" ".join(term.words) for term in phrases]
     rows = session.execute(
